@@ -1,0 +1,35 @@
+# `make demo` and `make test` each set up .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+.PHONY: venv demo test lint bench-uci bench-speed clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch==2.13.0 first: on these machines it is a local CPU wheel, any other
+	# torch requirement pulls gigabytes of CUDA packages.
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e ".[test,plot,excel]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+demo: venv
+	$(PY) -m benchmarks.uci --datasets breast --methods miwae mean --seeds 1 --out benchmarks/results/demo
+
+test: venv
+	$(PY) -m pytest -q
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench-uci: venv
+	$(PY) -m benchmarks.uci --out benchmarks/results/uci
+
+bench-speed: venv
+	$(PY) -m benchmarks.speed
+
+clean:
+	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache

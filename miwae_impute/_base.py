@@ -1,0 +1,304 @@
+"""Plumbing shared by every imputer: validation, masks, indicator, scaling, pandas.
+
+Every imputer of the package derives from :class:`_BaseImputer`. A subclass
+implements two hooks that only ever see the *non-empty* features as a float
+ndarray with ``np.nan`` at missing entries:
+
+- ``_fit(X, mask)`` learns whatever the imputer needs;
+- ``_impute(X, mask)`` returns a float array whose missing entries are filled.
+
+The base class does the rest: it validates the input at the boundary, names the
+offending columns in its errors, handles empty features as scikit-learn does,
+writes *only* the missing entries (observed ones come out bit-for-bit
+unchanged), appends the missing-indicator columns and gives DataFrames back
+with their index, column names and float dtypes.
+"""
+
+import math
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.impute import MissingIndicator
+from sklearn.utils._set_output import _get_output_config
+from sklearn.utils.validation import (
+    _check_feature_names_in,
+    check_is_fitted,
+    validate_data,
+)
+
+__all__ = ["_BaseImputer", "_standardization"]
+
+
+def _is_nan(value):
+    return isinstance(value, numbers.Real) and math.isnan(value)
+
+
+def _get_mask(X, missing_values):
+    """Boolean mask of the entries of ``X`` equal to ``missing_values``."""
+    return np.isnan(X) if _is_nan(missing_values) else missing_values == X
+
+
+def _standardization(X, mask):
+    """Per-column mean and scale of the observed entries, in float64.
+
+    A column with fewer than two distinct observed values (constant, or a single
+    observed value) gets scale 1, so standardising never divides by zero.
+    """
+    X_obs = np.where(mask, np.nan, X).astype(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN is handled below
+        mean = np.nanmean(X_obs, axis=0)
+        scale = np.nanstd(X_obs, axis=0)
+    mean = np.where(np.isfinite(mean), mean, 0.0)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    return mean, scale
+
+
+@dataclass
+class _Input:
+    """A validated input: the float array, its mask, and how to give it back."""
+
+    X: np.ndarray
+    mask: np.ndarray
+    index: pd.Index | None = None
+    columns: pd.Index | None = None
+    dtypes: pd.Series | None = None
+
+
+def _frame_to_array(X):
+    """Numeric DataFrame to a float array; refuse non-numeric columns by name."""
+    bad = [
+        col
+        for col, dtype in X.dtypes.items()
+        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+    ]
+    if bad:
+        raise TypeError(
+            f"MIWAE imputers need numeric columns, got non-numeric column(s) {bad} "
+            f"with dtype(s) {[str(X[c].dtype) for c in bad]}. Encode them as numbers "
+            "or drop them before imputing."
+        )
+    all_float32 = len(X.columns) > 0 and all(d == np.float32 for d in X.dtypes)
+    dtype = np.float32 if all_float32 else np.float64
+    # to_numpy turns pd.NA of nullable Int64/Float64 columns into np.nan.
+    return X.to_numpy(dtype=dtype, na_value=np.nan)
+
+
+class _BaseImputer(TransformerMixin, BaseEstimator):
+    """Base class of the package's imputers; see the module docstring."""
+
+    _parameter_constraints: dict = {
+        "missing_values": [numbers.Real],
+        "add_indicator": ["boolean"],
+        "keep_empty_features": ["boolean"],
+    }
+
+    def __init__(
+        self, *, missing_values=np.nan, add_indicator=False, keep_empty_features=False
+    ):
+        self.missing_values = missing_values
+        self.add_indicator = add_indicator
+        self.keep_empty_features = keep_empty_features
+
+    # -- hooks for subclasses ------------------------------------------------
+    def _fit(self, X, mask):
+        raise NotImplementedError
+
+    def _impute(self, X, mask):
+        raise NotImplementedError
+
+    # -- public API ------------------------------------------------------------
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Fit the imputer on ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data with missing entries marked by ``missing_values``.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        self : object
+            The fitted imputer.
+        """
+        data = self._validate_input(X, reset=True)
+        self._fit_columns = data.columns
+        self._fit_missing_structure(data.mask)
+        self._fit(data.X[:, self._valid_features], data.mask[:, self._valid_features])
+        return self
+
+    def transform(self, X):
+        """Impute the missing entries of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to complete; observed entries are copied unchanged.
+
+        Returns
+        -------
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
+            ``X`` with its missing entries filled. A DataFrame comes back as a
+            DataFrame with the same index, column names and float dtypes.
+        """
+        data = self._check_transform_input(X)
+        return self._assemble(data, self._impute_valid(data))
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features, indicator columns included.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; ``feature_names_in_`` when fitted on a DataFrame,
+            else ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+            Names of the imputed features followed by the indicator features.
+        """
+        check_is_fitted(self, "n_features_in_")
+        names = _check_feature_names_in(self, input_features)
+        if not self.keep_empty_features:
+            names = names[self._valid_features]
+        if self.add_indicator:
+            names = np.concatenate(
+                [names, self.indicator_.get_feature_names_out(input_features)]
+            )
+        return names
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # -- plumbing ----------------------------------------------------------------
+    def _validate_input(self, X, *, reset):
+        """Check ``X`` at the boundary and return it as an :class:`_Input`."""
+        frame = None
+        if isinstance(X, pd.DataFrame):
+            frame, X = X, _frame_to_array(X)
+            X = pd.DataFrame(X, columns=frame.columns, index=frame.index, copy=False)
+        elif hasattr(X, "dtype") and not hasattr(X, "tocsr") and X.dtype.kind in "SUMm":
+            raise TypeError(
+                f"MIWAE imputers need numeric data, got an array of dtype {X.dtype}."
+            )
+        X = validate_data(
+            self,
+            X,
+            reset=reset,
+            dtype=[np.float64, np.float32],
+            ensure_all_finite=False,
+            accept_sparse=False,
+            copy=False,
+        )
+        self._check_finite(X)
+        mask = _get_mask(X, self.missing_values)
+        if frame is None:
+            return _Input(X, mask)
+        return _Input(X, mask, frame.index, frame.columns, frame.dtypes)
+
+    def _check_finite(self, X):
+        bad = np.isinf(X)
+        if not _is_nan(self.missing_values):
+            bad |= np.isnan(X)
+        if bad.any():
+            names = getattr(self, "feature_names_in_", None)
+            cols = np.flatnonzero(bad.any(axis=0))
+            cols = list(names[cols]) if names is not None else cols.tolist()
+            what = "infinity (inf)" if np.isinf(X).any() else "NaN"
+            raise ValueError(
+                f"Input X contains {what} in column(s) {cols}. Replace infinite "
+                "values with np.nan to impute them, or fix them upstream."
+            )
+
+    def _fit_missing_structure(self, mask):
+        """Record empty features and fit the missing indicator."""
+        empty = mask.all(axis=0)
+        if empty.any():
+            names = getattr(self, "feature_names_in_", None)
+            cols = np.flatnonzero(empty)
+            cols = list(names[cols]) if names is not None else cols.tolist()
+            action = (
+                "imputed with 0" if self.keep_empty_features else "dropped from output"
+            )
+            warnings.warn(
+                f"Feature(s) {cols} have no observed value and are {action} "
+                "(see keep_empty_features).",
+                UserWarning,
+                stacklevel=3,
+            )
+        self._valid_features = ~empty
+        if self.add_indicator:
+            # The mask is already known, so the indicator always sees np.nan.
+            self.indicator_ = MissingIndicator(error_on_new=False).fit(
+                np.where(mask, np.nan, 0.0)
+            )
+
+    def _check_transform_input(self, X):
+        check_is_fitted(self, "n_features_in_")
+        return self._validate_input(X, reset=False)
+
+    def _impute_valid(self, data):
+        """Imputed values for the non-empty features (``None`` if nothing to do)."""
+        mask = data.mask[:, self._valid_features]
+        if not mask.any():
+            return None
+        return self._impute(data.X[:, self._valid_features], mask)
+
+    def _assemble(self, data, imputed):
+        """Write the imputed entries into a copy of ``X`` and wrap the result.
+
+        Only missing entries are written, so observed entries stay bit-for-bit.
+        """
+        X_out = data.X.copy()
+        if imputed is not None:
+            valid = np.flatnonzero(self._valid_features)
+            mask = data.mask[:, valid]
+            sub = X_out[:, valid]
+            sub[mask] = imputed[mask]
+            X_out[:, valid] = sub
+        empty = ~self._valid_features
+        if empty.any():
+            if self.keep_empty_features:
+                X_out[:, empty] = np.where(data.mask[:, empty], 0.0, X_out[:, empty])
+            else:
+                X_out = X_out[:, self._valid_features]
+        if self.add_indicator:
+            indicator = self.indicator_.transform(np.where(data.mask, np.nan, 0.0))
+            X_out = np.hstack([X_out, indicator.astype(X_out.dtype)])
+        return self._wrap_like(X_out, data)
+
+    def _wrap_like(self, X_out, data, *, with_indicator=True):
+        """Give a DataFrame back for DataFrame input, keeping index and dtypes.
+
+        float32 columns stay float32; every other numeric column (float64,
+        integers, nullable Int64/Float64) comes back as float64, which can hold
+        the imputed values without rounding.
+        """
+        if data.columns is None:
+            return X_out
+        if (
+            with_indicator
+            and _get_output_config("transform", self)["dense"] != "default"
+        ):
+            return X_out  # set_output's wrapper names the columns
+        keep = slice(None) if self.keep_empty_features else self._valid_features
+        if self._fit_columns is not None and data.columns.equals(self._fit_columns):
+            columns = list(data.columns[keep])  # any column labels, not only str
+        else:
+            columns = list(_check_feature_names_in(self, None)[keep])
+        if with_indicator and self.add_indicator:
+            columns += list(self.get_feature_names_out()[len(columns) :])
+        out = pd.DataFrame(X_out, index=data.index, columns=columns, copy=False)
+        float32 = [c for c, d in data.dtypes[keep].items() if d == np.float32]
+        return out.astype(dict.fromkeys(float32, np.float32)) if float32 else out

@@ -1,0 +1,460 @@
+"""MIWAEImputer: the scikit-learn estimator around the torch model."""
+
+import copy
+import math
+import numbers
+import time
+
+import numpy as np
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _wrap_data_with_container
+from tqdm.auto import tqdm
+
+from ._base import _BaseImputer, _standardization
+from ._model import (
+    _ACTIVATIONS,
+    MIWAE,
+    bound_per_row,
+    miwae_bound,
+    posterior_moments,
+    sir_draws,
+)
+
+# Importance samples used by score/score_samples, whatever K was used in training:
+# bounds with different numbers of samples are not comparable.
+_SCORE_SAMPLES = 100
+_SCORE_SEED = 20190610
+
+
+def _seed_from(random_state):
+    """A 63-bit seed from ``random_state`` without touching numpy's global RNG."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
+
+
+class MIWAEImputer(_BaseImputer):
+    """Impute missing values with a MIWAE deep latent variable model.
+
+    A deep latent variable model with a Gaussian prior p(z) = N(0, I), a Student-t
+    encoder q(z | x_o) and a Student-t decoder p(x | z) is fitted to the observed
+    entries by maximising the MIWAE bound with ``K`` importance samples
+    (Mattei & Frellsen, 2019). Missing entries are then imputed by their
+    conditional mean E[x_m | x_o], estimated by self-normalised importance
+    sampling with ``L`` samples. :meth:`sample` draws multiple imputations by
+    sampling-importance-resampling, and ``transform(X, return_std=True)`` gives
+    the posterior standard deviation of each imputed entry.
+
+    The data are standardised inside the estimator with the mean and standard
+    deviation of the observed entries, so raw data in any units works.
+
+    Parameters
+    ----------
+    latent_dim : int or "auto", default="auto"
+        Dimension d of the latent code; "auto" uses p - 1 (at least 1), the
+        setting of the paper's UCI experiments.
+    hidden_layer_sizes : tuple of int, default=(128, 128)
+        Widths of the hidden layers of the encoder and of the decoder.
+    activation : {"tanh", "relu", "elu", "silu"}, default="tanh"
+        Hidden activation of both networks.
+    K : int, default=20
+        Importance samples per row in the training bound; K=1 gives the MVAE
+        (VAE-style) bound.
+    L : int, default=1000
+        Importance samples per row for imputation.
+    max_iter : int, default=300
+        Maximum number of epochs (passes over the training rows).
+    batch_size : int, default=128
+        Rows per gradient step.
+    learning_rate_init : float, default=1e-3
+        Adam's step size.
+    early_stopping : bool, default=True
+        Hold out ``validation_fraction`` of the rows, and stop when their bound
+        has not improved by ``tol`` for ``n_iter_no_change`` epochs. The weights
+        of the best epoch are kept.
+    validation_fraction : float, default=0.1
+        Share of rows held out for early stopping.
+    n_iter_no_change : int, default=20
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Minimal improvement of the validation bound (nats per row).
+    max_time : float or None, default=None
+        Optional wall-clock budget for training, in seconds. A run stopped by
+        the clock is not reproducible bit-for-bit.
+    missing_values : float, default=np.nan
+        Placeholder of the missing entries.
+    add_indicator : bool, default=False
+        Append :class:`~sklearn.impute.MissingIndicator` columns to the output.
+    keep_empty_features : bool, default=False
+        Keep features with no observed value at fit, imputed with 0; otherwise
+        they are dropped from the output (with a warning).
+    device : str, default="cpu"
+        Torch device for training and inference, e.g. "cuda".
+    random_state : int, RandomState instance or None, default=None
+        Seed of the weights, minibatches and importance samples. Neither fit nor
+        transform reads or advances numpy's or torch's global RNG.
+    verbose : int, default=0
+        Show a progress bar during fit and long transforms when > 0.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, for DataFrame input with string
+        column names.
+    n_iter_ : int
+        Number of epochs run.
+    history_ : dict of lists
+        ``"train_bound"``: mean MIWAE bound (nats per row) on the training rows
+        at each epoch; ``"validation_bound"``: the same on the held-out rows
+        when early stopping is on.
+    mean_ : ndarray of shape (n_valid_features,)
+        Mean of the observed entries of each non-empty feature.
+    scale_ : ndarray of shape (n_valid_features,)
+        Standard deviation of the observed entries (1 for constant features).
+    model_ : MIWAE
+        The fitted torch module, on CPU.
+    indicator_ : MissingIndicator
+        Indicator of missing values, when ``add_indicator=True``.
+
+    See Also
+    --------
+    sklearn.impute.IterativeImputer : Multivariate imputation by chained equations.
+
+    References
+    ----------
+    P.-A. Mattei and J. Frellsen. "MIWAE: Deep generative modelling and imputation
+    of incomplete data sets". ICML 2019.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from miwae_impute import MIWAEImputer
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 4)) @ rng.normal(size=(4, 4))
+    >>> X[rng.random(X.shape) < 0.2] = np.nan
+    >>> imputer = MIWAEImputer(max_iter=5, L=100, random_state=0)
+    >>> X_imputed = imputer.fit_transform(X)
+    >>> bool(np.isnan(X_imputed).any())
+    False
+    >>> X_imputed, X_std = imputer.transform(X, return_std=True)
+    >>> draws = imputer.sample(X, n_imputations=3)
+    >>> len(draws)
+    3
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseImputer._parameter_constraints,
+        "latent_dim": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+        ],
+        "hidden_layer_sizes": ["array-like"],
+        "activation": [StrOptions(set(_ACTIVATIONS))],
+        "K": [Interval(numbers.Integral, 1, None, closed="left")],
+        "L": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],
+        "tol": [Interval(numbers.Real, 0, None, closed="left")],
+        "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "device": [str],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        latent_dim="auto",
+        hidden_layer_sizes=(128, 128),
+        activation="tanh",
+        K=20,
+        L=1000,
+        max_iter=300,
+        batch_size=128,
+        learning_rate_init=1e-3,
+        early_stopping=True,
+        validation_fraction=0.1,
+        n_iter_no_change=20,
+        tol=1e-4,
+        max_time=None,
+        missing_values=np.nan,
+        add_indicator=False,
+        keep_empty_features=False,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            missing_values=missing_values,
+            add_indicator=add_indicator,
+            keep_empty_features=keep_empty_features,
+        )
+        self.latent_dim = latent_dim
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.K = K
+        self.L = L
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.max_time = max_time
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- fitting -------------------------------------------------------------
+    def _fit(self, X, mask):
+        hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
+        if any(h < 1 for h in hidden):
+            raise ValueError(
+                f"hidden_layer_sizes must hold positive integers, got {hidden}."
+            )
+        device = self._torch_device()
+        n, p = X.shape
+        self.mean_, self.scale_ = _standardization(X, mask)
+        seed = _seed_from(self.random_state)
+        latent_dim = max(1, p - 1) if self.latent_dim == "auto" else self.latent_dim
+        with torch.random.fork_rng(devices=[]):  # weights from a local seed
+            torch.manual_seed(seed)
+            model = MIWAE(p, latent_dim, hidden, self.activation)
+        model.to(device)
+        self._seed = seed
+        generator = torch.Generator(device).manual_seed(seed)
+        x, m = self._to_tensors(X, mask, device)
+
+        order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+        n_val = math.ceil(self.validation_fraction * n) if self.early_stopping else 0
+        if n - n_val < 1:
+            n_val = 0
+        val, train = order[:n_val].to(device), order[n_val:].to(device)
+
+        self.model_, self.n_iter_, self.history_ = self._train(
+            model, x, m, train, val, generator
+        )
+        self.model_.to("cpu").eval()
+        return self
+
+    def _train(self, model, x, m, train, val, generator):
+        optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate_init)
+        history = {"train_bound": []}
+        if len(val):
+            history["validation_bound"] = []
+        best, best_state, stall = -math.inf, None, 0
+        start = time.perf_counter()
+        epochs = tqdm(range(self.max_iter), desc="MIWAE fit", disable=not self.verbose)
+        n_iter = 0
+        for n_iter in (i + 1 for i in epochs):
+            model.train()
+            perm = train[torch.randperm(len(train), generator=generator).to(x.device)]
+            total = 0.0
+            for batch in perm.split(self.batch_size):
+                bound = miwae_bound(
+                    model.log_weights(x[batch], m[batch], self.K, generator)[0]
+                )
+                loss = -bound.mean()
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+                total += float(bound.detach().sum())
+            history["train_bound"].append(total / len(train))
+            self._check_diverged(history["train_bound"][-1], n_iter)
+
+            monitored = history["train_bound"][-1]
+            if len(val):
+                model.eval()
+                monitored = float(
+                    bound_per_row(model, x[val], m[val], self.K, generator).mean()
+                )
+                history["validation_bound"].append(monitored)
+                self._check_diverged(monitored, n_iter)
+            if monitored > best + self.tol:
+                best, stall = monitored, 0
+                if len(val):
+                    best_state = copy.deepcopy(model.state_dict())
+            else:
+                stall += 1
+            epochs.set_postfix(bound=f"{monitored:.3f}", refresh=False)
+            if len(val) and stall >= self.n_iter_no_change:
+                break
+            if (
+                self.max_time is not None
+                and time.perf_counter() - start > self.max_time
+            ):
+                break
+        if best_state is not None:
+            model.load_state_dict(best_state)
+        return model, n_iter, history
+
+    def _check_diverged(self, value, epoch):
+        if not math.isfinite(value):
+            raise FloatingPointError(
+                f"MIWAE training diverged at epoch {epoch}: the bound is {value}. "
+                f"Lower learning_rate_init (now {self.learning_rate_init}), use a "
+                "larger batch_size, or check the data for extreme outliers."
+            )
+
+    # -- inference -----------------------------------------------------------
+    def _impute(self, X, mask):
+        return self._posterior(X, mask)[0]
+
+    def _posterior(self, X, mask):
+        """Posterior mean and standard deviation of every entry, in data units."""
+        x, m = self._to_tensors(X, mask, self._torch_device())
+        model = self.model_.to(x.device)
+        generator = torch.Generator(x.device).manual_seed(self._seed + 1)
+        mean, var = posterior_moments(model, x, m, self.L, generator)
+        mean = mean.double().cpu().numpy() * self.scale_ + self.mean_
+        std = var.sqrt().double().cpu().numpy() * self.scale_
+        return mean, std
+
+    def transform(self, X, return_std=False):
+        """Impute the missing entries of ``X`` by their conditional mean.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to complete; observed entries are copied unchanged.
+        return_std : bool, default=False
+            Also return the posterior standard deviation of each entry.
+
+        Returns
+        -------
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
+            ``X`` with missing entries replaced by E[x_m | x_o].
+        X_std : ndarray or DataFrame of shape (n_samples, n_features_kept)
+            Only with ``return_std=True``: the posterior standard deviation of
+            each imputed entry, 0 for observed entries (and empty features).
+        """
+        data = self._check_transform_input(X)
+        if not return_std:
+            return self._assemble(data, self._impute_valid(data))
+        valid = self._valid_features
+        std = np.zeros_like(data.X)
+        imputed = None
+        if data.mask[:, valid].any():
+            imputed, std_valid = self._posterior(data.X[:, valid], data.mask[:, valid])
+            std[:, valid] = np.where(data.mask[:, valid], std_valid, 0.0)
+        if not self.keep_empty_features:
+            std = std[:, valid]
+        return (
+            self._assemble(data, imputed),
+            self._wrap_like(std, data, with_indicator=False),
+        )
+
+    def sample(self, X, n_imputations=5):
+        """Draw multiple imputations by sampling-importance-resampling.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to complete.
+        n_imputations : int, default=5
+            Number of completed data sets to draw.
+
+        Returns
+        -------
+        imputations : list of ndarray or DataFrame
+            ``n_imputations`` completed copies of ``X``, in the container type
+            that :meth:`transform` returns. Observed entries are unchanged.
+        """
+        if not isinstance(n_imputations, numbers.Integral) or n_imputations < 1:
+            raise ValueError(
+                f"n_imputations must be a positive integer, got {n_imputations!r}."
+            )
+        data = self._check_transform_input(X)
+        valid = self._valid_features
+        if not data.mask[:, valid].any():
+            draws = [None] * n_imputations
+        else:
+            x, m = self._to_tensors(
+                data.X[:, valid], data.mask[:, valid], self._torch_device()
+            )
+            generator = torch.Generator(x.device).manual_seed(self._seed + 2)
+            model = self.model_.to(x.device)
+            draws = sir_draws(model, x, m, self.L, n_imputations, generator)
+            draws = draws.double().cpu().numpy() * self.scale_ + self.mean_
+        return [
+            _wrap_data_with_container("transform", self._assemble(data, d), X, self)
+            for d in draws
+        ]
+
+    def score_samples(self, X):
+        """MIWAE bound of each row: a lower bound of log p(x_o) in data units.
+
+        The bound uses a fixed number of importance samples (100) and a fixed
+        seed, so values are comparable across models fitted with different K.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data with missing entries.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Per-row lower bound of the log-likelihood of the observed entries.
+        """
+        data = self._check_transform_input(X)
+        X_valid, mask = (
+            data.X[:, self._valid_features],
+            data.mask[:, self._valid_features],
+        )
+        x, m = self._to_tensors(X_valid, mask, self._torch_device())
+        generator = torch.Generator(x.device).manual_seed(_SCORE_SEED)
+        bound = bound_per_row(self.model_.to(x.device), x, m, _SCORE_SAMPLES, generator)
+        # Change of variables from standardised to data units.
+        log_jacobian = (~mask * np.log(self.scale_)).sum(axis=1)
+        return bound.double().cpu().numpy() - log_jacobian
+
+    def score(self, X, y=None):
+        """Mean per-row MIWAE bound of ``X``; higher is better.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data with missing entries.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        score : float
+            Mean of :meth:`score_samples`.
+        """
+        return float(np.mean(self.score_samples(X)))
+
+    # -- persistence ---------------------------------------------------------
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        if "model_" in state:  # always pickle CPU weights
+            state["model_"] = state["model_"].to("cpu")
+        return state
+
+    # -- helpers -------------------------------------------------------------
+    def _torch_device(self):
+        device = torch.device(self.device)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise ValueError(
+                f"device={self.device!r} was requested but CUDA is not available; "
+                "use device='cpu'."
+            )
+        return device
+
+    def _to_tensors(self, X, mask, device):
+        """Standardised, zero-imputed data and the float observed-mask."""
+        Xs = np.where(mask, 0.0, (X - self.mean_) / self.scale_)
+        x = torch.as_tensor(Xs, dtype=torch.float32, device=device)
+        m = torch.as_tensor(~mask, dtype=torch.float32, device=device)
+        return x, m
