@@ -1,0 +1,1 @@
+"""Benchmarks of the imputers: the MIWAE paper's UCI table (``benchmarks.uci``)."""

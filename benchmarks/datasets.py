@@ -1,0 +1,350 @@
+"""Loaders of the six UCI data sets of the MIWAE paper's table.
+
+``load_dataset(name)`` returns the feature columns the paper used as a float64
+array, with their names. Files are looked up, in this order, in
+
+1. the ``data_home`` argument, when given;
+2. the folder named by the environment variable ``MIWAE_DATA_HOME``, when set;
+3. ``../shared/datasets`` beside the repository (resolved from this file, then
+   from the current directory), when that folder exists;
+4. a user cache folder, ``$XDG_CACHE_HOME/miwae_impute`` or
+   ``~/.cache/miwae_impute``.
+
+A folder given by 1. or 2. is the only one searched. When no searched folder
+holds the file, it is downloaded from its original UCI address into the folder
+of 1./2., else into the cache folder. Offline, the error says which file to put
+where. ``breast`` ships with scikit-learn and always loads.
+
+The files keep their original UCI formats (see ``shared/datasets/MANIFEST.md``);
+``Concrete_Data.csv`` is a ';'-separated export of the original ``.xls`` (with
+values rounded to two decimals), read in preference to the ``.xls``, which needs
+the optional ``xlrd`` dependency (``pip install miwae-impute[excel]``).
+"""
+
+import os
+import sys
+import urllib.parse
+import urllib.request
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "DATASETS",
+    "ENV_VAR",
+    "Dataset",
+    "data_folders",
+    "load_dataset",
+    "standardize",
+]
+
+ENV_VAR = "MIWAE_DATA_HOME"
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+_UCI = "https://archive.ics.uci.edu/ml/machine-learning-databases/"
+_DOWNLOAD_TIMEOUT = 60  # seconds
+
+_WINE = (
+    "fixed acidity",
+    "volatile acidity",
+    "citric acid",
+    "residual sugar",
+    "chlorides",
+    "free sulfur dioxide",
+    "total sulfur dioxide",
+    "density",
+    "pH",
+    "sulphates",
+    "alcohol",
+)
+_CONCRETE = (
+    "Cement",
+    "Blast Furnace Slag",
+    "Fly Ash",
+    "Water",
+    "Superplasticizer",
+    "Coarse Aggregate",
+    "Fine Aggregate",
+    "Age (day)",
+)
+_YEAST = ("mcg", "gvh", "alm", "mit", "erl", "pox", "vac", "nuc")
+
+
+class Dataset(NamedTuple):
+    """A loaded data set: unpacks as ``X, columns = load_dataset(name)``."""
+
+    X: np.ndarray
+    columns: list
+
+
+@dataclass(frozen=True)
+class _Source:
+    """Where a data set lives and how to read it.
+
+    ``read(path)`` returns the whole file as a DataFrame, whose columns are
+    then named ``columns``; ``files`` lists the accepted file names in order of
+    preference, and ``url`` downloads the last of them.
+    """
+
+    files: tuple
+    url: str
+    columns: tuple
+    features: tuple
+    target: str | None
+    n_rows: int
+    read: Callable[[Path], pd.DataFrame]
+
+    @property
+    def download_name(self):
+        return Path(urllib.parse.urlparse(self.url).path).name
+
+
+def _read_csv(sep, header):
+    def read(path):
+        return pd.read_csv(path, sep=sep, header=header, index_col=False)
+
+    return read
+
+
+def _read_concrete(path):
+    if path.suffix == ".csv":
+        return _read_csv(";", 0)(path)
+    try:
+        import xlrd  # noqa: F401
+    except ImportError as exc:
+        raise ImportError(
+            f"Reading {path} needs the optional dependency xlrd "
+            "(pip install 'miwae-impute[excel]'), or put the ';'-separated export "
+            f"Concrete_Data.csv beside it."
+        ) from exc
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas deprecates the xlrd engine
+        return pd.read_excel(path, engine="xlrd")
+
+
+_SOURCES = {
+    "banknote": _Source(
+        files=("data_banknote_authentication.txt",),
+        url=_UCI + "00267/data_banknote_authentication.txt",
+        columns=("variance", "skewness", "curtosis", "entropy", "class"),
+        features=("variance", "skewness", "curtosis", "entropy"),
+        target="class",
+        n_rows=1372,
+        read=_read_csv(",", None),
+    ),
+    "concrete": _Source(
+        files=("Concrete_Data.csv", "Concrete_Data.xls"),
+        url=_UCI + "concrete/compressive/Concrete_Data.xls",
+        columns=(*_CONCRETE, "Concrete compressive strength"),
+        features=_CONCRETE,
+        target="Concrete compressive strength",
+        n_rows=1030,
+        read=_read_concrete,
+    ),
+    "red": _Source(
+        files=("winequality-red.csv",),
+        url=_UCI + "wine-quality/winequality-red.csv",
+        columns=(*_WINE, "quality"),
+        features=_WINE,
+        target="quality",
+        n_rows=1599,
+        read=_read_csv(";", 0),
+    ),
+    "white": _Source(
+        files=("winequality-white.csv",),
+        url=_UCI + "wine-quality/winequality-white.csv",
+        columns=(*_WINE, "quality"),
+        features=_WINE,
+        target="quality",
+        n_rows=4898,
+        read=_read_csv(";", 0),
+    ),
+    "yeast": _Source(
+        files=("yeast.data",),
+        url=_UCI + "yeast/yeast.data",
+        columns=("sequence name", *_YEAST, "class"),
+        features=_YEAST,
+        target=None,  # the class is a label, not a number
+        n_rows=1484,
+        read=_read_csv(r"\s+", None),
+    ),
+}
+
+#: Names of the data sets, in the column order of the paper's table.
+DATASETS = ("banknote", "breast", "concrete", "red", "white", "yeast")
+
+
+def load_dataset(name, *, data_home=None, keep_target=False, download=True):
+    """Load one of the paper's UCI data sets as a float64 array.
+
+    Parameters
+    ----------
+    name : {"banknote", "breast", "concrete", "red", "white", "yeast"}
+        The data set.
+    data_home : str or Path, default=None
+        Folder holding the files; see the module docstring for the search
+        order when it is None.
+    keep_target : bool, default=False
+        Also keep the numeric target as the last column: banknote ``class``,
+        breast ``diagnosis`` (1 = benign), concrete compressive strength, wine
+        ``quality``. Yeast has no numeric target and is unchanged.
+    download : bool, default=True
+        Download a missing file from its original UCI address.
+
+    Returns
+    -------
+    dataset : Dataset
+        Named tuple ``(X, columns)``: the float64 array of shape
+        (n_samples, n_features) and the list of its column names.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file is in no searched folder and cannot be downloaded; the
+        message names the file, its address and the folder to put it in.
+    ValueError
+        When a file does not parse to the documented number of rows and
+        columns.
+    """
+    if name == "breast":
+        return _load_breast(keep_target)
+    if name not in _SOURCES:
+        raise ValueError(f"Unknown data set {name!r}; choose from {DATASETS}.")
+    source = _SOURCES[name]
+    path = _locate(name, source, data_home, download)
+    try:
+        frame = source.read(path)
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValueError(
+            f"Could not parse {path} as the {name!r} data set ({exc}). Replace it "
+            f"with the original file from {source.url}."
+        ) from exc
+    _check_shape(name, path, frame.shape, (source.n_rows, len(source.columns)))
+    frame.columns = list(source.columns)
+    columns = list(source.features)
+    if keep_target and source.target is not None:
+        columns.append(source.target)
+    try:
+        X = frame[columns].to_numpy(dtype=np.float64)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(
+            f"{path} has non-numeric values in the {name!r} feature columns ({exc})."
+        ) from exc
+    return Dataset(X, columns)
+
+
+def data_folders(data_home=None):
+    """Folders searched for the data files, in order.
+
+    Parameters
+    ----------
+    data_home : str or Path, default=None
+        Explicit folder; when given (or when ``MIWAE_DATA_HOME`` is set) it is
+        the only folder searched.
+
+    Returns
+    -------
+    folders : list of Path
+        The searched folders; a missing file is downloaded into the last one.
+    """
+    explicit = data_home if data_home is not None else os.environ.get(ENV_VAR)
+    if explicit:
+        return [Path(explicit).expanduser()]
+    shared = []
+    for base in (_REPO_ROOT, Path.cwd()):
+        folder = (base.parent / "shared" / "datasets").resolve()
+        if folder.is_dir() and folder not in shared:
+            shared.append(folder)
+    return [*shared, _cache_folder()]
+
+
+def standardize(X):
+    """Centre and scale each column with its mean and standard deviation.
+
+    The paper's protocol: full-data statistics with ``ddof=0``. A constant
+    column is only centred.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Complete data.
+
+    Returns
+    -------
+    X_std : ndarray of shape (n_samples, n_features)
+        The standardised data, float64.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    scale = X.std(axis=0)
+    return (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
+
+
+def _load_breast(keep_target):
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    X, columns = bunch.data.astype(np.float64), [str(c) for c in bunch.feature_names]
+    if keep_target:
+        X = np.column_stack([X, bunch.target.astype(np.float64)])
+        columns.append("diagnosis")
+    return Dataset(X, columns)
+
+
+def _cache_folder():
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "miwae_impute"
+
+
+def _locate(name, source, data_home, download):
+    """Path of the data set's file, downloading it when allowed and needed."""
+    folders = data_folders(data_home)
+    for folder in folders:
+        for filename in source.files:
+            if (folder / filename).is_file():
+                return folder / filename
+    target = folders[-1] / source.download_name
+    reason = "downloads are disabled"
+    if download:
+        try:
+            _download(source.url, target)
+            return target
+        except OSError as exc:  # URLError, timeouts and disk errors
+            reason = f"the download failed: {exc}"
+    wanted = " or ".join(repr(f) for f in source.files)
+    searched = ", ".join(str(f) for f in folders)
+    raise FileNotFoundError(
+        f"The {name!r} data set needs the file {wanted}, which is in none of the "
+        f"searched folders ({searched}), and {reason}. Download "
+        f"{source.download_name!r} from {source.url} and put it into "
+        f"{folders[-1]}, or point data_home / ${ENV_VAR} at a folder holding it."
+    )
+
+
+def _download(url, path):
+    """Download ``url`` to ``path`` atomically (via a ``.part`` file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".part")
+    print(f"Downloading {url} to {path}", file=sys.stderr)
+    try:
+        with (
+            urllib.request.urlopen(url, timeout=_DOWNLOAD_TIMEOUT) as response,
+            open(partial, "wb") as out,
+        ):
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+        partial.replace(path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _check_shape(name, path, shape, expected):
+    if tuple(shape) != tuple(expected):
+        raise ValueError(
+            f"{path} parsed to {shape[0]} rows x {shape[1]} columns, but the "
+            f"{name!r} data set has {expected[0]} x {expected[1]}. The file is "
+            "truncated or not the original; delete it to download it again."
+        )

@@ -1,0 +1,186 @@
+"""Seeded missing-data mechanisms: boolean masks with True = missing.
+
+- :func:`mcar` removes each cell independently with probability ``rate``: the
+  paper's protocol, kept exact (rows that lose every value are not repaired).
+- :func:`mar` keeps a few columns fully observed and removes cells of the other
+  columns with a logistic model of the observed ones.
+- :func:`mnar` is self-masking: a value is missing with a probability that is a
+  logistic function of that value.
+
+For MAR and MNAR the logistic intercepts are calibrated so that the expected
+share of missing cells is ``rate``; the realised share differs from it only by
+Bernoulli noise. Every mask is a function of its arguments and ``seed`` alone.
+"""
+
+import numpy as np
+from scipy.optimize import brentq
+from scipy.special import expit
+
+from .datasets import standardize
+
+__all__ = ["MECHANISMS", "make_mask", "mar", "mcar", "mnar"]
+
+
+def mcar(shape, rate, seed):
+    """Missing completely at random: every cell is removed with probability ``rate``.
+
+    Parameters
+    ----------
+    shape : tuple of int
+        Shape (n_samples, n_features) of the data.
+    rate : float in [0, 1)
+        Probability that a cell is missing.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape ``shape``
+        True where a cell is missing.
+    """
+    _check_rate(rate)
+    return np.random.default_rng(seed).random(shape) < rate
+
+
+def mar(X, rate, seed, *, observed_fraction=0.3, strength=2.0):
+    """Missing at random: a logistic model of fully observed columns.
+
+    A random ``observed_fraction`` of the columns (at least one, and at least
+    one column fewer than all) stays fully observed. Each other column j loses
+    the cell of row i with probability ``sigmoid(z_i @ w_j + b_j)``, where z_i
+    are the standardised observed columns of row i, w_j random Gaussian weights
+    rescaled so that the logit has standard deviation ``strength``, and b_j is
+    calibrated so that ``rate`` of *all* cells are missing in expectation.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Complete data, at least two columns.
+    rate : float in [0, 1)
+        Expected share of missing cells over the whole array.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    observed_fraction : float in (0, 1), default=0.3
+        Share of columns that stay fully observed.
+    strength : float, default=2.0
+        Standard deviation of the logit's data-dependent part; 0 gives MCAR
+        within the incomplete columns.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_samples, n_features)
+        True where a cell is missing; the observed columns have no True.
+    """
+    _check_rate(rate)
+    Z = standardize(_check_complete(X))
+    n_features = Z.shape[1]
+    if n_features < 2:
+        raise ValueError("MAR needs at least two columns: one stays observed.")
+    rng = np.random.default_rng(seed)
+    n_observed = min(n_features - 1, max(1, round(observed_fraction * n_features)))
+    observed = np.zeros(n_features, dtype=bool)
+    observed[rng.choice(n_features, n_observed, replace=False)] = True
+    column_rate = rate * n_features / (n_features - n_observed)
+    if column_rate >= 1:
+        raise ValueError(
+            f"A missing rate of {rate} cannot be reached with {n_observed} of "
+            f"{n_features} columns fully observed; lower observed_fraction."
+        )
+    weights = rng.normal(size=(n_observed, n_features - n_observed))
+    logits = _rescaled(Z[:, observed] @ weights, strength)
+    mask = np.zeros(Z.shape, dtype=bool)
+    mask[:, ~observed] = _calibrated_draw(logits, column_rate, rng)
+    return mask
+
+
+def mnar(X, rate, seed, *, strength=2.0):
+    """Missing not at random by self-masking.
+
+    The cell (i, j) is missing with probability ``sigmoid(strength * z_ij +
+    b_j)``, where z_ij is the standardised value itself and b_j is calibrated
+    so that each column misses ``rate`` of its cells in expectation. With a
+    positive ``strength`` large values go missing more often.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Complete data.
+    rate : float in [0, 1)
+        Expected share of missing cells in each column.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    strength : float, default=2.0
+        Slope of the logistic in the standardised value.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_samples, n_features)
+        True where a cell is missing.
+    """
+    _check_rate(rate)
+    Z = standardize(_check_complete(X))
+    return _calibrated_draw(strength * Z, rate, np.random.default_rng(seed))
+
+
+#: Names of the mechanisms understood by :func:`make_mask`.
+MECHANISMS = ("mcar", "mar", "mnar")
+
+
+def make_mask(mechanism, X, rate, seed):
+    """Mask of ``X`` drawn by the named mechanism with its default settings.
+
+    Parameters
+    ----------
+    mechanism : {"mcar", "mar", "mnar"}
+        The missing-data mechanism.
+    X : ndarray of shape (n_samples, n_features)
+        Complete data.
+    rate : float in [0, 1)
+        Share of missing cells (exact in expectation).
+    seed : int
+        Seed of the mask.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_samples, n_features)
+        True where a cell is missing.
+    """
+    if mechanism == "mcar":
+        return mcar(np.shape(X), rate, seed)
+    if mechanism == "mar":
+        return mar(X, rate, seed)
+    if mechanism == "mnar":
+        return mnar(X, rate, seed)
+    raise ValueError(f"Unknown mechanism {mechanism!r}; choose from {MECHANISMS}.")
+
+
+def _check_rate(rate):
+    if not 0 <= rate < 1:
+        raise ValueError(f"The missing rate must be in [0, 1), got {rate}.")
+
+
+def _check_complete(X):
+    X = np.asarray(X, dtype=np.float64)
+    if X.ndim != 2 or not np.isfinite(X).all():
+        raise ValueError("Expected complete, finite data of shape (n, p).")
+    return X
+
+
+def _rescaled(logits, strength):
+    """Scale each column of ``logits`` to standard deviation ``strength``."""
+    scale = logits.std(axis=0)
+    return logits * (strength / np.where(scale > 0, scale, 1.0))
+
+
+def _calibrated_draw(logits, rate, rng):
+    """Bernoulli mask with P = sigmoid(logit + b_j), mean P of each column = rate."""
+    if rate == 0:
+        return np.zeros(logits.shape, dtype=bool)
+    intercepts = [_intercept(column, rate) for column in logits.T]
+    return rng.random(logits.shape) < expit(logits + np.array(intercepts))
+
+
+def _intercept(logits, rate):
+    """The b with mean(sigmoid(logits + b)) == rate (monotone in b)."""
+    bound = np.abs(logits).max() + 50.0
+    return brentq(lambda b: expit(logits + b).mean() - rate, -bound, bound, xtol=1e-10)
