@@ -1,0 +1,125 @@
+"""The resumable store of benchmark rows: one CSV line per finished run."""
+
+import csv
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pandas as pd
+
+__all__ = ["FIELDS", "ResultStore", "settings_key"]
+
+#: Bump when the protocol changes in a way that makes old rows incomparable.
+_PROTOCOL_VERSION = 1
+
+#: Columns of ``results.csv``, in order.
+FIELDS = (
+    "key",
+    "method",
+    "dataset",
+    "seed",
+    "mechanism",
+    "missing_rate",
+    "keep_target",
+    "quick",
+    "params",
+    "n_imputations",
+    "threads",
+    "n_rows",
+    "n_cols",
+    "n_missing",
+    "realised_rate",
+    "mse",
+    "coverage90",
+    "fit_impute_seconds",
+    "sample_seconds",
+    "finished_at",
+    "git_commit",
+    "torch_version",
+    "sklearn_version",
+)
+
+
+def settings_key(settings):
+    """Short stable hash of a run's settings.
+
+    Parameters
+    ----------
+    settings : dict
+        JSON-serialisable settings that determine a run's results (method,
+        data set, seed, mechanism, rate, parameters, ...).
+
+    Returns
+    -------
+    key : str
+        16 hexadecimal digits; equal settings give equal keys.
+    """
+    payload = json.dumps(
+        {"protocol": _PROTOCOL_VERSION, **settings}, sort_keys=True, default=str
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+class ResultStore:
+    """Rows of finished runs in a CSV file, appended one at a time.
+
+    Parameters
+    ----------
+    path : str or Path
+        The CSV file; created with a header on the first append.
+    """
+
+    def __init__(self, path):
+        self.path = Path(path)
+        self._check_header()
+
+    def keys(self):
+        """Keys of the finished runs.
+
+        Returns
+        -------
+        keys : set of str
+        """
+        return set(self.load()["key"])
+
+    def load(self):
+        """All stored rows.
+
+        Returns
+        -------
+        rows : DataFrame
+            One row per finished run, with the columns :data:`FIELDS`.
+        """
+        if not self.path.is_file():
+            return pd.DataFrame(columns=list(FIELDS))
+        return pd.read_csv(self.path, dtype={"key": str, "git_commit": str})
+
+    def append(self, row):
+        """Write one row and flush it to disk at once.
+
+        Parameters
+        ----------
+        row : dict
+            Values for the columns :data:`FIELDS`.
+        """
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        new = not self.path.is_file() or self.path.stat().st_size == 0
+        with open(self.path, "a", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=FIELDS)
+            if new:
+                writer.writeheader()
+            writer.writerow(row)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    def _check_header(self):
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            return
+        with open(self.path, newline="") as handle:
+            header = next(csv.reader(handle), [])
+        if tuple(header) != FIELDS:
+            raise ValueError(
+                f"{self.path} has the columns {header}, not those of this version "
+                f"of the harness {list(FIELDS)}; write to a new --out folder."
+            )
