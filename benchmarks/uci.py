@@ -543,14 +543,34 @@ def _parser():
         prog="python -m benchmarks.uci",
         description="The MIWAE paper's UCI imputation benchmark.",
     )
-    parser.add_argument("--datasets", nargs="+", choices=DATASETS, default=DATASETS)
-    parser.add_argument("--methods", nargs="+", choices=METHODS, default=METHODS)
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=DATASETS,
+        default=DATASETS,
+        metavar="NAME",
+        help=f"any of {', '.join(DATASETS)} (all)",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=METHODS,
+        default=METHODS,
+        metavar="NAME",
+        help=f"any of {', '.join(METHODS)} (all)",
+    )
     parser.add_argument(
         "--seeds", type=int, default=5, help="runs per cell, seeds 0..N-1 (5)"
     )
-    parser.add_argument("--missing-rate", type=float, default=0.5)
+    parser.add_argument(
+        "--missing-rate", type=float, default=0.5, help="share of cells removed (0.5)"
+    )
     parser.add_argument("--mechanism", choices=MECHANISMS, default="mcar")
-    parser.add_argument("--out", default="benchmarks/results/uci", help="folder")
+    parser.add_argument(
+        "--out",
+        default="benchmarks/results/uci",
+        help="folder of results.csv, table.md and mse.png (benchmarks/results/uci)",
+    )
     parser.add_argument(
         "--quick", action="store_true", help="tiny training budgets (smoke test)"
     )
@@ -578,7 +598,9 @@ def _parser():
         f"{_QUICK_IMPUTATIONS} with --quick; 0 skips)",
     )
     parser.add_argument("--data-home", default=None, help="folder of the data files")
-    parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bar nor per-run lines"
+    )
     parser.add_argument(
         "--write-benchmarks-md",
         nargs="?",
