@@ -28,6 +28,15 @@ _SCORE_SAMPLES = 100
 _SCORE_SEED = 20190610
 
 
+# Multipliers of learning_rate_init as a function of the step, given the total.
+_LR_SCHEDULES = {
+    "constant": lambda n_steps: lambda step: 1.0,
+    "cosine": lambda n_steps: (
+        lambda step: 0.5 + 0.5 * math.cos(math.pi * step / n_steps)
+    ),
+}
+
+
 def _seed_from(random_state):
     """A 63-bit seed from ``random_state`` without touching numpy's global RNG."""
     if random_state is None:
@@ -68,8 +77,11 @@ class MIWAEImputer(_BaseImputer):
         Maximum number of epochs (passes over the training rows).
     batch_size : int, default=128
         Rows per gradient step.
+    learning_rate : {"constant", "cosine"}, default="constant"
+        Schedule of Adam's step size: constant, or cosine decay from
+        ``learning_rate_init`` to 0 over ``max_iter`` epochs.
     learning_rate_init : float, default=1e-3
-        Adam's step size.
+        Adam's initial step size.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the rows, and stop when their bound
         has not improved by ``tol`` for ``n_iter_no_change`` epochs. The weights
@@ -158,6 +170,7 @@ class MIWAEImputer(_BaseImputer):
         "L": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "batch_size": [Interval(numbers.Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions(set(_LR_SCHEDULES))],
         "learning_rate_init": [Interval(numbers.Real, 0, None, closed="neither")],
         "early_stopping": ["boolean"],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
@@ -179,6 +192,7 @@ class MIWAEImputer(_BaseImputer):
         L=1000,
         max_iter=300,
         batch_size=128,
+        learning_rate="constant",
         learning_rate_init=1e-3,
         early_stopping=True,
         validation_fraction=0.1,
@@ -204,6 +218,7 @@ class MIWAEImputer(_BaseImputer):
         self.L = L
         self.max_iter = max_iter
         self.batch_size = batch_size
+        self.learning_rate = learning_rate
         self.learning_rate_init = learning_rate_init
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -248,6 +263,10 @@ class MIWAEImputer(_BaseImputer):
 
     def _train(self, model, x, m, train, val, generator):
         optimizer = torch.optim.Adam(model.parameters(), lr=self.learning_rate_init)
+        n_steps = self.max_iter * math.ceil(len(train) / self.batch_size)
+        schedule = torch.optim.lr_scheduler.LambdaLR(
+            optimizer, _LR_SCHEDULES[self.learning_rate](n_steps)
+        )
         history = {"train_bound": []}
         if len(val):
             history["validation_bound"] = []
@@ -267,6 +286,7 @@ class MIWAEImputer(_BaseImputer):
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
+                schedule.step()
                 total += float(bound.detach().sum())
             history["train_bound"].append(total / len(train))
             self._check_diverged(history["train_bound"][-1], n_iter)

@@ -1,0 +1,241 @@
+"""MIWAEImputer: quality, uncertainty, scikit-learn integration and invariants."""
+
+import pickle
+
+import joblib
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_breast_cancer
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from miwae_impute import MIWAEImputer
+
+FAST = dict(hidden_layer_sizes=(16,), max_iter=5, K=5, L=50, random_state=0)
+
+
+def _low_rank(n=300, p=6, rank=2, rate=0.3, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, rank)) @ rng.normal(size=(rank, p))
+    X += 0.1 * rng.normal(size=X.shape)
+    missing = rng.random(X.shape) < rate
+    X_missing = X.copy()
+    X_missing[missing] = np.nan
+    return X, X_missing, missing
+
+
+def _mse(X, X_imputed, missing):
+    return float(np.mean((X - X_imputed)[missing] ** 2))
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, X_missing, missing = _low_rank()
+    return MIWAEImputer(**FAST).fit(X_missing), X_missing
+
+
+def test_beats_mean_imputation_on_low_rank_data():
+    X, X_missing, missing = _low_rank(n=500, rank=2, rate=0.3)
+    imputer = MIWAEImputer(max_iter=60, L=200, random_state=0)
+    mse = _mse(X, imputer.fit_transform(X_missing), missing)
+    mse_mean = _mse(X, SimpleImputer().fit_transform(X_missing), missing)
+    assert mse < 0.5 * mse_mean
+
+
+@pytest.mark.slow
+def test_beats_mean_imputation_on_breast_cancer():
+    X = load_breast_cancer().data
+    X = (X - X.mean(0)) / X.std(0)
+    missing = np.random.default_rng(0).random(X.shape) < 0.5
+    X_missing = np.where(missing, np.nan, X)
+    imputer = MIWAEImputer(max_iter=40, L=200, early_stopping=False, random_state=0)
+    assert _mse(X, imputer.fit_transform(X_missing), missing) < 0.6  # mean: ~1.0
+
+
+def test_observed_entries_are_unchanged_and_no_nan(fitted):
+    imputer, X_missing = fitted
+    X_imputed = imputer.transform(X_missing)
+    observed = ~np.isnan(X_missing)
+    assert np.array_equal(X_imputed[observed], X_missing[observed])
+    assert np.isfinite(X_imputed).all()
+
+
+def test_raw_units_are_standardised_inside():
+    X, X_missing, missing = _low_rank(n=200)
+    shift, scale = (
+        np.array([1e4, -3, 0, 5e-3, 2e6, 1]),
+        np.array([1e3, 1, 1e-4, 1, 1e5, 7]),
+    )
+    imputer = MIWAEImputer(**FAST)
+    raw = imputer.fit_transform(X_missing * scale + shift)
+    standard = clone(imputer).fit_transform(X_missing)
+    np.testing.assert_allclose((raw - shift) / scale, standard, atol=1e-4)
+
+
+def test_return_std_is_zero_on_observed_and_positive_on_missing(fitted):
+    imputer, X_missing = fitted
+    X_imputed, X_std = imputer.transform(X_missing, return_std=True)
+    missing = np.isnan(X_missing)
+    assert X_std.shape == X_missing.shape
+    assert np.all(X_std[~missing] == 0) and np.all(X_std[missing] > 0)
+    np.testing.assert_array_equal(X_imputed, imputer.transform(X_missing))
+
+
+def test_sample_draws_differ_only_on_missing_entries(fitted):
+    imputer, X_missing = fitted
+    draws = imputer.sample(X_missing, n_imputations=4)
+    missing = np.isnan(X_missing)
+    assert len(draws) == 4
+    for draw in draws:
+        assert np.array_equal(draw[~missing], X_missing[~missing])
+        assert np.isfinite(draw).all()
+    assert not np.allclose(draws[0][missing], draws[1][missing])
+
+
+def test_sample_spread_matches_return_std():
+    X, X_missing, missing = _low_rank(n=200)
+    imputer = MIWAEImputer(**{**FAST, "max_iter": 30, "L": 500}).fit(X_missing)
+    _, X_std = imputer.transform(X_missing, return_std=True)
+    spread = np.std(imputer.sample(X_missing, n_imputations=60), axis=0)
+    ratio = np.median(spread[missing] / X_std[missing])
+    assert 0.8 < ratio < 1.2
+
+
+def test_sample_rejects_bad_n_imputations(fitted):
+    imputer, X_missing = fitted
+    with pytest.raises(ValueError, match="n_imputations"):
+        imputer.sample(X_missing, n_imputations=0)
+
+
+def test_dataframe_in_dataframe_out(fitted):
+    _, X_missing = fitted
+    index = pd.Index([f"row{i}" for i in range(len(X_missing))], name="id")
+    df = pd.DataFrame(X_missing, columns=list("abcdef"), index=index)
+    df["c"] = df["c"].astype("float32")
+    imputer = MIWAEImputer(**FAST).fit(df)
+    out, std = imputer.transform(df, return_std=True)
+    assert isinstance(out, pd.DataFrame) and isinstance(std, pd.DataFrame)
+    pd.testing.assert_index_equal(out.index, df.index)
+    assert list(out.columns) == list(df.columns) == list(std.columns)
+    assert out["c"].dtype == np.float32 and out["a"].dtype == np.float64
+    assert isinstance(imputer.sample(df, n_imputations=2)[1], pd.DataFrame)
+    assert list(imputer.feature_names_in_) == list("abcdef")
+
+
+def test_set_output_pandas_and_indicator_names(fitted):
+    _, X_missing = fitted
+    imputer = MIWAEImputer(**FAST, add_indicator=True).set_output(transform="pandas")
+    out = imputer.fit_transform(X_missing)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns[-2:]) == ["missingindicator_x4", "missingindicator_x5"]
+    assert out.shape[1] == 12
+    assert isinstance(imputer.sample(X_missing, n_imputations=1)[0], pd.DataFrame)
+
+
+def test_pipeline_with_grid_search():
+    X = load_breast_cancer().data[:, :8]
+    y = load_breast_cancer().target
+    X = np.where(np.random.default_rng(0).random(X.shape) < 0.2, np.nan, X)
+    pipe = Pipeline(
+        [("impute", MIWAEImputer(**FAST)), ("clf", LogisticRegression(max_iter=500))]
+    )
+    search = GridSearchCV(pipe, {"impute__latent_dim": [1, 3]}, cv=2).fit(X, y)
+    assert search.best_score_ > 0.8
+
+
+def test_grid_search_on_x_alone_uses_score():
+    _, X_missing, _ = _low_rank(n=200)
+    search = GridSearchCV(MIWAEImputer(**FAST), {"K": [1, 5]}, cv=2).fit(X_missing)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_column_transformer():
+    _, X_missing, _ = _low_rank(n=100)
+    ct = ColumnTransformer(
+        [("miwae", MIWAEImputer(**FAST), [0, 1, 2])], remainder="drop"
+    )
+    out = ct.fit_transform(X_missing)
+    assert out.shape == (100, 3) and np.isfinite(out).all()
+
+
+def test_score_is_a_log_likelihood_bound_in_data_units(fitted):
+    imputer, X_missing = fitted
+    scores = imputer.score_samples(X_missing)
+    assert scores.shape == (len(X_missing),) and np.isfinite(scores).all()
+    assert imputer.score(X_missing) == pytest.approx(scores.mean())
+    # Rescaling the data by 10 moves the log-likelihood by -log(10) per observed entry.
+    rescaled = MIWAEImputer(**FAST).fit(X_missing * 10)
+    shift = (~np.isnan(X_missing)).sum(1) * np.log(10)
+    np.testing.assert_allclose(rescaled.score_samples(X_missing * 10), scores - shift)
+
+
+def test_clone_pickle_joblib_roundtrip(fitted, tmp_path):
+    imputer, X_missing = fitted
+    expected = imputer.transform(X_missing)
+    assert clone(imputer).get_params() == imputer.get_params()
+    restored = pickle.loads(pickle.dumps(imputer))
+    np.testing.assert_array_equal(restored.transform(X_missing), expected)
+    joblib.dump(imputer, tmp_path / "imputer.joblib")
+    restored = joblib.load(tmp_path / "imputer.joblib")
+    np.testing.assert_array_equal(restored.transform(X_missing), expected)
+
+
+def test_same_random_state_same_output_and_global_rng_untouched():
+    _, X_missing, _ = _low_rank(n=100)
+    torch_state, np_state = torch.get_rng_state(), np.random.get_state()  # noqa: NPY002
+    a = MIWAEImputer(**FAST).fit_transform(X_missing)
+    b = MIWAEImputer(**FAST).fit_transform(X_missing)
+    MIWAEImputer(**{**FAST, "random_state": None}).fit_transform(X_missing)
+    np.testing.assert_array_equal(a, b)
+    assert torch.equal(torch_state, torch.get_rng_state())
+    assert np.array_equal(np_state[1], np.random.get_state()[1])  # noqa: NPY002
+    c = MIWAEImputer(**{**FAST, "random_state": 1}).fit_transform(X_missing)
+    assert not np.array_equal(a, c)
+
+
+def test_history_and_early_stopping():
+    _, X_missing, _ = _low_rank(n=200)
+    imputer = MIWAEImputer(**{**FAST, "max_iter": 200, "n_iter_no_change": 3})
+    imputer.fit(X_missing)
+    assert 1 <= imputer.n_iter_ < 200
+    assert len(imputer.history_["train_bound"]) == imputer.n_iter_
+    assert len(imputer.history_["validation_bound"]) == imputer.n_iter_
+    assert imputer.history_["train_bound"][-1] > imputer.history_["train_bound"][0]
+    no_stop = MIWAEImputer(**{**FAST, "early_stopping": False}).fit(X_missing)
+    assert no_stop.n_iter_ == 5 and "validation_bound" not in no_stop.history_
+
+
+def test_divergence_raises_with_advice():
+    _, X_missing, _ = _low_rank(n=100)
+    imputer = MIWAEImputer(**{**FAST, "learning_rate_init": 1e30})
+    with pytest.raises(FloatingPointError, match="learning_rate_init"):
+        imputer.fit(X_missing)
+
+
+def test_cuda_request_without_cuda_is_a_clear_error():
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    _, X_missing, _ = _low_rank(n=50)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        MIWAEImputer(**FAST, device="cuda").fit(X_missing)
+
+
+def test_verbose_shows_a_progress_bar(capsys):
+    _, X_missing, _ = _low_rank(n=50)
+    MIWAEImputer(**FAST, verbose=1).fit(X_missing)
+    assert "MIWAE fit" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "param, value",
+    [("K", 0), ("L", -1), ("activation", "sigmoid"), ("latent_dim", "big")],
+)
+def test_invalid_parameters_are_named(param, value):
+    with pytest.raises(ValueError, match=param):
+        MIWAEImputer(**{**FAST, param: value}).fit(np.ones((5, 2)))

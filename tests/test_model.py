@@ -1,0 +1,189 @@
+"""The math of the torch model, checked in float64 against closed forms."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from scipy import stats
+
+from miwae_impute._model import (
+    MIWAE,
+    bound_per_row,
+    miwae_bound,
+    normal_log_prob,
+    posterior_moments,
+    sir_draws,
+    student_t_log_prob,
+    student_t_rsample,
+)
+
+HUGE_DF = 1e7  # a Student-t with this many degrees of freedom is Gaussian
+
+
+def test_student_t_log_prob_matches_scipy():
+    rng = np.random.default_rng(0)
+    x, loc = rng.normal(size=50), rng.normal(size=50)
+    scale, df = rng.uniform(0.1, 3, size=50), rng.uniform(0.5, 30, size=50)
+    got = student_t_log_prob(*map(torch.as_tensor, (x, loc, scale, df)))
+    np.testing.assert_allclose(got.numpy(), stats.t.logpdf(x, df, loc, scale), 1e-12)
+
+
+def test_normal_log_prob_matches_scipy():
+    z = np.random.default_rng(1).normal(size=(7, 3))
+    expected = stats.multivariate_normal(np.zeros(3), np.eye(3)).logpdf(z)
+    np.testing.assert_allclose(normal_log_prob(torch.as_tensor(z)).numpy(), expected)
+
+
+def test_student_t_rsample_distribution_and_gradients():
+    loc = torch.tensor([1.0], dtype=torch.float64, requires_grad=True)
+    scale = torch.tensor([2.0], dtype=torch.float64, requires_grad=True)
+    df = torch.tensor([4.0], dtype=torch.float64, requires_grad=True)
+    state = torch.get_rng_state()
+    draws = student_t_rsample(loc, scale, df, 20000, torch.Generator().manual_seed(0))
+    assert torch.equal(state, torch.get_rng_state())  # global RNG untouched
+    ks = stats.kstest(draws.detach().numpy().ravel(), stats.t(4.0, 1.0, 2.0).cdf)
+    assert ks.pvalue > 1e-3
+    draws.abs().mean().backward()
+    assert all(torch.isfinite(t.grad).all() and t.grad.abs() > 0 for t in (scale, df))
+
+
+def test_student_t_rsample_is_reproducible():
+    args = (torch.zeros(3), torch.ones(3), torch.full((3,), 5.0), 4)
+    a = student_t_rsample(*args, torch.Generator().manual_seed(3))
+    b = student_t_rsample(*args, torch.Generator().manual_seed(3))
+    assert torch.equal(a, b)
+
+
+def test_bound_is_log_mean_exp():
+    log_r = torch.log(torch.tensor([[1.0, 2.0], [3.0, 6.0]], dtype=torch.float64))
+    np.testing.assert_allclose(miwae_bound(log_r).numpy(), np.log([2.0, 4.0]))
+
+
+# -- a linear-Gaussian model, where everything is analytic --------------------
+P, D = 3, 2
+W = np.array([[1.0, 0.5], [-0.7, 1.2], [0.3, -0.4]])
+B = np.array([0.2, -0.1, 0.5])
+SIGMA = 0.6
+
+
+def _softplus_inverse(y):
+    return math.log(math.expm1(y))
+
+
+def _linear_gaussian_model(encoder_shift=0.0, encoder_scale=1.0, w=W):
+    """p(z)=N(0,I), p(x|z)=N(wz+b, SIGMA^2 I), q(z|x)=N(shift, scale^2 I)."""
+    model = MIWAE(P, D, hidden_layer_sizes=(), min_scale=0.0, min_df=0.0).double()
+    with torch.no_grad():
+        dec, enc = model.decoder[0], model.encoder[0]
+        dec.weight.zero_(), enc.weight.zero_()
+        dec.weight[:P] = torch.as_tensor(w)
+        dec.bias[:P] = torch.as_tensor(B)
+        dec.bias[P : 2 * P] = _softplus_inverse(SIGMA)
+        dec.bias[2 * P :] = HUGE_DF
+        enc.bias[:D] = torch.as_tensor(encoder_shift)
+        enc.bias[D : 2 * D] = torch.as_tensor(encoder_scale).apply_(_softplus_inverse)
+        enc.bias[2 * D :] = HUGE_DF
+    return model
+
+
+def _analytic(x, observed, w=W):
+    """log p(x_o) and the moments of x_m | x_o in the linear-Gaussian model."""
+    cov = w @ w.T + SIGMA**2 * np.eye(P)
+    o, m = observed, ~observed
+    log_p = stats.multivariate_normal(B[o], cov[np.ix_(o, o)]).logpdf(x[o])
+    gain = cov[np.ix_(m, o)] @ np.linalg.inv(cov[np.ix_(o, o)])
+    mean_m = B[m] + gain @ (x[o] - B[o])
+    var_m = np.diag(cov[np.ix_(m, m)] - gain @ cov[np.ix_(o, m)])
+    return log_p, mean_m, var_m
+
+
+X_ROW = np.array([0.8, -1.1, 0.4])
+OBSERVED = np.array([True, False, True])
+
+
+def _tensors(n_copies):
+    x = torch.as_tensor(np.where(OBSERVED, X_ROW, 0.0)).repeat(n_copies, 1)
+    return x, torch.as_tensor(OBSERVED, dtype=torch.float64).repeat(n_copies, 1)
+
+
+def test_bound_at_k1_is_the_elbo():
+    """L_1 averages log p(x_o|z) + log p(z) - log q(z) over z ~ q: the ELBO."""
+    model = _linear_gaussian_model(encoder_shift=0.3, encoder_scale=0.8)
+    x, mask = _tensors(40000)
+    l1 = bound_per_row(model, x, mask, 1, torch.Generator().manual_seed(0)).mean()
+    # ELBO in closed form for q = N(mu, s^2 I) and the linear-Gaussian model.
+    mu, s2 = np.full(D, 0.3), 0.8**2
+    Wo, bo, xo = W[OBSERVED], B[OBSERVED], X_ROW[OBSERVED]
+    resid = xo - bo - Wo @ mu
+    expected_log_lik = -0.5 * (
+        len(xo) * math.log(2 * math.pi * SIGMA**2)
+        + (resid @ resid + s2 * np.sum(Wo**2)) / SIGMA**2
+    )
+    kl = 0.5 * (D * s2 + mu @ mu - D - D * math.log(s2))
+    assert float(l1) == pytest.approx(expected_log_lik - kl, abs=0.02)
+
+
+def test_bound_is_a_lower_bound_that_tightens_with_k():
+    model = _linear_gaussian_model(encoder_shift=0.5, encoder_scale=1.5)
+    log_p, _, _ = _analytic(X_ROW, OBSERVED)
+    x, mask = _tensors(4000)
+    bounds = [
+        float(bound_per_row(model, x, mask, k, torch.Generator().manual_seed(k)).mean())
+        for k in (1, 5, 50, 500)
+    ]
+    assert all(b <= log_p + 1e-3 for b in bounds)
+    assert all(a < b for a, b in zip(bounds, bounds[1:]))
+    assert bounds[-1] == pytest.approx(log_p, abs=0.01)
+    assert log_p - bounds[0] > 0.1  # the K=1 bound is visibly loose here
+
+
+def test_bound_is_exact_with_the_true_posterior_as_proposal():
+    """If q(z|x_o) = p(z|x_o), every weight equals p(x_o): the bound is exact."""
+    Wo = W[OBSERVED]
+    post_cov = np.linalg.inv(np.eye(D) + Wo.T @ Wo / SIGMA**2)
+    # The encoder's family is diagonal: rotate z so that the posterior is too.
+    evals, evecs = np.linalg.eigh(post_cov)
+    w = W @ evecs
+    post_mean = post_cov @ Wo.T @ (X_ROW[OBSERVED] - B[OBSERVED]) / SIGMA**2
+    model = _linear_gaussian_model(evecs.T @ post_mean, np.sqrt(evals), w=w)
+    log_p, _, _ = _analytic(X_ROW, OBSERVED, w=w)
+    x, mask = _tensors(3)
+    bound = bound_per_row(model, x, mask, 1, torch.Generator().manual_seed(0))
+    np.testing.assert_allclose(bound.numpy(), log_p, atol=1e-6)
+
+
+def test_posterior_moments_match_gaussian_conditionals():
+    model = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2)
+    _, mean_m, var_m = _analytic(X_ROW, OBSERVED)
+    x, mask = _tensors(1)
+    mean, var = posterior_moments(
+        model, x, mask, 200000, torch.Generator().manual_seed(0)
+    )
+    np.testing.assert_allclose(mean[0, ~OBSERVED].numpy(), mean_m, atol=0.02)
+    np.testing.assert_allclose(var[0, ~OBSERVED].numpy(), var_m, rtol=0.03)
+
+
+def test_posterior_moments_stream_over_small_chunks(monkeypatch):
+    """The running log-sum-exp over sample chunks gives the same estimator."""
+    from miwae_impute import _model
+
+    monkeypatch.setattr(_model, "_CHUNK_ELEMENTS", 7 * 50)  # 50 samples a chunk
+    model = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2)
+    _, mean_m, var_m = _analytic(X_ROW, OBSERVED)
+    x, mask = _tensors(2)
+    mean, var = posterior_moments(
+        model, x, mask, 100000, torch.Generator().manual_seed(1)
+    )
+    np.testing.assert_allclose(mean[:, ~OBSERVED].numpy().ravel(), mean_m[0], atol=0.02)
+    np.testing.assert_allclose(var[:, ~OBSERVED].numpy().ravel(), var_m[0], rtol=0.04)
+
+
+def test_sir_draws_sample_the_conditional():
+    model = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2)
+    _, mean_m, var_m = _analytic(X_ROW, OBSERVED)
+    x, mask = _tensors(4000)
+    draws = sir_draws(model, x, mask, 200, 2, torch.Generator().manual_seed(0))
+    values = draws[..., ~torch.as_tensor(OBSERVED)].reshape(-1).numpy()
+    assert values.mean() == pytest.approx(mean_m[0], abs=0.03)
+    assert values.var() == pytest.approx(var_m[0], rel=0.06)
