@@ -1,15 +1,19 @@
 """MIWAEImputer: the scikit-learn estimator around the torch model."""
 
 import copy
+import json
 import math
 import numbers
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
+from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from ._base import _BaseImputer, _standardization
@@ -478,3 +482,90 @@ class MIWAEImputer(_BaseImputer):
         x = torch.as_tensor(Xs, dtype=torch.float32, device=device)
         m = torch.as_tensor(~mask, dtype=torch.float32, device=device)
         return x, m
+
+    def save(self, path):
+        """Save the fitted imputer without pickle: JSON metadata and torch weights.
+
+        Unlike a pickle, the saved files cannot run code when loaded. Load them
+        with :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or Path
+            Directory to write ``params.json`` and ``weights.pt`` into; created
+            if needed.
+        """
+        check_is_fitted(self, "model_")
+        path = Path(path)
+        path.mkdir(parents=True, exist_ok=True)
+        names = getattr(self, "feature_names_in_", None)
+        meta = {
+            "params": {
+                k: v for k, v in self.get_params().items() if k != "random_state"
+            }
+            | {"random_state": None},
+            "n_features_in_": self.n_features_in_,
+            "feature_names_in_": None if names is None else names.tolist(),
+            "valid_features": self._valid_features.tolist(),
+            "indicator_features": (
+                self.indicator_.features_.tolist() if self.add_indicator else None
+            ),
+            "mean_": self.mean_.tolist(),
+            "scale_": self.scale_.tolist(),
+            "seed": self._seed,
+            "n_iter_": self.n_iter_,
+            "history_": self.history_,
+            "latent_dim": self.model_.decoder[0].in_features,
+        }
+        meta["params"]["hidden_layer_sizes"] = list(self.hidden_layer_sizes)
+        (path / "params.json").write_text(json.dumps(meta, indent=1))
+        torch.save(self.model_.state_dict(), path / "weights.pt")
+
+    @classmethod
+    def load(cls, path):
+        """Load an imputer written by :meth:`save`, with ``weights_only=True``.
+
+        Parameters
+        ----------
+        path : str or Path
+            Directory written by :meth:`save`.
+
+        Returns
+        -------
+        imputer : MIWAEImputer
+            The fitted imputer; it imputes exactly as the saved one did.
+        """
+        path = Path(path)
+        meta = json.loads((path / "params.json").read_text())
+        imputer = cls(**meta["params"])
+        imputer.n_features_in_ = meta["n_features_in_"]
+        if meta["feature_names_in_"] is not None:
+            imputer.feature_names_in_ = np.asarray(meta["feature_names_in_"], object)
+        imputer._valid_features = np.asarray(meta["valid_features"], bool)
+        imputer._fit_columns = None
+        imputer.mean_ = np.asarray(meta["mean_"])
+        imputer.scale_ = np.asarray(meta["scale_"])
+        imputer._seed, imputer.n_iter_ = meta["seed"], meta["n_iter_"]
+        imputer.history_ = meta["history_"]
+        n_valid = int(imputer._valid_features.sum())
+        if not (
+            len(imputer._valid_features) == imputer.n_features_in_
+            and imputer.mean_.shape == imputer.scale_.shape == (n_valid,)
+        ):
+            raise ValueError(
+                f"{path} is inconsistent: the scaler does not fit the features."
+            )
+        model = MIWAE(
+            n_valid,
+            meta["latent_dim"],
+            tuple(imputer.hidden_layer_sizes),
+            imputer.activation,
+        )
+        state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
+        model.load_state_dict(state)  # raises if the weights do not fit the features
+        imputer.model_ = model.eval()
+        if meta["indicator_features"] is not None:
+            template = np.zeros((1, imputer.n_features_in_))
+            template[0, meta["indicator_features"]] = np.nan
+            imputer.indicator_ = MissingIndicator(error_on_new=False).fit(template)
+        return imputer

@@ -239,3 +239,26 @@ def test_verbose_shows_a_progress_bar(capsys):
 def test_invalid_parameters_are_named(param, value):
     with pytest.raises(ValueError, match=param):
         MIWAEImputer(**{**FAST, param: value}).fit(np.ones((5, 2)))
+
+
+def test_save_load_roundtrip_without_pickle(tmp_path):
+    _, X_missing, _ = _low_rank(n=80)
+    df = pd.DataFrame(X_missing, columns=list("abcdef"))
+    imputer = MIWAEImputer(**FAST, add_indicator=True).fit(df)
+    imputer.save(tmp_path / "model")
+    restored = MIWAEImputer.load(tmp_path / "model")
+    pd.testing.assert_frame_equal(restored.transform(df), imputer.transform(df))
+    np.testing.assert_array_equal(restored.score_samples(df), imputer.score_samples(df))
+    with pytest.raises(ValueError, match="feature names"):
+        restored.transform(df.rename(columns={"a": "z"}))
+
+
+def test_load_refuses_inconsistent_files(tmp_path):
+    _, X_missing, _ = _low_rank(n=80)
+    MIWAEImputer(**FAST).fit(X_missing).save(tmp_path)
+    meta = (tmp_path / "params.json").read_text()
+    (tmp_path / "params.json").write_text(
+        meta.replace('"n_features_in_": 6', '"n_features_in_": 5')
+    )
+    with pytest.raises(ValueError, match="inconsistent"):
+        MIWAEImputer.load(tmp_path)
