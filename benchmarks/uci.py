@@ -67,7 +67,9 @@ DEFAULT_IMPUTATIONS = 100
 _QUICK_PARAMS = {
     "miwae": {"max_iter": 2, "L": 50},
     "mvae": {"max_iter": 2, "L": 50},
-    "missforest": {"max_iter": 2, "n_estimators": 5, "estimator__n_estimators": 5},
+    "missforest": {"max_iter": 2, "n_estimators": 5},
+    "pca": {"n_components": 2, "max_iter": 100},  # no rank search
+    "knn": {"n_neighbors": 5},  # no search of k
 }
 _QUICK_IMPUTATIONS = 20
 _REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -395,22 +397,20 @@ def _warm_up_torch():
 def _build_imputer(method, seed, settings):
     """The imputer of a run, and the parameters it was given beyond its defaults.
 
-    ``--quick`` budgets apply only to parameters the imputer has (deep names
-    included) and that ``--param`` did not set.
+    The run's seed goes to ``random_state`` when the imputer has one (the mean
+    imputer has none). ``--quick`` budgets apply only to parameters the imputer
+    has (deep names included) and that ``--param`` did not set.
     """
     from miwae_impute import make_imputer
 
     params = dict(settings.params.get(method, {}))
-    imputer = make_imputer(method, random_state=seed, **params)
-    if settings.quick:
-        known = imputer.get_params(deep=True)
-        quick = {
-            name: value
-            for name, value in _QUICK_PARAMS.get(method, {}).items()
-            if name in known and name not in params
-        }
-        imputer.set_params(**quick)
-        params.update(quick)
+    imputer = make_imputer(method, **params)
+    known = imputer.get_params(deep=True)
+    quick = _QUICK_PARAMS.get(method, {}) if settings.quick else {}
+    quick = {k: v for k, v in quick.items() if k in known and k not in params}
+    seeded = {"random_state": seed} if "random_state" in known else {}
+    imputer.set_params(**quick, **seeded)
+    params.update(quick)
     return imputer, params
 
 
@@ -631,6 +631,8 @@ def _parse_params(items):
             raise ValueError(f"--param {item!r} is not METHOD.NAME=VALUE.")
         if method not in METHODS:
             raise ValueError(f"--param {item!r}: unknown method {method!r}.")
+        if name == "random_state":
+            raise ValueError(f"--param {item!r}: the seeds come from --seeds.")
         try:
             value = ast.literal_eval(text)
         except (ValueError, SyntaxError):

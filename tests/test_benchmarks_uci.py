@@ -46,8 +46,8 @@ def stub(monkeypatch):
     """make_imputer returning _ZeroImputer; records the imputers it made."""
     made = []
 
-    def make_imputer(name, random_state=None, **params):
-        made.append(_ZeroImputer(random_state=random_state, **params))
+    def make_imputer(name, **params):
+        made.append(_ZeroImputer(**params))
         return made[-1]
 
     monkeypatch.setattr(miwae_impute, "make_imputer", make_imputer, raising=False)
@@ -142,7 +142,7 @@ def test_parse_params():
         "miwae": {"max_iter": 10, "hidden_layer_sizes": (64, 64)},
         "mvae": {"device": "cuda"},
     }
-    for bad in ("max_iter=10", "miwae.max_iter", "svd.rank=3"):
+    for bad in ("max_iter=10", "miwae.max_iter", "svd.rank=3", "pca.random_state=1"):
         with pytest.raises(ValueError, match="--param"):
             uci._parse_params([bad])
 
