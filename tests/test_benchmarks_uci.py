@@ -205,6 +205,7 @@ def test_quick_breast_run_end_to_end_and_resume(monkeypatch, tmp_path, capsys):
     )
     report = (tmp_path / "table.md").read_text()
     assert "Fit + impute wall time" in report and "Coverage of the 90%" in report
+    assert "0.814 here" in report  # calibrated score with 20 draws
     if _has_matplotlib():
         assert (tmp_path / "mse.png").read_bytes()[:4] == b"\x89PNG"
 
