@@ -1,6 +1,12 @@
-"""Scikit-learn compatible imputation of missing values with MIWAE."""
+"""Scikit-learn compatible imputation of missing values with MIWAE and baselines."""
 
+from ._knn import NearestNeighborsImputer
 from ._miwae import MIWAEImputer
+from ._simple import MeanImputer
 
-__all__ = ["MIWAEImputer"]
+__all__ = [
+    "MIWAEImputer",
+    "MeanImputer",
+    "NearestNeighborsImputer",
+]
 __version__ = "0.1.0"
