@@ -2,11 +2,13 @@
 
 from ._knn import NearestNeighborsImputer
 from ._miwae import MIWAEImputer
+from ._pca import PCAImputer
 from ._simple import MeanImputer
 
 __all__ = [
     "MIWAEImputer",
     "MeanImputer",
     "NearestNeighborsImputer",
+    "PCAImputer",
 ]
 __version__ = "0.1.0"
