@@ -4,11 +4,14 @@ from ._knn import NearestNeighborsImputer
 from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
 from ._simple import MeanImputer
+from .metrics import imputation_mse, masked_mse_scorer
 
 __all__ = [
     "MIWAEImputer",
     "MeanImputer",
     "NearestNeighborsImputer",
     "PCAImputer",
+    "imputation_mse",
+    "masked_mse_scorer",
 ]
 __version__ = "0.1.0"
