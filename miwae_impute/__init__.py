@@ -1,6 +1,7 @@
 """Scikit-learn compatible imputation of missing values with MIWAE and baselines."""
 
 from ._knn import NearestNeighborsImputer
+from ._missforest import MissForestImputer
 from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
 from ._simple import MeanImputer
@@ -9,6 +10,7 @@ from .metrics import imputation_mse, masked_mse_scorer
 __all__ = [
     "MIWAEImputer",
     "MeanImputer",
+    "MissForestImputer",
     "NearestNeighborsImputer",
     "PCAImputer",
     "imputation_mse",

@@ -1,0 +1,233 @@
+"""MissForestImputer: iterative imputation by random forests (missForest)."""
+
+import numbers
+
+import numpy as np
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._base import _standardization
+from ._iterative import _FitImputingImputer
+
+
+def _normalized_difference(X_new, X_old):
+    """missForest's convergence criterion: sum((new - old)^2) / sum(new^2)."""
+    total = np.sum(X_new**2)
+    return float(np.sum((X_new - X_old) ** 2) / total) if total > 0 else 0.0
+
+
+def _iterate_until_increase(X, sweep, max_iter):
+    """Run ``sweep`` until the normalised difference first increases.
+
+    ``sweep(X)`` updates a copy of the current iterate in place and returns
+    what produced it (the fitted forests, or None). As in missForest, the
+    iterate *before* the first increase is returned, with what produced it;
+    after ``max_iter`` sweeps, the last one.
+
+    Returns the iterate, its producer and the difference of every sweep.
+    """
+    producer, history = None, []
+    for _ in range(max_iter):
+        X_new = X.copy()
+        new_producer = sweep(X_new)
+        history.append(_normalized_difference(X_new, X))
+        if len(history) > 1 and history[-1] >= history[-2]:
+            break
+        X, producer = X_new, new_producer
+    return X, producer, history
+
+
+def _predictors(X, rows, column):
+    """The other features of ``rows``: the predictors of ``column``."""
+    return np.delete(X[rows], column, axis=1)
+
+
+class MissForestImputer(_FitImputingImputer):
+    """Impute missing values with random forests, iterated as in missForest.
+
+    The algorithm of the R package missForest (Stekhoven & Bühlmann, 2012):
+    missing entries start at the mean of their feature; then each sweep visits
+    the features in increasing order of missingness and, for each one, fits a
+    :class:`~sklearn.ensemble.RandomForestRegressor` on the rows where it is
+    observed, predicting it from the current values of all other features, and
+    overwrites its missing entries with the forest's predictions. Sweeps stop
+    when the normalised difference between successive iterates,
+    ``sum((X_new - X_old)**2) / sum(X_new**2)`` (over the whole matrix, in data
+    units, as in the R package), first increases, and the iterate *before*
+    that increase is returned; or after ``max_iter`` sweeps, with the last one.
+    :class:`~sklearn.impute.IterativeImputer` with a forest estimator does not
+    implement this stopping rule: it stops on a tolerance or ``max_iter``.
+
+    :meth:`fit_transform` returns that iterate. :meth:`transform` imputes any
+    rows with the forests that produced it (plus, for the features complete at
+    fit, a forest fitted on the returned iterate): missing entries start at the
+    fitted means, then sweeps in the fitted order overwrite them with the
+    forests' predictions, under the same stopping rule and ``max_iter``; no
+    forest is refitted.
+
+    Random forests are costly: fit grows ``n_estimators`` trees per feature
+    with missing entries and per sweep, and the fitted forests of every feature
+    are kept for :meth:`transform`.
+
+    Parameters
+    ----------
+    n_estimators : int, default=100
+        Trees per forest (the R package's ``ntree``).
+    max_iter : int, default=10
+        Maximum number of sweeps (the R package's ``maxiter``).
+    max_features : {"sqrt", "log2"}, int, float or None, default="sqrt"
+        Features tried at each split, as in
+        :class:`~sklearn.ensemble.RandomForestRegressor`. The R package's
+        ``mtry`` is ``floor(sqrt(p))`` for ``p`` features; "sqrt" gives
+        ``floor(sqrt(p - 1))`` for the ``p - 1`` predictors, the same for most
+        ``p``.
+    n_jobs : int or None, default=None
+        Jobs to fit and predict each forest in parallel; None means 1.
+    missing_values : float, default=np.nan
+        Placeholder of the missing entries.
+    add_indicator : bool, default=False
+        Append :class:`~sklearn.impute.MissingIndicator` columns to the output.
+    keep_empty_features : bool, default=False
+        Keep features with no observed value at fit, imputed with 0; otherwise
+        they are dropped from the output (with a warning).
+    random_state : int, RandomState instance or None, default=None
+        Seeds the forests.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features seen during fit, for DataFrame input with string
+        column names.
+    n_iter_ : int
+        Number of sweeps run by fit, the last one (whose difference increased)
+        included.
+    history_ : list of float
+        Normalised difference of each sweep.
+    imputation_order_ : ndarray of shape (n_valid_features,)
+        The features (indices among the non-empty ones) in the order visited.
+    estimators_ : list of RandomForestRegressor or None
+        The forest of each non-empty feature, predicting it from the others;
+        None when there is a single feature.
+    mean_ : ndarray of shape (n_valid_features,)
+        Mean of the observed entries of each non-empty feature.
+    indicator_ : MissingIndicator
+        Indicator of missing values, when ``add_indicator=True``.
+
+    See Also
+    --------
+    sklearn.impute.IterativeImputer : Multivariate imputation by chained equations.
+
+    References
+    ----------
+    D. J. Stekhoven and P. Bühlmann. "MissForest - non-parametric missing value
+    imputation for mixed-type data". Bioinformatics, 28(1), 2012.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from miwae_impute import MissForestImputer
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.uniform(-2, 2, size=200)
+    >>> X = np.column_stack([x, x**2, np.sin(x)])
+    >>> X[rng.random(X.shape) < 0.2] = np.nan
+    >>> imputer = MissForestImputer(n_estimators=10, random_state=0)
+    >>> X_imputed = imputer.fit_transform(X)
+    >>> bool(np.isnan(X_imputed).any())
+    False
+    >>> imputer.n_iter_ <= imputer.max_iter
+    True
+    """
+
+    _parameter_constraints: dict = {
+        **_FitImputingImputer._parameter_constraints,
+        "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
+        "max_features": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            Interval(numbers.Real, 0.0, 1.0, closed="right"),
+            StrOptions({"sqrt", "log2"}),
+            None,
+        ],
+        "n_jobs": [numbers.Integral, None],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_estimators=100,
+        max_iter=10,
+        max_features="sqrt",
+        n_jobs=None,
+        missing_values=np.nan,
+        add_indicator=False,
+        keep_empty_features=False,
+        random_state=None,
+    ):
+        super().__init__(
+            missing_values=missing_values,
+            add_indicator=add_indicator,
+            keep_empty_features=keep_empty_features,
+        )
+        self.n_estimators = n_estimators
+        self.max_iter = max_iter
+        self.max_features = max_features
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+
+    def _fit_impute(self, X, mask):
+        rng = check_random_state(self.random_state)
+        n_features = X.shape[1]
+        self.mean_ = _standardization(X, mask)[0]
+        self.imputation_order_ = np.argsort(mask.sum(axis=0), kind="stable")
+        # With a single feature there is nothing to predict it from.
+        incomplete = [j for j in self.imputation_order_ if mask[:, j].any()]
+        incomplete = incomplete if n_features > 1 else []
+
+        def sweep(X):
+            forests = {}
+            for j in incomplete:
+                rows = mask[:, j]
+                forests[j] = self._forest(rng).fit(
+                    _predictors(X, ~rows, j), X[~rows, j]
+                )
+                X[rows, j] = forests[j].predict(_predictors(X, rows, j))
+            return forests
+
+        X_imputed, forests, self.history_ = _iterate_until_increase(
+            np.where(mask, self.mean_, X).astype(np.float64), sweep, self.max_iter
+        )
+        self.n_iter_ = len(self.history_)
+        if n_features > 1:  # transform needs forests for complete features too
+            for j in sorted(set(range(n_features)) - forests.keys()):
+                forests[j] = self._forest(rng).fit(
+                    _predictors(X_imputed, slice(None), j), X_imputed[:, j]
+                )
+        self.estimators_ = [forests.get(j) for j in range(n_features)]
+        return X_imputed
+
+    def _impute(self, X, mask):
+        columns = [
+            j
+            for j in self.imputation_order_
+            if mask[:, j].any() and self.estimators_[j] is not None
+        ]
+
+        def sweep(X):
+            for j in columns:
+                rows = mask[:, j]
+                X[rows, j] = self.estimators_[j].predict(_predictors(X, rows, j))
+
+        X_init = np.where(mask, self.mean_, X).astype(np.float64)
+        return _iterate_until_increase(X_init, sweep, self.max_iter)[0]
+
+    def _forest(self, rng):
+        return RandomForestRegressor(
+            n_estimators=self.n_estimators,
+            max_features=self.max_features,
+            n_jobs=self.n_jobs,
+            random_state=rng.randint(np.iinfo(np.int32).max),
+        )
