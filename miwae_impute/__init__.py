@@ -4,6 +4,7 @@ from ._knn import NearestNeighborsImputer
 from ._missforest import MissForestImputer
 from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
+from ._registry import make_imputer
 from ._simple import MeanImputer
 from .metrics import imputation_mse, masked_mse_scorer
 
@@ -14,6 +15,7 @@ __all__ = [
     "NearestNeighborsImputer",
     "PCAImputer",
     "imputation_mse",
+    "make_imputer",
     "masked_mse_scorer",
 ]
 __version__ = "0.1.0"

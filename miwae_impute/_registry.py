@@ -1,0 +1,56 @@
+"""make_imputer: build any imputer of the package from its short name."""
+
+from ._knn import NearestNeighborsImputer
+from ._missforest import MissForestImputer
+from ._miwae import MIWAEImputer
+from ._pca import PCAImputer
+from ._simple import MeanImputer
+
+# name -> (class, parameters that the name fixes)
+_IMPUTERS = {
+    "miwae": (MIWAEImputer, {}),
+    "mvae": (MIWAEImputer, {"K": 1}),
+    "mean": (MeanImputer, {}),
+    "knn": (NearestNeighborsImputer, {}),
+    "pca": (PCAImputer, {}),
+    "missforest": (MissForestImputer, {}),
+}
+
+
+def make_imputer(name, **params):
+    """Build an imputer of the package from its short name.
+
+    Parameters
+    ----------
+    name : {"miwae", "mvae", "mean", "knn", "pca", "missforest"}
+        The method: :class:`MIWAEImputer`; the MVAE, i.e. :class:`MIWAEImputer`
+        with ``K=1`` (the VAE bound); :class:`MeanImputer`;
+        :class:`NearestNeighborsImputer`; :class:`PCAImputer`;
+        :class:`MissForestImputer`.
+    **params : dict
+        Parameters of the imputer's constructor.
+
+    Returns
+    -------
+    imputer : estimator
+        The unfitted imputer.
+
+    Examples
+    --------
+    >>> from miwae_impute import make_imputer
+    >>> make_imputer("knn", n_neighbors=5)
+    NearestNeighborsImputer(n_neighbors=5)
+    >>> make_imputer("mvae").K
+    1
+    """
+    if not isinstance(name, str) or name not in _IMPUTERS:
+        raise ValueError(
+            f"Unknown imputer {name!r}; valid names are {sorted(_IMPUTERS)}."
+        )
+    cls, fixed = _IMPUTERS[name]
+    for key, value in fixed.items():
+        if params.get(key, value) != value:
+            raise ValueError(
+                f"The {name!r} imputer has {key}={value!r}, got {key}={params[key]!r}."
+            )
+    return cls(**{**params, **fixed})
