@@ -201,7 +201,9 @@ def test_same_random_state_same_output_and_global_rng_untouched():
 
 def test_history_and_early_stopping():
     _, X_missing, _ = _low_rank(n=200)
-    imputer = MIWAEImputer(**{**FAST, "max_iter": 200, "n_iter_no_change": 3})
+    imputer = MIWAEImputer(
+        **{**FAST, "max_iter": 200, "n_iter_no_change": 3, "early_stopping": True}
+    )
     imputer.fit(X_missing)
     assert 1 <= imputer.n_iter_ < 200
     assert len(imputer.history_["train_bound"]) == imputer.n_iter_
@@ -262,3 +264,48 @@ def test_load_refuses_inconsistent_files(tmp_path):
     )
     with pytest.raises(ValueError, match="inconsistent"):
         MIWAEImputer.load(tmp_path)
+
+
+def test_partial_fit_streams_chunks_and_improves_the_bound():
+    X, X_missing, missing = _low_rank(n=400)
+    imputer = MIWAEImputer(**{**FAST, "hidden_layer_sizes": (32,)})
+    for epoch in range(6):
+        for chunk in np.array_split(X_missing, 4):
+            imputer.partial_fit(chunk)
+        if epoch == 0:
+            first_score = imputer.score(X_missing)
+    assert imputer.n_iter_ == 24 and len(imputer.history_["train_bound"]) == 24
+    assert imputer.score(X_missing) > first_score
+    X_imputed = imputer.transform(X_missing)
+    assert np.array_equal(X_imputed[~missing], X_missing[~missing])
+    # Pickling drops Adam's moments; partial_fit goes on all the same.
+    restored = pickle.loads(pickle.dumps(imputer)).partial_fit(X_missing[:50])
+    assert restored.n_iter_ == 25
+    with pytest.raises(ValueError, match="features"):
+        imputer.partial_fit(X_missing[:, :3])
+
+
+def test_keyboard_interrupt_keeps_the_weights_so_far(monkeypatch):
+    _, X_missing, _ = _low_rank(n=100)
+    imputer = MIWAEImputer(**{**FAST, "max_iter": 50})
+    original, calls = MIWAEImputer._epoch, []
+
+    def interrupted(self, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(MIWAEImputer, "_epoch", interrupted)
+    with pytest.warns(UserWarning, match="interrupted after 2 epoch"):
+        imputer.fit(X_missing)
+    assert imputer.n_iter_ == 2
+    assert np.isfinite(imputer.transform(X_missing)).all()
+
+
+def test_max_time_stops_training():
+    _, X_missing, _ = _low_rank(n=100)
+    imputer = MIWAEImputer(**{**FAST, "max_iter": 10000, "max_time": 0.5}).fit(
+        X_missing
+    )
+    assert 1 <= imputer.n_iter_ < 10000
