@@ -85,7 +85,7 @@ def _select_by_holdout(impute, grid, X, mask, *, fraction, random_state):
         ``impute(candidate, X_hidden, mask_hidden)`` returns ``X_hidden`` with
         its missing entries (``mask_hidden``) filled.
     grid : list
-        Candidates, simplest first: ties go to the earliest one.
+        Candidates; ties go to the first one.
     X : ndarray of shape (n_samples, n_features)
         Data; only its observed entries are read.
     mask : ndarray of bool of shape (n_samples, n_features)

@@ -93,8 +93,8 @@ class PCAImputer(_FitImputingImputer):
     package missMDA's ``imputePCA`` (``method="Regularized"``,
     ``scale=TRUE``): missing entries start at the mean of their feature; then,
     until the imputed entries stop moving, the completed data are standardised,
-    a rank-r PCA is fitted by singular value decomposition, its singular values
-    are shrunk as ``s_k -> s_k (lambda_k - sigma^2) / lambda_k``, where
+    a rank-r PCA is fitted (eigendecomposition of their covariance), its
+    singular values are shrunk as ``s_k -> s_k (lambda_k - sigma^2) / lambda_k``, where
     ``lambda_k`` is the k-th eigenvalue and the noise variance ``sigma^2`` is
     estimated from the discarded eigenvalues, and the missing entries (only)
     are refilled with the low-rank reconstruction. The shrinkage keeps the

@@ -179,7 +179,7 @@ def masked_mse_scorer(fraction=0.2, random_state=None):
     ...     scoring=masked_mse_scorer(random_state=0),
     ...     cv=3,
     ... ).fit(X)
-    >>> search.best_params_["n_neighbors"] in (1, 5, 20)
-    True
+    >>> search.best_params_
+    {'n_neighbors': 5}
     """
     return _MaskedMSEScorer(fraction, random_state)
