@@ -24,6 +24,7 @@ from ._model import (
     bound_per_row,
     miwae_bound,
     posterior_moments,
+    row_seeds,
     sir_draws,
 )
 
@@ -301,7 +302,10 @@ class MIWAEImputer(_BaseImputer):
             )
             self.model_.to(x.device)
             generator = torch.Generator(x.device)
-            generator.set_state(self._generator_state)
+            if hasattr(self, "_generator_state"):
+                generator.set_state(self._generator_state)
+            else:  # the first partial_fit after a fit
+                generator.manual_seed(self._seed + self.n_iter_)
         if not hasattr(self, "_optimizer"):  # dropped by pickling
             self._optimizer = torch.optim.Adam(
                 self.model_.parameters(), lr=self.learning_rate_init
@@ -368,6 +372,8 @@ class MIWAEImputer(_BaseImputer):
         history = self.history_
         if len(val):
             history["validation_bound"] = []
+            # The same draws every epoch, so that epochs compare fairly.
+            val_seeds = row_seeds(x[val], m[val], self._seed)
         best, best_state, stall = -math.inf, None, 0
         start = time.perf_counter()
         epochs = tqdm(range(max_iter), desc="MIWAE fit", disable=not self.verbose)
@@ -381,7 +387,7 @@ class MIWAEImputer(_BaseImputer):
                 if len(val):
                     monitored = float(
                         bound_per_row(
-                            self.model_.eval(), x[val], m[val], self.K, generator
+                            self.model_.eval(), x[val], m[val], self.K, val_seeds
                         ).mean()
                     )
                     history["validation_bound"].append(monitored)
@@ -422,8 +428,8 @@ class MIWAEImputer(_BaseImputer):
         """Posterior mean and standard deviation of every entry, in data units."""
         x, m = self._to_tensors(X, mask, self._torch_device())
         model = self.model_.to(x.device)
-        generator = torch.Generator(x.device).manual_seed(self._seed + 1)
-        mean, var = posterior_moments(model, x, m, self.L, generator)
+        seeds = row_seeds(x, m, self._seed + 1)
+        mean, var = posterior_moments(model, x, m, self.L, seeds)
         mean = mean.double().cpu().numpy() * self.scale_ + self.mean_
         std = var.sqrt().double().cpu().numpy() * self.scale_
         return mean, std
@@ -490,9 +496,9 @@ class MIWAEImputer(_BaseImputer):
             x, m = self._to_tensors(
                 data.X[:, valid], data.mask[:, valid], self._torch_device()
             )
-            generator = torch.Generator(x.device).manual_seed(self._seed + 2)
+            seeds = row_seeds(x, m, self._seed + 2)
             model = self.model_.to(x.device)
-            draws = sir_draws(model, x, m, self.L, n_imputations, generator)
+            draws = sir_draws(model, x, m, self.L, n_imputations, seeds)
             draws = draws.double().cpu().numpy() * self.scale_ + self.mean_
         return [
             _wrap_data_with_container("transform", self._assemble(data, d), X, self)
@@ -520,9 +526,11 @@ class MIWAEImputer(_BaseImputer):
             data.X[:, self._valid_features],
             data.mask[:, self._valid_features],
         )
-        x, m = self._to_tensors(X_valid, mask, self._torch_device())
-        generator = torch.Generator(x.device).manual_seed(_SCORE_SEED)
-        bound = bound_per_row(self.model_.to(x.device), x, m, _SCORE_SAMPLES, generator)
+        # float64, so that a row's score does not move with the batch's rounding.
+        x, m = self._to_tensors(X_valid, mask, self._torch_device(), torch.float64)
+        model = copy.deepcopy(self.model_).to(x.device, torch.float64)
+        seeds = row_seeds(x, m, _SCORE_SEED)
+        bound = bound_per_row(model, x, m, _SCORE_SAMPLES, seeds)
         # Change of variables from standardised to data units.
         log_jacobian = (~mask * np.log(self.scale_)).sum(axis=1)
         return bound.double().cpu().numpy() - log_jacobian
@@ -564,11 +572,11 @@ class MIWAEImputer(_BaseImputer):
             )
         return device
 
-    def _to_tensors(self, X, mask, device):
+    def _to_tensors(self, X, mask, device, dtype=torch.float32):
         """Standardised, zero-imputed data and the float observed-mask."""
         Xs = np.where(mask, 0.0, (X - self.mean_) / self.scale_)
-        x = torch.as_tensor(Xs, dtype=torch.float32, device=device)
-        m = torch.as_tensor(~mask, dtype=torch.float32, device=device)
+        x = torch.as_tensor(Xs, dtype=dtype, device=device)
+        m = torch.as_tensor(~mask, dtype=dtype, device=device)
         return x, m
 
     def save(self, path):

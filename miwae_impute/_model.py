@@ -9,12 +9,14 @@ imputation of incomplete data sets":
 - log weights      log r_k = log p(x_o | z_k) + log p(z_k) - log q(z_k | x_o)
 - MIWAE bound      L_K = logsumexp_k(log r_k) - log K
 
-All randomness is drawn from an explicit ``torch.Generator``: nothing here reads
-or advances the global torch RNG.
+All randomness is drawn from an explicit ``torch.Generator`` (training) or from
+:class:`RowGenerators`, one stream per row (inference): nothing here reads or
+advances the global torch RNG.
 """
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -44,17 +46,81 @@ def student_t_log_prob(x, loc, scale, df):
     )
 
 
-def student_t_rsample(loc, scale, df, n_samples, generator):
+class RowGenerators:
+    """Independent random streams, one per row of a batch.
+
+    Inference draws through this, so that the imputation, the draws and the
+    score of a row depend on its own seed only, not on which other rows share
+    its batch: results do not change with chunking, subsetting or reordering.
+
+    Parameters
+    ----------
+    seeds : sequence of int
+        One seed per row.
+    device : torch.device
+        Device of the draws.
+    """
+
+    def __init__(self, seeds, device):
+        self.generators = [torch.Generator(device).manual_seed(int(s)) for s in seeds]
+        self.device = device
+
+    def _per_row(self, draw, shape, row_dim):
+        row_shape = list(shape)
+        row_shape[row_dim] = 1
+        return torch.cat([draw(row_shape, g) for g in self.generators], row_dim)
+
+    def randn(self, shape, row_dim, dtype):
+        def draw(row_shape, g):
+            return torch.randn(row_shape, generator=g, dtype=dtype, device=self.device)
+
+        return self._per_row(draw, shape, row_dim)
+
+    def rand(self, shape, row_dim, dtype):
+        def draw(row_shape, g):
+            return torch.rand(row_shape, generator=g, dtype=dtype, device=self.device)
+
+        return self._per_row(draw, shape, row_dim)
+
+    def standard_gamma(self, alpha, row_dim):
+        parts = alpha.split(1, row_dim)
+        return torch.cat(
+            [
+                torch._standard_gamma(a, generator=g)
+                for a, g in zip(parts, self.generators)
+            ],
+            row_dim,
+        )
+
+
+def row_seeds(x, mask, seed):
+    """A seed for each row from its content and ``seed`` (see RowGenerators)."""
+    bits = np.concatenate(
+        [x.cpu().numpy().astype(np.float32).view(np.uint32), mask.cpu().numpy() > 0], 1
+    ).astype(np.uint64)
+    mult = np.random.default_rng(seed).integers(1, 2**62, bits.shape[1], np.uint64)
+    return (bits * (2 * mult + 1)).sum(axis=1, dtype=np.uint64) >> np.uint64(1)
+
+
+def student_t_rsample(loc, scale, df, n_samples, generator, row_dim=0):
     """Reparameterised Student-t draws, shape ``(n_samples, *loc.shape)``.
 
     t = loc + scale * eps / sqrt(g / df) with eps ~ N(0, 1) and g ~ chi2(df); the
     gamma draw carries implicit reparameterisation gradients with respect to df.
+    ``generator`` is a ``torch.Generator``, or :class:`RowGenerators` whose rows
+    run along dimension ``row_dim`` of ``loc``.
     """
     shape = (n_samples, *loc.shape)
-    eps = torch.randn(shape, generator=generator, dtype=loc.dtype, device=loc.device)
     alpha = (0.5 * df).expand(shape)
-    chi2 = 2.0 * torch._standard_gamma(alpha, generator=generator)
-    chi2 = chi2.clamp_min(torch.finfo(loc.dtype).tiny)
+    if isinstance(generator, RowGenerators):
+        eps = generator.randn(shape, row_dim + 1, loc.dtype)
+        gamma = generator.standard_gamma(alpha, row_dim + 1)
+    else:
+        eps = torch.randn(
+            shape, generator=generator, dtype=loc.dtype, device=loc.device
+        )
+        gamma = torch._standard_gamma(alpha, generator=generator)
+    chi2 = (2.0 * gamma).clamp_min(torch.finfo(loc.dtype).tiny)
     return loc + scale * eps * torch.rsqrt(chi2 / df)
 
 
@@ -185,20 +251,22 @@ def _width(model):
 
 
 @torch.inference_mode()
-def posterior_moments(model, x, mask, n_samples, generator):
+def posterior_moments(model, x, mask, n_samples, seeds):
     """Self-normalised importance estimates of E[x | x_o] and Var[x | x_o].
 
     E[x_m | x_o] ~ sum_l w_l mu(z_l), w_l = r_l / sum_l' r_l' (the slide
     "Imputation with MIWAE"), with the decoder means mu(z_l) as a Rao-Blackwellised
     stand-in for x_(l). The variance adds E[Var(x | z)] and Var(E[x | z]).
     Works in chunks over rows and samples, so memory does not grow with n or L.
+    Row i draws from its own stream, seeded with ``seeds[i]``.
     """
     row_chunk, sample_chunk = _chunks(x.shape[0], n_samples, _width(model))
     means, variances = [], []
     for start in range(0, x.shape[0], row_chunk):
         xb, mb = x[start : start + row_chunk], mask[start : start + row_chunk]
+        generator = RowGenerators(seeds[start : start + row_chunk], x.device)
         # Running log-sum-exp accumulators: max, sum w, sum w mu, sum w E[x^2|z].
-        log_max = torch.full((xb.shape[0], 1), -torch.inf, device=x.device)
+        log_max = torch.full((len(xb), 1), -torch.inf, dtype=x.dtype, device=x.device)
         total = first = second = 0.0
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
@@ -220,26 +288,28 @@ def posterior_moments(model, x, mask, n_samples, generator):
 
 
 @torch.inference_mode()
-def sir_draws(model, x, mask, n_samples, n_draws, generator):
+def sir_draws(model, x, mask, n_samples, n_draws, seeds):
     """Multiple imputation by sampling-importance-resampling.
 
     For each row, resample ``n_draws`` codes among ``n_samples`` proposals with
     probability w_l (Gumbel-max, so it streams over sample chunks), then draw
     x ~ p(x | z) at each chosen code. Returns a Tensor (n_draws, n_rows, p).
+    Row i draws from its own stream, seeded with ``seeds[i]``.
     """
     row_chunk, sample_chunk = _chunks(x.shape[0], n_samples * n_draws, _width(model))
     sample_chunk = max(1, sample_chunk // n_draws)
     draws = []
     for start in range(0, x.shape[0], row_chunk):
         xb, mb = x[start : start + row_chunk], mask[start : start + row_chunk]
-        best = torch.full((n_draws, xb.shape[0]), -torch.inf, device=x.device)
-        chosen = [torch.zeros((n_draws, *xb.shape), device=x.device) for _ in "lsd"]
+        generator = RowGenerators(seeds[start : start + row_chunk], x.device)
+        best = torch.full(
+            (n_draws, len(xb)), -torch.inf, dtype=x.dtype, device=x.device
+        )
+        chosen = [x.new_zeros((n_draws, *xb.shape)) for _ in "lsd"]
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
             log_r, params = model.log_weights(xb, mb, s, generator)
-            u = torch.rand(
-                (n_draws, *log_r.shape), generator=generator, device=x.device
-            )
+            u = generator.rand((n_draws, *log_r.shape), 2, log_r.dtype)
             gumbel = -torch.log(-torch.log(u.clamp_min(1e-12)))
             score, index = (log_r + gumbel).max(dim=1)  # (n_draws, rows)
             better = score > best
@@ -249,21 +319,21 @@ def sir_draws(model, x, mask, n_samples, n_draws, generator):
                 picked = param.gather(0, take.reshape(n_draws, *xb.shape))
                 kept.copy_(torch.where(better[..., None], picked, kept))
         loc, scale, df = chosen
-        draws.append(student_t_rsample(loc, scale, df, 1, generator)[0])
+        draws.append(student_t_rsample(loc, scale, df, 1, generator, row_dim=1)[0])
     return torch.cat(draws, dim=1)
 
 
 @torch.inference_mode()
-def bound_per_row(model, x, mask, n_samples, generator):
-    """MIWAE bound of each row with ``n_samples`` importance samples."""
+def bound_per_row(model, x, mask, n_samples, seeds):
+    """MIWAE bound of each row with ``n_samples`` importance samples.
+
+    Row i draws from its own stream, seeded with ``seeds[i]``.
+    """
     row_chunk, _ = _chunks(x.shape[0], n_samples, _width(model))
-    return torch.cat(
-        [
-            miwae_bound(
-                model.log_weights(
-                    x[i : i + row_chunk], mask[i : i + row_chunk], n_samples, generator
-                )[0]
-            )
-            for i in range(0, x.shape[0], row_chunk)
-        ]
-    )
+    bounds = []
+    for start in range(0, x.shape[0], row_chunk):
+        rows = slice(start, start + row_chunk)
+        generator = RowGenerators(seeds[rows], x.device)
+        log_r, _ = model.log_weights(x[rows], mask[rows], n_samples, generator)
+        bounds.append(miwae_bound(log_r))
+    return torch.cat(bounds)

@@ -16,17 +16,7 @@ def _cheap_miwae():
     return MIWAEImputer(hidden_layer_sizes=(8,), max_iter=3, L=20, K=4, random_state=0)
 
 
-# score_samples is a Monte Carlo estimate: its importance draws depend on which
-# rows share a batch, so scores of a row vary (slightly) with the other rows.
-_EXPECTED_FAILURES = {
-    "check_methods_sample_order_invariance": "score_samples is a Monte Carlo bound",
-    "check_methods_subset_invariance": "score_samples is a Monte Carlo bound",
-}
-
-
-@parametrize_with_checks(
-    [_cheap_miwae()], expected_failed_checks=lambda est: _EXPECTED_FAILURES
-)
+@parametrize_with_checks([_cheap_miwae()])
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
