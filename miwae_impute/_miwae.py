@@ -257,8 +257,10 @@ class MIWAEImputer(_BaseImputer):
         if n - n_val < 1:
             n_val = 0
         val, train = order[:n_val].to(x.device), order[n_val:].to(x.device)
-        generator = torch.Generator(x.device).manual_seed(self._seed)
+        generator = self._generator(x.device)
         self._train(x, m, train, val, generator)
+        self._generator_state = generator.get_state()
+        del self._optimizer  # a later partial_fit starts Adam afresh
         self.model_.to("cpu").eval()
         return self
 
@@ -291,32 +293,31 @@ class MIWAEImputer(_BaseImputer):
         if first:
             self._fit_columns = data.columns
             self._fit_missing_structure(data.mask)
-            x, m = self._initialize(
-                data.X[:, self._valid_features], data.mask[:, self._valid_features]
-            )
-            generator = torch.Generator(x.device).manual_seed(self._seed)
+        X_valid = data.X[:, self._valid_features]
+        mask = data.mask[:, self._valid_features]
+        if first:
+            x, m = self._initialize(X_valid, mask)
         else:
-            valid = self._valid_features
-            x, m = self._to_tensors(
-                data.X[:, valid], data.mask[:, valid], self._torch_device()
-            )
+            x, m = self._to_tensors(X_valid, mask, self._torch_device())
             self.model_.to(x.device)
-            generator = torch.Generator(x.device)
-            if hasattr(self, "_generator_state"):
-                generator.set_state(self._generator_state)
-            else:  # the first partial_fit after a fit
-                generator.manual_seed(self._seed + self.n_iter_)
-        if not hasattr(self, "_optimizer"):  # dropped by pickling
+        if not hasattr(self, "_optimizer"):  # after fit, or dropped by pickling
             self._optimizer = torch.optim.Adam(
                 self.model_.parameters(), lr=self.learning_rate_init
             )
+        generator = self._generator(x.device)
         bound = self._epoch(x, m, torch.arange(len(x), device=x.device), generator)
         self._generator_state = generator.get_state()
         self.n_iter_ += 1
         self.history_["train_bound"].append(bound)
         self._check_diverged(bound, self.n_iter_)
-        self.model_.to("cpu").eval()
+        self.model_.eval()  # stays on its device, with Adam's state
         return self
+
+    def _generator(self, device):
+        """The training generator, resumed from its saved state."""
+        generator = torch.Generator(device)
+        generator.set_state(self._generator_state)
+        return generator
 
     def _initialize(self, X, mask):
         """Scaler, seed, model and optimiser; returns the data as tensors."""
@@ -335,6 +336,9 @@ class MIWAEImputer(_BaseImputer):
             self.model_ = MIWAE(p, latent_dim, hidden, self.activation).to(device)
         self._optimizer = torch.optim.Adam(
             self.model_.parameters(), lr=self.learning_rate_init
+        )
+        self._generator_state = (
+            torch.Generator(device).manual_seed(self._seed).get_state()
         )
         self.n_iter_, self.history_ = 0, {"train_bound": []}
         return self._to_tensors(X, mask, device)

@@ -283,6 +283,9 @@ def test_partial_fit_streams_chunks_and_improves_the_bound():
     assert restored.n_iter_ == 25
     with pytest.raises(ValueError, match="features"):
         imputer.partial_fit(X_missing[:, :3])
+    # A partial_fit after a fit trains on from the fitted weights.
+    warm = MIWAEImputer(**FAST).fit(X_missing).partial_fit(X_missing)
+    assert warm.n_iter_ == FAST["max_iter"] + 1
 
 
 def test_keyboard_interrupt_keeps_the_weights_so_far(monkeypatch):
