@@ -1,0 +1,150 @@
+"""The speed benchmark: FLOP counts, slopes, and the --quick run end to end.
+
+No timing is asserted: the figures depend on the machine and its load. The
+tests check that every measurement runs on the real code path and that the
+report holds what it promises.
+"""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from benchmarks import speed
+from miwae_impute._model import MIWAE
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+MARKER = "<!-- benchmarks.uci speed {} -->"
+OLD_SECTION = f"{MARKER.format('start')}\nold figures\n{MARKER.format('end')}"
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    """One ``--quick`` run of the command line, with BENCHMARKS.md updated."""
+    folder = tmp_path_factory.mktemp("speed")
+    benchmarks_md = folder / "BENCHMARKS.md"
+    benchmarks_md.write_text(f"# Benchmarks\n\nUCI figures\n\n{OLD_SECTION}\n")
+    argv = [
+        "--quick",
+        "--out",
+        str(folder / "out"),
+        "--data-home",
+        str(SHARED),
+        "--write-benchmarks-md",
+        str(benchmarks_md),
+    ]
+    assert speed.main(argv) == 0
+    results = json.loads((folder / "out" / "speed.json").read_text())
+    markdown = (folder / "out" / "speed.md").read_text()
+    return results, markdown, benchmarks_md.read_text()
+
+
+def test_training_flops_count_forward_and_twice_for_backward():
+    model = MIWAE(n_features=3, latent_dim=2, hidden_layer_sizes=(4,))
+    encoder_macs = 3 * 4 + 4 * 6  # p -> 4 -> 3d
+    decoder_macs = 2 * 4 + 4 * 9  # d -> 4 -> 3p
+    expected = 3 * 2 * 10 * (encoder_macs + 5 * decoder_macs)
+    assert speed.training_flops(model, n_rows=10, n_samples=5) == expected
+
+
+def test_slope_of_a_power_law():
+    rows = [{"n": n, "t": 3e-6 * n**2} for n in (1e3, 1e4, 1e5)]
+    assert speed._slope(rows, "t") == pytest.approx(2.0)
+    assert math.isnan(speed._slope(rows[:1], "t"))
+
+
+def test_threads_must_be_positive(capsys):
+    with pytest.raises(SystemExit):
+        speed.main(["--quick", "--threads", "0"])
+    assert "--threads" in capsys.readouterr().err
+
+
+def test_quick_run_times_the_real_training_step(quick_run):
+    results, _, _ = quick_run
+    assert results["quick"] is True
+    assert results["threads"] == speed.DEFAULT_THREADS
+    assert results["defaults"]["K"] == 20
+    assert results["gemm_gflops"] > 0
+    training = {row["dataset"]: row for row in results["training"]}
+    assert set(training) == {"breast", "white"}
+    assert training["breast"]["p"] == 30
+    assert training["white"]["p"] == 11
+    for row in training.values():
+        assert row["n_rows"] == speed.QUICK.train_rows
+        assert row["steps_per_epoch"] == speed.QUICK.train_rows // 64
+        assert row["steps_per_s"] > 0
+        assert 0 < row["share_of_peak"] < math.inf
+        assert row["speedup_vs_plain"] > 0
+
+
+def test_quick_run_profiles_training_and_imputation(quick_run):
+    results, _, _ = quick_run
+    for key in ("profile", "profile_imputation"):
+        ops = results[key]
+        assert ops
+        assert [op["self_ms"] for op in ops] == sorted(
+            (op["self_ms"] for op in ops), reverse=True
+        )
+        assert 0 < sum(op["share"] for op in ops) <= 1 + 1e-9
+    names = {op["op"] for op in results["profile"]}
+    assert any(name in names for name in ("aten::mm", "aten::addmm"))
+
+
+def test_quick_run_measures_imputation_in_subprocesses(quick_run):
+    results, _, _ = quick_run
+    cases = results["imputation"]
+    assert [(c["L"], c["n_rows"]) for c in cases] == list(speed.QUICK.impute_cases)
+    for case in cases:
+        assert case["rows_per_s"] > 0
+        assert case["peak_rss_mib"] >= case["rss_before_mib"] > 0
+
+
+def test_quick_run_scaling_and_peers(quick_run):
+    results, _, _ = quick_run
+    sizes = [row["n"] for row in results["scaling"]]
+    assert sizes == list(speed.QUICK.scaling_sizes)
+    assert all(math.isfinite(s) for s in results["scaling_slopes"].values())
+    peers = results["peers"]
+    assert {row["dataset"] for row in peers} == {"white", "breast"}
+    assert {row["method"] for row in peers} == {
+        "miwae",
+        "missforest-style",
+        "KNNImputer(k=5)",
+        "knn (ours)",
+        "mean",
+    }
+    for row in peers:
+        assert math.isfinite(row["mse"]) and row["seconds"] > 0
+        if row["method"] == "miwae":
+            assert row["time_vs_miwae"] == 1
+        if row["method"] == "mean":  # standardised data: about 1
+            assert 0.7 < row["mse"] < 1.4
+
+
+def test_quick_run_writes_the_tables(quick_run):
+    _, markdown, _ = quick_run
+    assert markdown.startswith("QUICK MODE")
+    for heading in (
+        "### Training throughput",
+        "### Where the time goes",
+        "### Imputation throughput",
+        "### Scaling with n",
+        "### Against the peers",
+    ):
+        assert heading in markdown
+    assert "| breast | 30 | 320 |" in markdown
+    assert "| white | 10000 | 20 |" in markdown
+    assert "| white | missforest-style |" in markdown
+    assert "GFLOP/s" in markdown
+
+
+def test_quick_run_replaces_the_speed_section_of_benchmarks_md(quick_run):
+    _, markdown, benchmarks_md = quick_run
+    assert "UCI figures" in benchmarks_md
+    assert "old figures" not in benchmarks_md
+    assert benchmarks_md.count(MARKER.format("start")) == 1
+    assert "## Speed" in benchmarks_md
+    assert "- command: `python -m benchmarks.speed --quick" in benchmarks_md
+    assert "cores," in benchmarks_md and "thread(s)" in benchmarks_md
+    assert "#### Training throughput" in benchmarks_md
