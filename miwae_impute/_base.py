@@ -7,6 +7,9 @@ ndarray with ``np.nan`` at missing entries:
 - ``_fit(X, mask)`` learns whatever the imputer needs;
 - ``_impute(X, mask)`` returns a float array whose missing entries are filled.
 
+Neither is called when every feature is empty, nor ``_impute`` when no entry
+is missing.
+
 The base class does the rest: it validates the input at the boundary, names the
 offending columns in its errors, handles empty features as scikit-learn does,
 writes *only* the missing entries (observed ones come out bit-for-bit
@@ -30,7 +33,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-__all__ = ["_BaseImputer", "_standardization"]
+__all__ = ["_BaseImputer", "_binary_unit", "_standardization"]
 
 
 def _is_nan(value):
@@ -42,19 +45,53 @@ def _get_mask(X, missing_values):
     return np.isnan(X) if _is_nan(missing_values) else missing_values == X
 
 
+def _binary_unit(X, mask):
+    """Per-column power of two of the order of the largest observed magnitude.
+
+    Dividing a column by its unit brings its observed entries into [-2, 2]
+    without rounding: scaling by a power of two is exact in floating point
+    (short of subnormal numbers). Computations on ``X / unit`` then neither
+    overflow (squares of 1e300) nor underflow (squares of 1e-300), and give,
+    times ``unit``, bit for bit what they give on ``X`` where ``X`` does not
+    overflow. A column with no observed entry, or only zeros, gets unit 1.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Data; its observed entries are finite.
+    mask : ndarray of bool of shape (n_samples, n_features)
+        True at the missing entries.
+
+    Returns
+    -------
+    unit : ndarray of shape (n_features,)
+        Powers of two, at most the largest observed magnitude of each column.
+    """
+    largest = np.max(np.abs(np.where(mask, 0.0, X)), axis=0, initial=0.0)
+    _, exponent = np.frexp(largest)  # largest = fraction * 2**exponent, fraction >= 1/2
+    return np.where(largest > 0, np.ldexp(1.0, exponent - 1), 1.0)
+
+
 def _standardization(X, mask):
     """Per-column mean and scale of the observed entries, in float64.
 
-    A column with fewer than two distinct observed values (constant, or a single
-    observed value) gets scale 1, so standardising never divides by zero.
+    The scale is the standard deviation. A column with fewer than two distinct
+    observed values (constant, or a single observed value) has none, and gets
+    its :func:`_binary_unit` instead, a power of two of the order of its
+    magnitude (1 if its observed values are 0 or it has none): standardising
+    never divides by zero, and a value at transform is measured relative to
+    the column's magnitude whatever its units. Both are computed on the columns
+    divided by their unit, so that magnitudes from 1e-300 to 1e300 neither
+    overflow nor underflow.
     """
-    X_obs = np.where(mask, np.nan, X).astype(np.float64)
+    unit = _binary_unit(X, mask)
+    X_obs = np.where(mask, np.nan, X / unit).astype(np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN is handled below
-        mean = np.nanmean(X_obs, axis=0)
-        scale = np.nanstd(X_obs, axis=0)
+        mean = np.nanmean(X_obs, axis=0) * unit
+        scale = np.nanstd(X_obs, axis=0) * unit
     mean = np.where(np.isfinite(mean), mean, 0.0)
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, 1.0)
+    scale = np.where(np.isfinite(scale) & (scale > 0), scale, unit)
     return mean, scale
 
 
@@ -72,20 +109,60 @@ class _Input:
 def _frame_to_array(X):
     """Numeric DataFrame to a float array; refuse non-numeric columns by name."""
     bad = [
-        col
+        (col, str(dtype))
         for col, dtype in X.dtypes.items()
         if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
     ]
     if bad:
         raise TypeError(
-            f"MIWAE imputers need numeric columns, got non-numeric column(s) {bad} "
-            f"with dtype(s) {[str(X[c].dtype) for c in bad]}. Encode them as numbers "
-            "or drop them before imputing."
+            "MIWAE imputers need numeric columns, got non-numeric column(s) "
+            f"{[col for col, _ in bad]} with dtype(s) {[dtype for _, dtype in bad]}. "
+            "Encode them as numbers or drop them before imputing."
         )
     all_float32 = len(X.columns) > 0 and all(d == np.float32 for d in X.dtypes)
     dtype = np.float32 if all_float32 else np.float64
     # to_numpy turns pd.NA of nullable Int64/Float64 columns into np.nan.
     return X.to_numpy(dtype=dtype, na_value=np.nan)
+
+
+def _is_number_or_missing(value):
+    """Whether an entry of an object array is a real number, None or pd.NA."""
+    return (isinstance(value, numbers.Real) and not isinstance(value, bool)) or (
+        value is None or value is pd.NA
+    )
+
+
+def _array_to_numeric(X):
+    """Array-like (not a DataFrame) to an array; refuse non-numeric data by column.
+
+    Strings, dates and booleans are refused. An object array (or a nested list
+    that becomes one) passes if every entry is a real number, None or pd.NA;
+    the last two become np.nan. Sparse matrices are handed on unchanged, for
+    scikit-learn's validation to refuse.
+    """
+    if hasattr(X, "tocsr") or not isinstance(X, (np.ndarray, list, tuple)):
+        return X
+    array = np.asarray(X)
+    if not isinstance(X, np.ndarray) and array.dtype.kind in "SU":
+        array = np.asarray(X, dtype=object)  # numbers and strings: find the columns
+    X = array
+    if X.dtype.kind in "SUMmb":
+        raise TypeError(
+            f"MIWAE imputers need numeric data, got an array of dtype {X.dtype}."
+        )
+    if X.dtype.kind != "O" or X.ndim != 2:
+        return X
+    numeric = np.frompyfunc(_is_number_or_missing, 1, 1)(X).astype(bool)
+    bad = np.flatnonzero(~numeric.all(axis=0)).tolist()
+    if bad:
+        types = sorted({type(v).__name__ for v in X[:, bad][~numeric[:, bad]]})
+        raise TypeError(
+            f"MIWAE imputers need numeric data, got values of type(s) {types} in "
+            f"column(s) {bad}: every argument must be a real number, None or pd.NA, "
+            "and a string or other object is not a number. Encode them as numbers "
+            "or drop them before imputing."
+        )
+    return np.where(pd.isna(X), np.nan, X).astype(np.float64)
 
 
 class _BaseImputer(TransformerMixin, BaseEstimator):
@@ -131,7 +208,9 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         data = self._validate_input(X, reset=True)
         self._fit_columns = data.columns
         self._fit_missing_structure(data.mask)
-        self._fit(data.X[:, self._valid_features], data.mask[:, self._valid_features])
+        if self._valid_features.any():  # else there is nothing to learn or impute
+            valid = self._valid_features
+            self._fit(data.X[:, valid], data.mask[:, valid])
         return self
 
     def transform(self, X):
@@ -187,11 +266,10 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         frame = None
         if isinstance(X, pd.DataFrame):
             frame, X = X, _frame_to_array(X)
-            X = pd.DataFrame(X, columns=frame.columns, index=frame.index, copy=False)
-        elif hasattr(X, "dtype") and not hasattr(X, "tocsr") and X.dtype.kind in "SUMm":
-            raise TypeError(
-                f"MIWAE imputers need numeric data, got an array of dtype {X.dtype}."
-            )
+            if frame.shape[1]:  # without columns, validate_data refuses the array
+                X = pd.DataFrame(X, frame.index, frame.columns, copy=False)
+        else:
+            X = _array_to_numeric(X)
         X = validate_data(
             self,
             X,
@@ -207,33 +285,41 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             return _Input(X, mask)
         return _Input(X, mask, frame.index, frame.columns, frame.dtypes)
 
+    def _column_names(self, columns):
+        """Names (or indices, without feature names) of the flagged columns."""
+        names = getattr(self, "feature_names_in_", None)
+        columns = np.flatnonzero(columns)
+        return list(names[columns]) if names is not None else columns.tolist()
+
     def _check_finite(self, X):
-        bad = np.isinf(X)
-        if not _is_nan(self.missing_values):
-            bad |= np.isnan(X)
-        if bad.any():
-            names = getattr(self, "feature_names_in_", None)
-            cols = np.flatnonzero(bad.any(axis=0))
-            cols = list(names[cols]) if names is not None else cols.tolist()
-            what = "infinity (inf)" if np.isinf(X).any() else "NaN"
-            raise ValueError(
-                f"Input X contains {what} in column(s) {cols}. Replace infinite "
-                "values with np.nan to impute them, or fix them upstream."
+        """Refuse inf, and NaN when NaN is not the missing-value marker."""
+        problems = []
+        infinite = np.isinf(X).any(axis=0)
+        if infinite.any():
+            problems.append(
+                f"infinity (inf) in column(s) {self._column_names(infinite)}: "
+                f"replace it by the missing-value marker ({self.missing_values!r}) "
+                "to impute it, or fix it upstream"
             )
+        if not _is_nan(self.missing_values) and (nan := np.isnan(X).any(axis=0)).any():
+            problems.append(
+                f"NaN in column(s) {self._column_names(nan)}, but missing_values="
+                f"{self.missing_values!r}: mark missing entries with "
+                f"{self.missing_values!r}, or set missing_values=np.nan"
+            )
+        if problems:
+            raise ValueError(f"Input X contains {'; and '.join(problems)}.")
 
     def _fit_missing_structure(self, mask):
         """Record empty features and fit the missing indicator."""
         empty = mask.all(axis=0)
         if empty.any():
-            names = getattr(self, "feature_names_in_", None)
-            cols = np.flatnonzero(empty)
-            cols = list(names[cols]) if names is not None else cols.tolist()
             action = (
                 "imputed with 0" if self.keep_empty_features else "dropped from output"
             )
             warnings.warn(
-                f"Feature(s) {cols} have no observed value and are {action} "
-                "(see keep_empty_features).",
+                f"Feature(s) {self._column_names(empty)} have no observed value and "
+                f"are {action} (see keep_empty_features).",
                 UserWarning,
                 stacklevel=3,
             )
@@ -264,6 +350,7 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         if imputed is not None:
             valid = np.flatnonzero(self._valid_features)
             mask = data.mask[:, valid]
+            self._check_imputed(imputed, mask, data)
             sub = X_out[:, valid]
             sub[mask] = imputed[mask]
             X_out[:, valid] = sub
@@ -277,6 +364,30 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             indicator = self.indicator_.transform(np.where(data.mask, np.nan, 0.0))
             X_out = np.hstack([X_out, indicator.astype(X_out.dtype)])
         return self._wrap_like(X_out, data)
+
+    def _check_imputed(self, imputed, mask, data):
+        """Refuse imputations that are NaN or inf, or overflow a float32 column.
+
+        The last line of defence of the promise that the output is finite: a
+        method that fails numerically raises instead of writing NaN or inf.
+        """
+        float32 = (
+            np.full(data.X.shape[1], data.X.dtype == np.float32)
+            if data.dtypes is None
+            else (data.dtypes == np.float32).to_numpy()
+        )[self._valid_features]
+        limit = np.where(float32, np.finfo(np.float32).max, np.finfo(np.float64).max)
+        with np.errstate(invalid="ignore"):
+            bad = mask & ~(np.isfinite(imputed) & (np.abs(imputed) <= limit))
+        if bad.any():
+            columns = np.zeros(len(self._valid_features), dtype=bool)
+            columns[self._valid_features] = bad.any(axis=0)
+            raise FloatingPointError(
+                f"{type(self).__name__} imputed NaN, infinite, or (for float32 "
+                f"columns) out-of-range values in column(s) "
+                f"{self._column_names(columns)}. Pass float64 data, rescale the "
+                "data, or report the problem with the data that caused it."
+            )
 
     def _wrap_like(self, X_out, data, *, with_indicator=True):
         """Give a DataFrame back for DataFrame input, keeping index and dtypes.

@@ -41,7 +41,7 @@ class _FitImputingImputer(_BaseImputer):
             The fitted imputer.
         """
         super().fit(X, y)
-        del self._fit_imputation
+        self.__dict__.pop("_fit_imputation", None)  # absent if every feature is empty
         return self
 
     def fit_transform(self, X, y=None):
@@ -61,5 +61,5 @@ class _FitImputingImputer(_BaseImputer):
             can differ slightly from ``fit(X).transform(X)``.
         """
         super().fit(X, y)
-        imputed = self.__dict__.pop("_fit_imputation")
+        imputed = self.__dict__.pop("_fit_imputation", None)
         return self._assemble(self._check_transform_input(X), imputed)

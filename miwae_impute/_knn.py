@@ -69,7 +69,9 @@ class NearestNeighborsImputer(_BaseImputer):
     mean_ : ndarray of shape (n_valid_features,)
         Mean of the observed entries of each non-empty feature.
     scale_ : ndarray of shape (n_valid_features,)
-        Standard deviation of the observed entries (1 for constant features).
+        Standard deviation of the observed entries; for features with fewer
+        than two distinct observed values, a power of two of the order of their
+        magnitude (1 if they are 0).
     imputer_ : KNNImputer
         The fitted imputer, on standardised data.
     indicator_ : MissingIndicator

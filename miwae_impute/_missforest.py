@@ -7,7 +7,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _standardization
+from ._base import _binary_unit, _standardization
 from ._iterative import _FitImputingImputer
 
 
@@ -17,13 +17,14 @@ def _normalized_difference(X_new, X_old):
     return float(np.sum((X_new - X_old) ** 2) / total) if total > 0 else 0.0
 
 
-def _iterate_until_increase(X, sweep, max_iter):
+def _iterate_until_increase(X, sweep, max_iter, weight):
     """Run ``sweep`` until the normalised difference first increases.
 
     ``sweep(X)`` updates a copy of the current iterate in place and returns
     what produced it (the fitted forests, or None). As in missForest, the
     iterate *before* the first increase is returned, with what produced it;
-    after ``max_iter`` sweeps, the last one.
+    after ``max_iter`` sweeps, the last one. The difference is computed on the
+    iterates times ``weight`` (per feature).
 
     Returns the iterate, its producer and the difference of every sweep.
     """
@@ -31,7 +32,7 @@ def _iterate_until_increase(X, sweep, max_iter):
     for _ in range(max_iter):
         X_new = X.copy()
         new_producer = sweep(X_new)
-        history.append(_normalized_difference(X_new, X))
+        history.append(_normalized_difference(X_new * weight, X * weight))
         if len(history) > 1 and history[-1] >= history[-2]:
             break
         X, producer = X_new, new_producer
@@ -110,7 +111,10 @@ class MissForestImputer(_FitImputingImputer):
         The features (indices among the non-empty ones) in the order visited.
     estimators_ : list of RandomForestRegressor or None
         The forest of each non-empty feature, predicting it from the others;
-        None when there is a single feature.
+        None when there is a single feature. The forests see every feature
+        divided by a power of two close to its largest observed magnitude,
+        which keeps float32 trees exact from 1e-300 to 1e300; the imputations
+        are in data units.
     mean_ : ndarray of shape (n_valid_features,)
         Mean of the observed entries of each non-empty feature.
     indicator_ : MissingIndicator
@@ -182,6 +186,11 @@ class MissForestImputer(_FitImputingImputer):
         rng = check_random_state(self.random_state)
         n_features = X.shape[1]
         self.mean_ = _standardization(X, mask)[0]
+        # The forests work in float32 (scikit-learn's trees), which cannot hold
+        # 1e39 and flushes 1e-40 to 0; they are fitted on features divided by a
+        # power of two (exactly). The stopping rule stays in data units.
+        self._unit = _binary_unit(X, mask)
+        X = X / self._unit
         self.imputation_order_ = np.argsort(mask.sum(axis=0), kind="stable")
         # With a single feature there is nothing to predict it from.
         incomplete = [j for j in self.imputation_order_ if mask[:, j].any()]
@@ -198,7 +207,10 @@ class MissForestImputer(_FitImputingImputer):
             return forests
 
         X_imputed, forests, self.history_ = _iterate_until_increase(
-            np.where(mask, self.mean_, X).astype(np.float64), sweep, self.max_iter
+            np.where(mask, self.mean_ / self._unit, X),
+            sweep,
+            self.max_iter,
+            self._criterion_weight(),
         )
         self.n_iter_ = len(self.history_)
         if n_features > 1:  # transform needs forests for complete features too
@@ -207,7 +219,7 @@ class MissForestImputer(_FitImputingImputer):
                     _predictors(X_imputed, slice(None), j), X_imputed[:, j]
                 )
         self.estimators_ = [forests.get(j) for j in range(n_features)]
-        return X_imputed
+        return X_imputed * self._unit
 
     def _impute(self, X, mask):
         columns = [
@@ -221,8 +233,19 @@ class MissForestImputer(_FitImputingImputer):
                 rows = mask[:, j]
                 X[rows, j] = self.estimators_[j].predict(_predictors(X, rows, j))
 
-        X_init = np.where(mask, self.mean_, X).astype(np.float64)
-        return _iterate_until_increase(X_init, sweep, self.max_iter)[0]
+        X_init = np.where(mask, self.mean_, X) / self._unit
+        X_imputed = _iterate_until_increase(
+            X_init, sweep, self.max_iter, self._criterion_weight()
+        )[0]
+        return X_imputed * self._unit
+
+    def _criterion_weight(self):
+        """Per-feature factor that takes the scaled iterates back to data units.
+
+        Data units divided by the largest unit, a power of two: the normalised
+        difference, a ratio, is the same, and its squares do not overflow.
+        """
+        return self._unit / self._unit.max()
 
     def _forest(self, rng):
         return RandomForestRegressor(

@@ -5,7 +5,7 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _standardization
+from ._base import _binary_unit, _standardization
 from ._holdout import _check_grid, _select_by_holdout
 from ._iterative import _FitImputingImputer
 
@@ -243,6 +243,11 @@ class PCAImputer(_FitImputingImputer):
     def _fit_impute(self, X, mask):
         n, p = X.shape
         max_rank = max(0, min(p - 1, n - 2))
+        # The method standardises every feature, so it is run on features
+        # divided by a power of two (exactly), which keeps squares of 1e300
+        # from overflowing; the fitted means and scales are in data units.
+        unit = _binary_unit(X, mask)
+        X = X / unit
 
         def impute(rank, X, mask):
             return _regularized_pca(X, mask, rank, tol=self.tol, max_iter=self.max_iter)
@@ -269,7 +274,8 @@ class PCAImputer(_FitImputingImputer):
             self.explained_variance_,
             self.noise_variance_,
         ) = model
-        return X_filled
+        self.mean_, self.scale_ = self.mean_ * unit, self.scale_ * unit
+        return X_filled * unit
 
     def _impute(self, X, mask):
         missing = np.flatnonzero(mask)
