@@ -296,8 +296,11 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
     x ~ p(x | z) at each chosen code. Returns a Tensor (n_draws, n_rows, p).
     Row i draws from its own stream, seeded with ``seeds[i]``.
     """
-    row_chunk, sample_chunk = _chunks(x.shape[0], n_samples * n_draws, _width(model))
-    sample_chunk = max(1, sample_chunk // n_draws)
+    # A chunk holds decoder outputs (samples, rows, width) and Gumbel keys
+    # (draws, samples, rows).
+    row_chunk, sample_chunk = _chunks(
+        x.shape[0], n_samples, max(_width(model), n_draws)
+    )
     draws = []
     for start in range(0, x.shape[0], row_chunk):
         xb, mb = x[start : start + row_chunk], mask[start : start + row_chunk]
