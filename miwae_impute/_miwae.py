@@ -329,6 +329,10 @@ class MIWAEImputer(_BaseImputer):
         device = self._torch_device()
         p = X.shape[1]
         self.mean_, self.scale_ = _standardization(X, mask)
+        # A feature with a single distinct observed value is imputed by it.
+        X_obs = np.where(mask, np.nan, X)
+        low, high = np.nanmin(X_obs, axis=0), np.nanmax(X_obs, axis=0)
+        self._constant_values = np.where(low == high, high, np.nan)
         self._seed = _seed_from(self.random_state)
         latent_dim = max(1, p - 1) if self.latent_dim == "auto" else self.latent_dim
         with torch.random.fork_rng(devices=[]):  # weights from a local seed
@@ -436,7 +440,15 @@ class MIWAEImputer(_BaseImputer):
         mean, var = posterior_moments(model, x, m, self.L, seeds)
         mean = mean.double().cpu().numpy() * self.scale_ + self.mean_
         std = var.sqrt().double().cpu().numpy() * self.scale_
-        return mean, std
+        return self._pin_constants(mean), np.where(self._constant, 0.0, std)
+
+    @property
+    def _constant(self):
+        return ~np.isnan(self._constant_values)
+
+    def _pin_constants(self, X):
+        """Constant features take their one observed value, exactly."""
+        return np.where(self._constant, self._constant_values, X)
 
     def transform(self, X, return_std=False):
         """Impute the missing entries of ``X`` by their conditional mean.
@@ -503,7 +515,9 @@ class MIWAEImputer(_BaseImputer):
             seeds = row_seeds(x, m, self._seed + 2)
             model = self.model_.to(x.device)
             draws = sir_draws(model, x, m, self.L, n_imputations, seeds)
-            draws = draws.double().cpu().numpy() * self.scale_ + self.mean_
+            draws = self._pin_constants(
+                draws.double().cpu().numpy() * self.scale_ + self.mean_
+            )
         return [
             _wrap_data_with_container("transform", self._assemble(data, d), X, self)
             for d in draws
@@ -526,6 +540,8 @@ class MIWAEImputer(_BaseImputer):
             Per-row lower bound of the log-likelihood of the observed entries.
         """
         data = self._check_transform_input(X)
+        if not self._valid_features.any():
+            return np.zeros(len(data.X))  # the log-likelihood of nothing observed
         X_valid, mask = (
             data.X[:, self._valid_features],
             data.mask[:, self._valid_features],
@@ -577,8 +593,13 @@ class MIWAEImputer(_BaseImputer):
         return device
 
     def _to_tensors(self, X, mask, device, dtype=torch.float32):
-        """Standardised, zero-imputed data and the float observed-mask."""
-        Xs = np.where(mask, 0.0, (X - self.mean_) / self.scale_)
+        """Standardised, zero-imputed data and the float observed-mask.
+
+        Values beyond 1e15 standard deviations are clipped there: any real
+        datum is far inside, and (x - loc)**2 / scale**2 then stays within
+        float32 in the Student-t density.
+        """
+        Xs = np.where(mask, 0.0, np.clip((X - self.mean_) / self.scale_, -1e15, 1e15))
         x = torch.as_tensor(Xs, dtype=dtype, device=device)
         m = torch.as_tensor(~mask, dtype=dtype, device=device)
         return x, m
@@ -611,6 +632,9 @@ class MIWAEImputer(_BaseImputer):
                 self.indicator_.features_.tolist() if self.add_indicator else None
             ),
             "mean_": self.mean_.tolist(),
+            "constant_values": [
+                None if np.isnan(v) else v for v in self._constant_values
+            ],
             "scale_": self.scale_.tolist(),
             "seed": self._seed,
             "n_iter_": self.n_iter_,
@@ -644,6 +668,7 @@ class MIWAEImputer(_BaseImputer):
         imputer._valid_features = np.asarray(meta["valid_features"], bool)
         imputer._fit_columns = None
         imputer.mean_ = np.asarray(meta["mean_"])
+        imputer._constant_values = np.asarray(meta["constant_values"], dtype=float)
         imputer.scale_ = np.asarray(meta["scale_"])
         imputer._seed, imputer.n_iter_ = meta["seed"], meta["n_iter_"]
         imputer.history_ = meta["history_"]

@@ -319,15 +319,6 @@ FRAME = pd.DataFrame(
 )
 
 
-def _names_with_xfail(reason):
-    """NAMES, the MIWAE ones marked as strictly expected to fail for ``reason``."""
-    mark = pytest.mark.xfail(strict=True, reason=reason)
-    return [
-        pytest.param(name, marks=mark) if name in MIWAE_NAMES else name
-        for name in NAMES
-    ]
-
-
 @pytest.fixture(scope="module")
 def fitted():
     """Every imputer, fitted on FRAME."""
@@ -432,11 +423,6 @@ def test_every_feature_empty(name):
     assert out.tolist() == [[0.0, 2.0]]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="MIWAE: score_samples after fitting data whose every feature is empty "
-    "raises AttributeError ('mean_'); the log-likelihood of nothing is 0",
-)
 def test_miwae_score_when_every_feature_is_empty():
     with pytest.warns(UserWarning, match="no observed value"):
         imputer = _make("miwae").fit(np.full((3, 2), np.nan))
@@ -467,14 +453,7 @@ def test_miwae_imputes_a_row_with_no_observed_value_from_the_prior():
     assert not np.allclose(standardized, 0.0, atol=0.03)  # not mean imputation
 
 
-@pytest.mark.parametrize(
-    "name",
-    _names_with_xfail(
-        "MIWAE imputes a constant column c, or one with a single observed value, "
-        "with c plus the decoder's error in units of c's magnitude (c=1e-3: "
-        "5.8e-4 after 2 epochs, 1.01e-3 after 200), not with c"
-    ),
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_constant_and_single_value_columns_are_imputed_by_their_value(name):
     X = FRAME.assign(b=[np.nan, 1e-3, 1e-3, np.nan, 1e-3, 1e-3])
     X["c"] = [np.nan, np.nan, 5e6, np.nan, np.nan, np.nan]
@@ -500,16 +479,7 @@ def test_extreme_magnitudes_side_by_side(name, exponent):
     assert np.all((out >= low - margin) & (out <= high + margin))
 
 
-@pytest.mark.parametrize(
-    "name",
-    _names_with_xfail(
-        "MIWAE: an observed value 1e20 standard deviations away at transform "
-        "gives NaN imputations: its Student-t log density overflows in float32 "
-        "((x - loc)**2 > 3.4e38), every log weight is -inf and the self-"
-        "normalised weights are NaN; the base class refuses them with a "
-        "FloatingPointError"
-    ),
-)
+@pytest.mark.parametrize("name", NAMES)
 def test_far_out_of_range_value_at_transform(name):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(20, 3))
