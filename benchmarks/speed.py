@@ -87,6 +87,10 @@ class Budget:
     scaling_train_rows, scaling_transform_rows : int
         At most this many rows are timed per size; larger sizes are
         extrapolated from the per-row cost.
+    scaling_repeats : int
+        Timed repeats per size of the scaling study.
+    profile_rows : int
+        Rows imputed under the profiler.
     peer_rows : int or None
         Rows of each data set given to the peers; None for all.
     peer_params : tuple of (str, dict)
@@ -101,7 +105,9 @@ class Budget:
     impute_cases: tuple = ((1000, 4898), (10_000, 500))
     scaling_sizes: tuple = (1000, 10_000, 100_000, 1_000_000)
     scaling_train_rows: int = 4096
-    scaling_transform_rows: int = 1000
+    scaling_transform_rows: int = 500
+    scaling_repeats: int = 3
+    profile_rows: int = 200
     peer_rows: int | None = None
     peer_params: tuple = ()
 
@@ -117,6 +123,8 @@ QUICK = Budget(
     scaling_sizes=(1000, 10_000),
     scaling_train_rows=640,
     scaling_transform_rows=20,
+    scaling_repeats=2,
+    profile_rows=50,
     peer_rows=300,
     peer_params=(
         ("miwae", {"max_iter": 1, "L": 100}),
@@ -553,11 +561,15 @@ def scaling(budget):
         n_train = min(n, budget.scaling_train_rows)
         train = torch.randperm(n, generator=generator)[:n_train]
         epoch = _median_seconds(
-            partial(imputer._epoch, x, m, train, generator), budget.repeats, warmup=0
+            partial(imputer._epoch, x, m, train, generator),
+            budget.scaling_repeats,
+            warmup=0,
         )
         n_test = min(n, budget.scaling_transform_rows)
         transform = _median_seconds(
-            partial(imputer.transform, X_missing[:n_test]), budget.repeats, warmup=0
+            partial(imputer.transform, X_missing[:n_test]),
+            budget.scaling_repeats,
+            warmup=0,
         )
         rows.append(
             {
@@ -679,7 +691,7 @@ def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print):
         seconds[key] = time.perf_counter() - start
         return results[key]
 
-    n_samples, n_rows = budget.impute_cases[0]
+    n_samples = budget.impute_cases[0][0]
     with _run_context(threads):
         measure("warm_up", _warm_up_torch)
         peak = measure("gemm_gflops", gemm_peak, budget.gemm_size, budget.repeats)
@@ -689,7 +701,7 @@ def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print):
             "profile_imputation",
             profile_imputation,
             "white",
-            min(n_rows, 500),
+            budget.profile_rows,
             n_samples,
             data_home,
         )
