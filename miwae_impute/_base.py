@@ -377,11 +377,11 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             else (data.dtypes == np.float32).to_numpy()
         )[self._valid_features]
         limit = np.where(float32, np.finfo(np.float32).max, np.finfo(np.float64).max)
-        with np.errstate(invalid="ignore"):
-            bad = mask & ~(np.isfinite(imputed) & (np.abs(imputed) <= limit))
+        column = np.nonzero(mask)[1]  # the column of each imputed entry, in order
+        bad = ~(np.abs(imputed[mask]) <= limit[column])  # NaN compares False
         if bad.any():
             columns = np.zeros(len(self._valid_features), dtype=bool)
-            columns[self._valid_features] = bad.any(axis=0)
+            columns[np.flatnonzero(self._valid_features)[column[bad]]] = True
             raise FloatingPointError(
                 f"{type(self).__name__} imputed NaN, infinite, or (for float32 "
                 f"columns) out-of-range values in column(s) "
