@@ -163,7 +163,7 @@ class Settings:
         )
 
 
-def run_benchmark(settings, out, *, progress=True):
+def run_benchmark(settings, out, *, progress=True, run=True):
     """Run the missing rows of a benchmark and append them to ``results.csv``.
 
     Parameters
@@ -174,6 +174,8 @@ def run_benchmark(settings, out, *, progress=True):
         Output folder; ``out/results.csv`` holds the rows.
     progress : bool, default=True
         Show a progress bar and one line per finished run.
+    run : bool, default=True
+        If False, run nothing: only gather the rows stored so far.
 
     Returns
     -------
@@ -185,7 +187,7 @@ def run_benchmark(settings, out, *, progress=True):
     store = ResultStore(Path(out) / "results.csv")
     tasks = settings.tasks()
     done = store.keys()
-    todo = [task for task in tasks if task.key not in done]
+    todo = [task for task in tasks if task.key not in done] if run else []
     # Load every data set first: a missing file fails before hours of work.
     data = {name: _load(name, settings) for name in {task.dataset for task in todo}}
     failures = []
@@ -323,7 +325,9 @@ def main(argv=None):
         data_home=args.data_home,
     )
     start = time.perf_counter()
-    rows, failures = run_benchmark(settings, args.out, progress=not args.no_progress)
+    rows, failures = run_benchmark(
+        settings, args.out, progress=not args.no_progress, run=not args.report_only
+    )
     markdown = write_report(rows, settings, args.out)
     wall = time.perf_counter() - start
     print(mse_section(rows, settings))
@@ -603,6 +607,11 @@ def _parser():
     parser.add_argument("--data-home", default=None, help="folder of the data files")
     parser.add_argument(
         "--no-progress", action="store_true", help="no progress bar nor per-run lines"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write the report from the rows stored in OUT so far",
     )
     parser.add_argument(
         "--write-benchmarks-md",

@@ -224,3 +224,13 @@ def _has_matplotlib():
     except ImportError:
         return False
     return True
+
+
+def test_report_only_runs_nothing_and_reports_stored_rows(stub, tmp_path, capsys):
+    out = tmp_path / "out"
+    uci.main(_cli(out, "--methods", "mean", "--report-only"))
+    assert stub == [] and "| mean | – /" in (out / "table.md").read_text()
+    uci.main(_cli(out, "--methods", "mean"))
+    made = len(stub)
+    uci.main(_cli(out, "--methods", "mean", "--report-only"))
+    assert len(stub) == made and "| mean | – /" not in (out / "table.md").read_text()
