@@ -142,7 +142,8 @@ class MIWAEImputer(_BaseImputer):
     mean_ : ndarray of shape (n_valid_features,)
         Mean of the observed entries of each non-empty feature.
     scale_ : ndarray of shape (n_valid_features,)
-        Standard deviation of the observed entries (1 for constant features).
+        Standard deviation of the observed entries (for a constant feature, a
+        power of two of the order of its magnitude).
     model_ : MIWAE
         The fitted torch module, on CPU.
     indicator_ : MissingIndicator
