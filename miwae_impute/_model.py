@@ -244,10 +244,8 @@ def _chunks(n_rows, n_samples, width):
 
 
 def _width(model):
-    return max(
-        max(m.out_features for m in model.modules() if isinstance(m, nn.Linear)),
-        model.decoder[-1].out_features,
-    )
+    """The widest layer output, which bounds the per-sample memory."""
+    return max(m.out_features for m in model.modules() if isinstance(m, nn.Linear))
 
 
 @torch.inference_mode()
