@@ -4,11 +4,15 @@ Every imputer of the package derives from :class:`_BaseImputer`. A subclass
 implements two hooks that only ever see the *non-empty* features as a float
 ndarray with ``np.nan`` at missing entries:
 
-- ``_fit(X, mask)`` learns whatever the imputer needs;
+- ``_fit(X, mask)`` learns whatever the imputer needs. An imputer whose
+  fitting already completes the training data (iterative PCA, missForest)
+  returns that completion, and ``fit_transform`` gives it back, as
+  :class:`~sklearn.impute.IterativeImputer` does; the others return ``None``;
 - ``_impute(X, mask)`` returns a float array whose missing entries are filled.
 
 Neither is called when every feature is empty, nor ``_impute`` when no entry
-is missing.
+is missing. With a ``missing_values`` marker other than NaN, ``X`` holds the
+marker at missing entries: read the mask, not the values, there.
 
 The base class does the rest: it validates the input at the boundary, names the
 offending columns in its errors, handles empty features as scikit-learn does,
@@ -115,7 +119,7 @@ def _frame_to_array(X):
     ]
     if bad:
         raise TypeError(
-            "MIWAE imputers need numeric columns, got non-numeric column(s) "
+            "miwae_impute needs numeric columns, got non-numeric column(s) "
             f"{[col for col, _ in bad]} with dtype(s) {[dtype for _, dtype in bad]}. "
             "Encode them as numbers or drop them before imputing."
         )
@@ -148,7 +152,8 @@ def _array_to_numeric(X):
     X = array
     if X.dtype.kind in "SUMmb":
         raise TypeError(
-            f"MIWAE imputers need numeric data, got an array of dtype {X.dtype}."
+            f"miwae_impute needs numeric data, got an array of dtype {X.dtype}. "
+            "Encode it as numbers (for booleans, X.astype(float)) before imputing."
         )
     if X.dtype.kind != "O" or X.ndim != 2:
         return X
@@ -157,7 +162,7 @@ def _array_to_numeric(X):
     if bad:
         types = sorted({type(v).__name__ for v in X[:, bad][~numeric[:, bad]]})
         raise TypeError(
-            f"MIWAE imputers need numeric data, got values of type(s) {types} in "
+            f"miwae_impute needs numeric data, got values of type(s) {types} in "
             f"column(s) {bad}: every argument must be a real number, None or pd.NA, "
             "and a string or other object is not a number. Encode them as numbers "
             "or drop them before imputing."
@@ -183,6 +188,7 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
 
     # -- hooks for subclasses ------------------------------------------------
     def _fit(self, X, mask):
+        """Learn from ``X``; return its completion if fitting computes one."""
         raise NotImplementedError
 
     def _impute(self, X, mask):
@@ -205,13 +211,32 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         self : object
             The fitted imputer.
         """
-        data = self._validate_input(X, reset=True)
-        self._fit_columns = data.columns
-        self._fit_missing_structure(data.mask)
-        if self._valid_features.any():  # else there is nothing to learn or impute
-            valid = self._valid_features
-            self._fit(data.X[:, valid], data.mask[:, valid])
+        self._fit_validated(self._validate_input(X, reset=True))
         return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit the imputer on ``X`` and impute its missing entries.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data with missing entries marked by ``missing_values``.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
+            ``X`` with its missing entries filled. Iterative imputers return
+            the completion found while fitting, which can differ slightly from
+            ``fit(X).transform(X)``.
+        """
+        data = self._validate_input(X, reset=True)
+        completed = self._fit_validated(data)
+        if completed is None:
+            completed = self._impute_valid(data)
+        return self._assemble(data, completed)
 
     def transform(self, X):
         """Impute the missing entries of ``X``.
@@ -329,6 +354,15 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             self.indicator_ = MissingIndicator(error_on_new=False).fit(
                 np.where(mask, np.nan, 0.0)
             )
+
+    def _fit_validated(self, data):
+        """Fit on validated input; the completion that ``_fit`` returns, if any."""
+        self._fit_columns = data.columns
+        self._fit_missing_structure(data.mask)
+        if not self._valid_features.any():  # nothing to learn or impute
+            return None
+        valid = self._valid_features
+        return self._fit(data.X[:, valid], data.mask[:, valid])
 
     def _check_transform_input(self, X):
         check_is_fitted(self, "n_features_in_")

@@ -145,7 +145,6 @@ class NearestNeighborsImputer(_BaseImputer):
                 random_state=self.random_state,
             )
         self.imputer_ = self._knn(self.n_neighbors_).fit(Z)
-        return self
 
     def _impute(self, X, mask):
         Z = self.imputer_.transform(self._standardize(X, mask))

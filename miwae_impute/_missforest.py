@@ -7,8 +7,7 @@ from sklearn.ensemble import RandomForestRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _binary_unit, _standardization
-from ._iterative import _FitImputingImputer
+from ._base import _BaseImputer, _binary_unit, _standardization
 
 
 def _normalized_difference(X_new, X_old):
@@ -44,7 +43,7 @@ def _predictors(X, rows, column):
     return np.delete(X[rows], column, axis=1)
 
 
-class MissForestImputer(_FitImputingImputer):
+class MissForestImputer(_BaseImputer):
     """Impute missing values with random forests, iterated as in missForest.
 
     The algorithm of the R package missForest (Stekhoven & Bühlmann, 2012):
@@ -146,7 +145,7 @@ class MissForestImputer(_FitImputingImputer):
     """
 
     _parameter_constraints: dict = {
-        **_FitImputingImputer._parameter_constraints,
+        **_BaseImputer._parameter_constraints,
         "n_estimators": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_iter": [Interval(numbers.Integral, 1, None, closed="left")],
         "max_features": [
@@ -182,7 +181,7 @@ class MissForestImputer(_FitImputingImputer):
         self.n_jobs = n_jobs
         self.random_state = random_state
 
-    def _fit_impute(self, X, mask):
+    def _fit(self, X, mask):
         rng = check_random_state(self.random_state)
         n_features = X.shape[1]
         self.mean_ = _standardization(X, mask)[0]

@@ -263,7 +263,6 @@ class MIWAEImputer(_BaseImputer):
         self._generator_state = generator.get_state()
         del self._optimizer  # a later partial_fit starts Adam afresh
         self.model_.to("cpu").eval()
-        return self
 
     def partial_fit(self, X, y=None):
         """Train for one epoch on ``X``, a chunk of a larger data set.

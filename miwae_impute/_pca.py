@@ -5,9 +5,8 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _binary_unit, _standardization
+from ._base import _BaseImputer, _binary_unit, _standardization
 from ._holdout import _check_grid, _select_by_holdout
-from ._iterative import _FitImputingImputer
 
 
 def _eigen(Z):
@@ -86,7 +85,7 @@ def _regularized_pca(X, mask, n_components, *, tol, max_iter):
     return X_filled, model, n_iter
 
 
-class PCAImputer(_FitImputingImputer):
+class PCAImputer(_BaseImputer):
     """Impute missing values by regularised iterative PCA.
 
     The regularised iterative PCA algorithm of Josse & Husson, as in the R
@@ -203,7 +202,7 @@ class PCAImputer(_FitImputingImputer):
     """
 
     _parameter_constraints: dict = {
-        **_FitImputingImputer._parameter_constraints,
+        **_BaseImputer._parameter_constraints,
         "n_components": [
             Interval(numbers.Integral, 0, None, closed="left"),
             StrOptions({"auto"}),
@@ -240,7 +239,7 @@ class PCAImputer(_FitImputingImputer):
         self.tol = tol
         self.random_state = random_state
 
-    def _fit_impute(self, X, mask):
+    def _fit(self, X, mask):
         n, p = X.shape
         max_rank = max(0, min(p - 1, n - 2))
         # The method standardises every feature, so it is run on features

@@ -63,7 +63,6 @@ class MeanImputer(_BaseImputer):
 
     def _fit(self, X, mask):
         self.imputer_ = SimpleImputer(strategy="mean").fit(np.where(mask, np.nan, X))
-        return self
 
     def _impute(self, X, mask):
         return self.imputer_.transform(np.where(mask, np.nan, X))
