@@ -48,6 +48,15 @@ _LR_SCHEDULES = {
 }
 
 
+def _to_cpu(state):
+    """A copy of a (nested) optimiser state dict with its tensors on the CPU."""
+    if isinstance(state, dict):
+        return {key: _to_cpu(value) for key, value in state.items()}
+    if isinstance(state, list):
+        return [_to_cpu(value) for value in state]
+    return state.detach().to("cpu", copy=True) if torch.is_tensor(state) else state
+
+
 def _seed_from(random_state):
     """A 63-bit seed from ``random_state`` without touching numpy's global RNG."""
     if random_state is None:
@@ -300,10 +309,12 @@ class MIWAEImputer(_BaseImputer):
         else:
             x, m = self._to_tensors(X_valid, mask, self._torch_device())
             self.model_.to(x.device)
-        if not hasattr(self, "_optimizer"):  # after fit, or dropped by pickling
+        if not hasattr(self, "_optimizer"):  # after fit, or unpickled
             self._optimizer = torch.optim.Adam(
                 self.model_.parameters(), lr=self.learning_rate_init
             )
+            if (saved := self.__dict__.pop("_optimizer_state", None)) is not None:
+                self._optimizer.load_state_dict(saved)  # onto the weights' device
         generator = self._generator(x.device)
         bound = self._epoch(x, m, torch.arange(len(x), device=x.device), generator)
         self._generator_state = generator.get_state()
@@ -341,6 +352,7 @@ class MIWAEImputer(_BaseImputer):
         self._optimizer = torch.optim.Adam(
             self.model_.parameters(), lr=self.learning_rate_init
         )
+        self.__dict__.pop("_optimizer_state", None)  # moments of an unpickled model
         self._generator_state = (
             torch.Generator(device).manual_seed(self._seed).get_state()
         )
@@ -574,10 +586,12 @@ class MIWAEImputer(_BaseImputer):
 
     # -- persistence ---------------------------------------------------------
     def __getstate__(self):
-        # CPU weights only, so that a model fitted on a GPU loads anywhere. Adam's
-        # moments are not kept: partial_fit after unpickling restarts them.
+        # CPU tensors only, so that a model fitted on a GPU loads anywhere. Adam's
+        # moments travel as a state dict, so that partial_fit goes on where it
+        # stopped, as on the workers of a multi-process Dask cluster.
         state = self.__dict__.copy()
-        state.pop("_optimizer", None)
+        if (optimizer := state.pop("_optimizer", None)) is not None:
+            state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
         if "model_" in state:
             state["model_"] = copy.deepcopy(state["model_"]).to("cpu")
         return state

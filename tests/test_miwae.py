@@ -278,9 +278,21 @@ def test_partial_fit_streams_chunks_and_improves_the_bound():
     assert imputer.score(X_missing) > first_score
     X_imputed = imputer.transform(X_missing)
     assert np.array_equal(X_imputed[~missing], X_missing[~missing])
-    # Pickling drops Adam's moments; partial_fit goes on all the same.
-    restored = pickle.loads(pickle.dumps(imputer)).partial_fit(X_missing[:50])
+    # A pickle keeps Adam's moments and the random stream: training goes on
+    # exactly as it does without the round trip, and not as with fresh moments.
+    restored = pickle.loads(pickle.dumps(imputer))
+    restarted = pickle.loads(pickle.dumps(imputer))
+    restarted.__dict__.pop("_optimizer_state", None)
+    for model in (restored, restarted, imputer):
+        model.partial_fit(X_missing[:50])
     assert restored.n_iter_ == 25
+    weights = imputer.model_.state_dict()
+    assert all(
+        torch.equal(restored.model_.state_dict()[k], w) for k, w in weights.items()
+    )
+    assert not all(
+        torch.equal(restarted.model_.state_dict()[k], w) for k, w in weights.items()
+    )
     with pytest.raises(ValueError, match="features"):
         imputer.partial_fit(X_missing[:, :3])
     # A partial_fit after a fit trains on from the fitted weights.
