@@ -1,0 +1,232 @@
+"""Markdown tables of ``benchmarks.speed``: one section per measurement."""
+
+import datetime
+import os
+import shlex
+
+from . import _report
+from .uci import _cpu_model, _git_commit
+
+__all__ = ["render", "write_benchmarks_md"]
+
+
+def _table(headers, rows):
+    lines = ["| " + " | ".join(headers) + " |", "|---" * len(headers) + "|"]
+    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _training_section(results):
+    d = results["defaults"]
+    rows = [
+        [
+            r["dataset"],
+            r["p"],
+            r["n_rows"],
+            f"{r['ms_per_step']:.2f}",
+            f"{r['steps_per_s']:.0f}",
+            f"{r['gflops']:.1f}",
+            f"{r['share_of_peak']:.1%}",
+            f"{r['plain_ms_per_step']:.2f}",
+            f"{r['speedup_vs_plain']:.1f}x",
+        ]
+        for r in results["training"]
+    ]
+    return "\n\n".join(
+        [
+            "### Training throughput (real `MIWAEImputer._epoch`, defaults)",
+            f"Defaults: hidden {tuple(d['hidden_layer_sizes'])}, latent "
+            f"{d['latent_dim']}, {d['activation']}, K={d['K']}, batch "
+            f"{d['batch_size']}. GEMM peak of this machine (float32 "
+            f"`torch.matmul`, median): **{results['gemm_gflops']:.1f} GFLOP/s**. "
+            "GFLOP/s counts encoder and decoder matmuls only (forward "
+            "2·rows·in·out per Linear, backward twice that). The plain port is "
+            "the same networks and bound written with `torch.distributions` and "
+            "`nn.Tanh`, timed in the same process.",
+            _table(
+                [
+                    "data",
+                    "p",
+                    "rows/epoch",
+                    "ms/step",
+                    "steps/s",
+                    "GFLOP/s",
+                    "of GEMM peak",
+                    "plain port ms/step",
+                    "speed-up vs plain",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
+def _ops_table(ops, unit):
+    rows = [
+        [f"`{op['op']}`", f"{op['calls']:.1f}", f"{op['self_ms']:.3f}"]
+        + [f"{op['share']:.1%}"]
+        for op in ops
+    ]
+    return _table(["op", f"calls/{unit}", f"self ms/{unit}", "share"], rows)
+
+
+def _profile_section(results):
+    L = results["imputation"][0]["L"] if results["imputation"] else "?"
+    return "\n\n".join(
+        [
+            "### Where the time goes (`torch.profiler`, top ops by self CPU time)",
+            "One training step (breast, defaults):",
+            _ops_table(results["profile"], "step"),
+            f"`transform` at L={L} (white), per 1,000 rows:",
+            _ops_table(results["profile_imputation"], "1k rows"),
+        ]
+    )
+
+
+def _imputation_section(results):
+    rows = [
+        [
+            r["dataset"],
+            r["L"],
+            r["n_rows"],
+            f"{r['rows_per_s']:.0f}",
+            f"{r['rows_per_s'] * r['L'] / 1e6:.2f}",
+            f"{r['gflops']:.1f}",
+            f"{r['share_of_peak']:.1%}",
+            f"{r['peak_rss_mib']:.0f}",
+            f"{r['peak_rss_mib'] - r['rss_before_mib']:.0f}",
+        ]
+        for r in results["imputation"]
+    ]
+    return "\n\n".join(
+        [
+            "### Imputation throughput (`transform`, one fresh process per case)",
+            "Peak RSS is the process's `ru_maxrss`; 'added' is its growth during "
+            "the timed transform.",
+            _table(
+                [
+                    "data",
+                    "L",
+                    "rows",
+                    "rows/s",
+                    "M samples/s",
+                    "GFLOP/s",
+                    "of GEMM peak",
+                    "peak RSS MiB",
+                    "added MiB",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
+def _scaling_section(results):
+    rows = [
+        [
+            f"{r['n']:.0e}",
+            f"{r['setup_s']:.3f}",
+            f"{r['fit_epoch_s']:.2f}",
+            f"{r['us_per_row_epoch']:.1f}",
+            f"{r['timed_train_rows']}",
+            f"{r['transform_s']:.2f}",
+            f"{r['us_per_row_transform']:.0f}",
+            f"{r['timed_transform_rows']}",
+        ]
+        for r in results["scaling"]
+    ]
+    slopes, n_features = results["scaling_slopes"], results["scaling_features"]
+    return "\n\n".join(
+        [
+            f"### Scaling with n (synthetic, p={n_features}, 50% MCAR)",
+            "The setup (standardisation, tensors) is timed on all n rows; the "
+            "epoch and the transform on the timed rows, then scaled to n by "
+            "their per-row cost. Slope of log(time) against log(n): fit epoch "
+            f"**{slopes['fit_epoch_s']:.2f}**, transform "
+            f"**{slopes['transform_s']:.2f}** (1 = linear).",
+            _table(
+                [
+                    "n",
+                    "setup s",
+                    "fit epoch s",
+                    "µs/row (epoch)",
+                    "timed rows",
+                    "transform s",
+                    "µs/row (transform)",
+                    "timed rows",
+                ],
+                rows,
+            ),
+        ]
+    )
+
+
+def _peers_section(results):
+    rows = [
+        [
+            r["dataset"],
+            r["method"],
+            f"{r['seconds']:.2f}",
+            f"{r['time_vs_miwae']:.2f}",
+            f"{r['mse']:.3f}",
+        ]
+        for r in results["peers"]
+    ]
+    return "\n\n".join(
+        [
+            "### Against the peers (50% MCAR, seed 0, standardised MSE)",
+            "missForest-style: `IterativeImputer(ExtraTreesRegressor(n_estimators"
+            "=100, max_depth=8), max_iter=10)`; knn (ours): `make_imputer('knn')`, "
+            "k chosen on held-out observed cells.",
+            _table(["data", "method", "fit+transform s", "time / miwae", "MSE"], rows),
+        ]
+    )
+
+
+def render(results, quick=False):
+    """Markdown of all the tables of ``results``.
+
+    Parameters
+    ----------
+    results : dict
+        From :func:`run_speed`.
+    quick : bool
+        Mark the report as a smoke test.
+
+    Returns
+    -------
+    markdown : str
+    """
+    header = f"{results['threads']} torch/BLAS thread(s)."
+    if quick:
+        header = "QUICK MODE (smoke-test budgets, not benchmarks). " + header
+    parts = [
+        header,
+        _training_section(results),
+        _profile_section(results),
+        _imputation_section(results),
+        _scaling_section(results),
+        _peers_section(results),
+    ]
+    sections = results.get("section_seconds", {})
+    if sections:
+        spent = ", ".join(f"{key} {value:.0f} s" for key, value in sections.items())
+        parts.append(f"Wall time per measurement: {spent}.")
+    return "\n\n".join(parts) + "\n"
+
+
+def write_benchmarks_md(path, argv, threads, markdown, wall):
+    command = "python -m benchmarks.speed " + shlex.join(argv)
+    body = "\n\n".join(
+        [
+            "## Speed",
+            f"- command: `{command}`",
+            f"- machine: {os.cpu_count()} cores, {_cpu_model()}; {threads} "
+            "torch/BLAS thread(s)",
+            f"- date: {datetime.date.today().isoformat()}; commit {_git_commit()}; "
+            f"wall time of the command: {wall:.0f} s",
+            markdown.replace("### ", "#### "),
+        ]
+    )
+    _report.update_benchmarks_md(path, "speed", body)
+    print(f"Updated {path} (section speed).")
