@@ -325,10 +325,17 @@ class MIWAEImputer(_BaseImputer):
         return self
 
     def _generator(self, device):
-        """The training generator, resumed from its saved state."""
+        """The training generator, resumed from its saved state.
+
+        A state saved on another kind of device (a model trained on a GPU, then
+        trained on in a CPU-only process) does not fit this generator; the
+        stream then restarts from the seed and the epochs done so far.
+        """
         generator = torch.Generator(device)
-        generator.set_state(self._generator_state)
-        return generator
+        cpu_state_size = torch.Generator().get_state().numel()
+        if (device.type == "cpu") == (self._generator_state.numel() == cpu_state_size):
+            return generator.set_state(self._generator_state)
+        return generator.manual_seed(self._seed + self.n_iter_)
 
     def _initialize(self, X, mask):
         """Scaler, seed, model and optimiser; returns the data as tensors."""

@@ -324,3 +324,16 @@ def test_max_time_stops_training():
         X_missing
     )
     assert 1 <= imputer.n_iter_ < 10000
+
+
+def test_partial_fit_goes_on_from_a_generator_state_of_another_device():
+    # A model trained on a GPU carries a CUDA (Philox) generator state of 16
+    # bytes, which a CPU generator refuses; training restarts the stream instead.
+    _, X_missing, _ = _low_rank(n=100)
+    runs = []
+    for _ in range(2):
+        imputer = MIWAEImputer(**FAST).partial_fit(X_missing)
+        imputer._generator_state = torch.zeros(16, dtype=torch.uint8)
+        runs.append(imputer.partial_fit(X_missing))
+    assert runs[0].n_iter_ == 2
+    assert np.array_equal(runs[0].transform(X_missing), runs[1].transform(X_missing))
