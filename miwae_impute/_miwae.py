@@ -332,10 +332,10 @@ class MIWAEImputer(_BaseImputer):
         stream then restarts from the seed and the epochs done so far.
         """
         generator = torch.Generator(device)
-        cpu_state_size = torch.Generator().get_state().numel()
-        if (device.type == "cpu") == (self._generator_state.numel() == cpu_state_size):
+        try:
             return generator.set_state(self._generator_state)
-        return generator.manual_seed(self._seed + self.n_iter_)
+        except RuntimeError:  # torch checks the state's size for its device
+            return generator.manual_seed(self._seed + self.n_iter_)
 
     def _initialize(self, X, mask):
         """Scaler, seed, model and optimiser; returns the data as tensors."""
