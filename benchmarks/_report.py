@@ -217,7 +217,7 @@ def plot_mse(summary, methods, datasets, path, *, compare_paper=True):
     return True
 
 
-def update_benchmarks_md(path, section_id, body):
+def update_benchmarks_md(path, section_id, body, *, tool="benchmarks.uci"):
     """Insert or replace one marked section of a Markdown file.
 
     Parameters
@@ -228,10 +228,13 @@ def update_benchmarks_md(path, section_id, body):
         Identifies the section; a section with the same id is replaced.
     body : str
         Markdown of the section.
+    tool : str, default="benchmarks.uci"
+        The benchmark writing the section; with ``section_id`` it marks the
+        section, so each benchmark replaces only its own.
     """
     path = Path(path)
-    start = f"<!-- benchmarks.uci {section_id} start -->"
-    end = f"<!-- benchmarks.uci {section_id} end -->"
+    start = f"<!-- {tool} {section_id} start -->"
+    end = f"<!-- {tool} {section_id} end -->"
     section = f"{start}\n{body.strip()}\n{end}"
     text = path.read_text() if path.is_file() else "# Benchmarks\n"
     pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)

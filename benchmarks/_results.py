@@ -68,10 +68,15 @@ class ResultStore:
     ----------
     path : str or Path
         The CSV file; created with a header on the first append.
+    fields : tuple of str, default=FIELDS
+        Its columns, in order. A benchmark that stores more per run (such as
+        ``benchmarks.collection``'s per-column errors) appends its columns to
+        :data:`FIELDS`; files of the default columns stay readable as before.
     """
 
-    def __init__(self, path):
+    def __init__(self, path, fields=FIELDS):
         self.path = Path(path)
+        self.fields = tuple(fields)
         self._check_header()
 
     def keys(self):
@@ -89,10 +94,10 @@ class ResultStore:
         Returns
         -------
         rows : DataFrame
-            One row per finished run, with the columns :data:`FIELDS`.
+            One row per finished run, with the columns :attr:`fields`.
         """
         if not self.path.is_file():
-            return pd.DataFrame(columns=list(FIELDS))
+            return pd.DataFrame(columns=list(self.fields))
         return pd.read_csv(self.path, dtype={"key": str, "git_commit": str})
 
     def append(self, row):
@@ -101,12 +106,12 @@ class ResultStore:
         Parameters
         ----------
         row : dict
-            Values for the columns :data:`FIELDS`.
+            Values for the columns :attr:`fields`.
         """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.is_file() or self.path.stat().st_size == 0
         with open(self.path, "a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=FIELDS)
+            writer = csv.DictWriter(handle, fieldnames=self.fields)
             if new:
                 writer.writeheader()
             writer.writerow(row)
@@ -118,8 +123,8 @@ class ResultStore:
             return
         with open(self.path, newline="") as handle:
             header = next(csv.reader(handle), [])
-        if tuple(header) != FIELDS:
+        if tuple(header) != self.fields:
             raise ValueError(
                 f"{self.path} has the columns {header}, not those of this version "
-                f"of the harness {list(FIELDS)}; write to a new --out folder."
+                f"of the harness {list(self.fields)}; write to a new --out folder."
             )

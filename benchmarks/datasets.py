@@ -214,7 +214,14 @@ def load_dataset(name, *, data_home=None, keep_target=False, download=True):
         return _load_breast(keep_target)
     if name not in _SOURCES:
         raise ValueError(f"Unknown data set {name!r}; choose from {DATASETS}.")
-    source = _SOURCES[name]
+    return _load_source(name, _SOURCES[name], data_home, keep_target, download)
+
+
+def _load_source(name, source, data_home, keep_target, download):
+    """Locate (or download), parse and check the file of a ``_Source``.
+
+    The body of :func:`load_dataset`, shared with ``benchmarks.collection``.
+    """
     path = _locate(name, source, data_home, download)
     try:
         frame = source.read(path)

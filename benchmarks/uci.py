@@ -35,13 +35,13 @@ import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 from tqdm.auto import tqdm
 
 from . import _report
-from ._results import ResultStore, settings_key
+from ._results import FIELDS, ResultStore, settings_key
 from .datasets import DATASETS, load_dataset, standardize
 from .missingness import MECHANISMS, make_mask
 
@@ -108,7 +108,18 @@ class Settings:
         Draws for the coverage; None for 100 (20 with ``quick``), 0 to skip.
     data_home : str or None
         Folder of the data files (see :mod:`benchmarks.datasets`).
+
+    Notes
+    -----
+    A benchmark on other tables subclasses this class and overrides
+    :meth:`load`, and :meth:`extra_columns` with :attr:`fields` to store more
+    per run (see ``benchmarks.collection``).
     """
+
+    #: Columns of the stored rows (``results.csv``).
+    fields: ClassVar[tuple] = FIELDS
+    #: Label of the progress bar.
+    label: ClassVar[str] = "UCI"
 
     datasets: tuple = DATASETS
     methods: tuple = METHODS
@@ -137,6 +148,41 @@ class Settings:
             and self.missing_rate == 0.5
             and not self.keep_target
         )
+
+    def load(self, name):
+        """The standardised complete data of a data set.
+
+        Parameters
+        ----------
+        name : str
+            One of :attr:`datasets`.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Standardised with full-data statistics.
+        """
+        X, _ = load_dataset(
+            name, data_home=self.data_home, keep_target=self.keep_target
+        )
+        return standardize(X)
+
+    def extra_columns(self, X, X_imputed, mask):
+        """Scores stored beside :data:`FIELDS` in each row; none here.
+
+        Parameters
+        ----------
+        X, X_imputed : ndarray of shape (n_samples, n_features)
+            Complete standardised data and the imputer's completion.
+        mask : ndarray of bool of shape (n_samples, n_features)
+            True where a cell was removed.
+
+        Returns
+        -------
+        columns : dict
+            Values of the columns :attr:`fields` adds to :data:`FIELDS`.
+        """
+        return {}
 
     def tasks(self):
         """The runs, data set by data set, each with the key of its settings."""
@@ -184,15 +230,18 @@ def run_benchmark(settings, out, *, progress=True, run=True):
     failures : list of str
         One message per run that raised; those runs are not stored.
     """
-    store = ResultStore(Path(out) / "results.csv")
+    store = ResultStore(Path(out) / "results.csv", fields=settings.fields)
     tasks = settings.tasks()
     done = store.keys()
     todo = [task for task in tasks if task.key not in done] if run else []
     # Load every data set first: a missing file fails before hours of work.
-    data = {name: _load(name, settings) for name in {task.dataset for task in todo}}
+    data = {name: settings.load(name) for name in {task.dataset for task in todo}}
     failures = []
     context = _run_context(settings.threads)
-    with context, tqdm(total=len(todo), desc="UCI", disable=not progress) as bar:
+    with (
+        context,
+        tqdm(total=len(todo), desc=settings.label, disable=not progress) as bar,
+    ):
         if {"miwae", "mvae"} & {task.method for task in todo}:
             _warm_up_torch()
         for key, method, dataset, seed in todo:
@@ -340,14 +389,6 @@ def main(argv=None):
 
 
 # -- one run -------------------------------------------------------------------
-def _load(name, settings):
-    """The standardised complete data of a data set."""
-    X, _ = load_dataset(
-        name, data_home=settings.data_home, keep_target=settings.keep_target
-    )
-    return standardize(X)
-
-
 def _run_one(settings, method, X, seed):
     """Mask, impute and score one (method, data set, seed); a results row."""
     mask = make_mask(settings.mechanism, X, settings.missing_rate, seed)
@@ -381,6 +422,7 @@ def _run_one(settings, method, X, seed):
         "sample_seconds": sample_seconds,
         "finished_at": datetime.datetime.now().isoformat(timespec="seconds"),
         **_versions(),
+        **settings.extra_columns(X, X_imputed, mask),
     }
 
 
@@ -510,8 +552,15 @@ def _mse_legend(settings, rows):
     return legend
 
 
-def _write_benchmarks_md(path, settings, argv, markdown, wall):
-    command = "python -m benchmarks.uci " + shlex.join(argv)
+def _write_benchmarks_md(
+    path, settings, argv, markdown, wall, *, module="benchmarks.uci", title="UCI table"
+):
+    """Add or replace the section of ``settings`` in ``path`` (BENCHMARKS.md).
+
+    ``module`` is the benchmark's ``python -m`` module, which also marks its
+    sections; ``title`` starts the section's heading.
+    """
+    command = f"python -m {module} " + shlex.join(argv)
     section = "-".join(
         [settings.mechanism, f"{settings.missing_rate:g}"]
         + (["target"] if settings.keep_target else [])
@@ -519,7 +568,7 @@ def _write_benchmarks_md(path, settings, argv, markdown, wall):
     )
     body = "\n\n".join(
         [
-            f"## UCI table: {_describe(settings)}",
+            f"## {title}: {_describe(settings)}",
             f"- command: `{command}`",
             f"- machine: {os.cpu_count()} cores, {_cpu_model()}; "
             f"{settings.threads} thread(s) per run",
@@ -529,7 +578,7 @@ def _write_benchmarks_md(path, settings, argv, markdown, wall):
             markdown.replace("### ", "#### "),
         ]
     )
-    _report.update_benchmarks_md(path, section, body)
+    _report.update_benchmarks_md(path, section, body, tool=module)
     print(f"Updated {path} (section {section}).")
 
 
@@ -550,21 +599,51 @@ def _parser():
         prog="python -m benchmarks.uci",
         description="The MIWAE paper's UCI imputation benchmark.",
     )
+    _add_run_arguments(
+        parser,
+        datasets=DATASETS,
+        methods=METHODS,
+        out="benchmarks/results/uci",
+        n_imputations=None,
+        draws_help=f"{DEFAULT_IMPUTATIONS}, {_QUICK_IMPUTATIONS} with --quick; 0 skips",
+    )
+    parser.add_argument(
+        "--keep-target", action="store_true", help="also impute the numeric target"
+    )
+    return parser
+
+
+def _add_run_arguments(parser, *, datasets, methods, out, n_imputations, draws_help):
+    """The options every benchmark on this runner shares.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        Gets the options.
+    datasets, methods : tuple of str
+        Choices, and defaults, of ``--datasets`` and ``--methods``.
+    out : str
+        Default of ``--out``.
+    n_imputations : int or None
+        Default of ``--n-imputations``, explained by ``draws_help``.
+    draws_help : str
+        The defaults of ``--n-imputations``, in words.
+    """
     parser.add_argument(
         "--datasets",
         nargs="+",
-        choices=DATASETS,
-        default=DATASETS,
+        choices=datasets,
+        default=datasets,
         metavar="NAME",
-        help=f"any of {', '.join(DATASETS)} (all)",
+        help=f"any of {', '.join(datasets)} (all)",
     )
     parser.add_argument(
         "--methods",
         nargs="+",
         choices=METHODS,
-        default=METHODS,
+        default=methods,
         metavar="NAME",
-        help=f"any of {', '.join(METHODS)} (all)",
+        help=f"any of {', '.join(METHODS)} ({' '.join(methods)})",
     )
     parser.add_argument(
         "--seeds", type=int, default=5, help="runs per cell, seeds 0..N-1 (5)"
@@ -574,9 +653,7 @@ def _parser():
     )
     parser.add_argument("--mechanism", choices=MECHANISMS, default="mcar")
     parser.add_argument(
-        "--out",
-        default="benchmarks/results/uci",
-        help="folder of results.csv, table.md and mse.png (benchmarks/results/uci)",
+        "--out", default=out, help=f"folder of results.csv and table.md ({out})"
     )
     parser.add_argument(
         "--quick", action="store_true", help="tiny training budgets (smoke test)"
@@ -588,9 +665,6 @@ def _parser():
         help=f"torch and BLAS threads per run ({DEFAULT_THREADS})",
     )
     parser.add_argument(
-        "--keep-target", action="store_true", help="also impute the numeric target"
-    )
-    parser.add_argument(
         "--param",
         nargs="+",
         action="extend",
@@ -600,9 +674,8 @@ def _parser():
     parser.add_argument(
         "--n-imputations",
         type=int,
-        default=None,
-        help=f"draws for the 90%% coverage ({DEFAULT_IMPUTATIONS}, "
-        f"{_QUICK_IMPUTATIONS} with --quick; 0 skips)",
+        default=n_imputations,
+        help=f"draws for the 90%% coverage ({draws_help})",
     )
     parser.add_argument("--data-home", default=None, help="folder of the data files")
     parser.add_argument(
@@ -621,7 +694,6 @@ def _parser():
         metavar="PATH",
         help="add or update this run's section of BENCHMARKS.md",
     )
-    return parser
 
 
 def _check_ranges(args):
