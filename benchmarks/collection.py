@@ -1,0 +1,627 @@
+"""A development collection of quirky tables, scored per column.
+
+The UCI table of the MIWAE paper (``benchmarks.uci``) has six smooth,
+continuous data sets. This collection adds tables with the quirks real data
+have, each small enough that a MIWAE fit takes about a minute:
+
+- ``concrete``: three zero-inflated mix columns and a 14-value age grid;
+- ``adult-num``: the 6 numeric columns of UCI Adult, a seeded subsample of
+  5,000 rows; capital-gain and capital-loss are more than 90% zeros;
+- ``german-num``: the 7 numeric attributes of UCI German credit (1,000 rows),
+  several on 2 to 4 value scales;
+- ``wine``, ``diabetes`` (raw units, a binary sex column), ``iris`` and
+  ``digits`` (0-16 pixel grids, mostly zeros, some columns constant): the
+  scikit-learn copies;
+- ``synth-*``: a smooth nonlinear table, x = tanh(z W1 + b1) W2 + noise with a
+  2-dimensional Gaussian latent z, with exactly one quirk switched on:
+  none (``synth-smooth``), zero inflation (``synth-pointmass``), coarse grids
+  (``synth-grid``), rare predictable outliers (``synth-outliers``), few rows
+  (``synth-smalln``), or repeated measurements of units (``synth-lookup``).
+
+Every table is offline, deterministic and complete. The protocol is the
+paper's (see ``benchmarks.uci``): standardise with full-data statistics, remove
+50% of the cells completely at random with seeds 0 to N-1, impute, and score
+the removed cells in standardised units. Each run also stores the MSE of every
+column (``column_mse``, a JSON list), so the report shows where MIWAE loses to
+the mean imputation column by column. No multiple-imputation draws by default
+(``--n-imputations 0``).
+
+Usage::
+
+    python -m benchmarks.collection --methods mean pca knn missforest --seeds 5
+    python -m benchmarks.collection --methods miwae --seeds 3
+    python -m benchmarks.collection --report-only --compare \\
+        benchmarks/results/collection-before
+    python -m benchmarks.collection --datasets iris synth-smalln \\
+        --methods mean knn --quick --seeds 1 --out /tmp/smoke
+"""
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy.special import expit
+
+from . import _collection_report, uci
+from ._results import FIELDS, settings_key
+from .datasets import _UCI, Dataset, _load_source, _Source, load_dataset, standardize
+
+__all__ = [
+    "COLLECTION",
+    "METHODS",
+    "CollectionSettings",
+    "column_mse",
+    "load_table",
+    "main",
+    "write_report",
+]
+
+#: Names of the tables, in report order.
+COLLECTION = (
+    "concrete",
+    "adult-num",
+    "german-num",
+    "wine",
+    "diabetes",
+    "iris",
+    "digits",
+    "synth-smooth",
+    "synth-pointmass",
+    "synth-grid",
+    "synth-outliers",
+    "synth-smalln",
+    "synth-lookup",
+)
+
+#: Imputers run by default (names of ``make_imputer``).
+METHODS = ("miwae", "missforest", "pca", "knn", "mean")
+
+#: Bump when a table changes, so that stored rows of the old table are not reused.
+_COLLECTION_VERSION = 1
+
+#: Rows of the adult subsample, and its seed.
+_ADULT_ROWS = 5000
+_ADULT_SEED = 0
+
+#: Seed of every synthetic table; the four n=1000 tables share their base.
+_SYNTH_SEED = 0
+
+_ADULT_COLUMNS = (
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+    "income",
+)
+_GERMAN_COLUMNS = (
+    "checking account",
+    "duration",
+    "credit history",
+    "purpose",
+    "credit amount",
+    "savings",
+    "employment since",
+    "installment rate",
+    "personal status and sex",
+    "other debtors",
+    "residence since",
+    "property",
+    "age",
+    "other installment plans",
+    "housing",
+    "existing credits",
+    "job",
+    "people liable",
+    "telephone",
+    "foreign worker",
+    "credit risk",
+)
+
+
+def _read_adult(path):
+    # ", " separates the values; "?" appears only in categorical columns.
+    return pd.read_csv(path, sep=",", skipinitialspace=True, header=None)
+
+
+def _read_german(path):
+    # german.csv is the comma-separated copy of UCI's space-separated german.data.
+    sep = "," if path.suffix == ".csv" else r"\s+"
+    return pd.read_csv(path, sep=sep, header=None, index_col=False)
+
+
+_SOURCES = {
+    "adult-num": _Source(
+        files=("adult.csv", "adult.data"),
+        url=_UCI + "adult/adult.data",
+        columns=_ADULT_COLUMNS,
+        features=(
+            "age",
+            "fnlwgt",
+            "education-num",
+            "capital-gain",
+            "capital-loss",
+            "hours-per-week",
+        ),
+        target=None,
+        n_rows=32561,
+        read=_read_adult,
+    ),
+    "german-num": _Source(
+        files=("german.csv", "german.data"),
+        url=_UCI + "statlog/german/german.data",
+        columns=_GERMAN_COLUMNS,
+        features=(  # attributes 2, 5, 8, 11, 13, 16 and 18
+            "duration",
+            "credit amount",
+            "installment rate",
+            "residence since",
+            "age",
+            "existing credits",
+            "people liable",
+        ),
+        target=None,
+        n_rows=1000,
+        read=_read_german,
+    ),
+}
+
+
+def load_table(name, *, data_home=None, download=True):
+    """Load a table of the collection as a complete float64 array.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`COLLECTION`.
+    data_home : str or Path, default=None
+        Folder of the UCI files (concrete, adult, german); see
+        :mod:`benchmarks.datasets` for the search order when None.
+    download : bool, default=True
+        Download a missing UCI file from its original address.
+
+    Returns
+    -------
+    dataset : Dataset
+        Named tuple ``(X, columns)``: the float64 array of shape
+        (n_samples, n_features), unstandardised, and its column names.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name.
+    """
+    if name not in COLLECTION:
+        raise ValueError(f"Unknown table {name!r}; choose from {COLLECTION}.")
+    if name == "concrete":
+        return load_dataset("concrete", data_home=data_home, download=download)
+    if name in _SOURCES:
+        X, columns = _load_source(name, _SOURCES[name], data_home, False, download)
+        if name == "adult-num":
+            rng = np.random.default_rng(_ADULT_SEED)
+            X = X[np.sort(rng.choice(len(X), _ADULT_ROWS, replace=False))]
+        return Dataset(X, columns)
+    if name in _SKLEARN:
+        return _load_sklearn(name)
+    return _SYNTHETIC[name]()
+
+
+def column_mse(X, X_imputed, mask):
+    """Mean squared error of each column over its removed cells.
+
+    Parameters
+    ----------
+    X, X_imputed : ndarray of shape (n_samples, n_features)
+        Complete data and its completion.
+    mask : ndarray of bool of shape (n_samples, n_features)
+        True where a cell was removed.
+
+    Returns
+    -------
+    mse : list of float or None
+        One entry per column; None for a column without removed cells.
+        Weighted by the columns' numbers of removed cells, the entries average
+        to the total MSE.
+    """
+    squared = np.where(mask, (np.asarray(X_imputed) - np.asarray(X)) ** 2, 0.0)
+    counts = mask.sum(axis=0)
+    return [
+        float(total / count) if count else None
+        for total, count in zip(squared.sum(axis=0), counts)
+    ]
+
+
+@dataclass(frozen=True)
+class CollectionSettings(uci.Settings):
+    """What to run: :class:`benchmarks.uci.Settings` on the collection's tables.
+
+    The defaults differ: the tables of :data:`COLLECTION`, the methods of
+    :data:`METHODS`, and no multiple-imputation draws (``n_imputations=0``).
+    Rows also store ``column_mse``, and their keys change with the tables'
+    version.
+    """
+
+    fields: ClassVar[tuple] = (*FIELDS, "column_mse")
+    label: ClassVar[str] = "collection"
+
+    datasets: tuple = COLLECTION
+    methods: tuple = METHODS
+    n_imputations: int | None = 0
+
+    def load(self, name):
+        """The standardised complete table.
+
+        Parameters
+        ----------
+        name : str
+            One of :data:`COLLECTION`.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+        """
+        return standardize(load_table(name, data_home=self.data_home).X)
+
+    def extra_columns(self, X, X_imputed, mask):
+        """The per-column MSE of a run, as the JSON list ``column_mse``.
+
+        Parameters
+        ----------
+        X, X_imputed : ndarray of shape (n_samples, n_features)
+            Complete standardised data and the imputer's completion.
+        mask : ndarray of bool of shape (n_samples, n_features)
+            True where a cell was removed.
+
+        Returns
+        -------
+        columns : dict
+            ``{"column_mse": json}``, see :func:`column_mse`.
+        """
+        return {"column_mse": json.dumps(column_mse(X, X_imputed, mask))}
+
+    def _key(self, method, dataset, seed):
+        base = super()._key(method, dataset, seed)
+        return settings_key({"collection": _COLLECTION_VERSION, "run": base})
+
+
+def write_report(rows, settings, out, *, compare=None, compare_label="before"):
+    """Write ``table.md`` into ``out``.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Stored rows of the runs to report (any methods of the settings'
+        protocol).
+    settings : CollectionSettings
+        The settings of the rows.
+    out : str or Path
+        Output folder.
+    compare : DataFrame, default=None
+        MIWAE rows of another results folder (see :func:`_compare_rows`), shown
+        as the method ``MIWAE (compare_label)``.
+    compare_label : str, default="before"
+        Name of the compared rows.
+
+    Returns
+    -------
+    markdown : str
+        The report: total MSE, worst columns, per-column detail, wall times.
+    """
+    methods = [m for m in uci.METHODS if m in set(settings.methods) | set(rows.method)]
+    columns = {
+        name: load_table(name, data_home=settings.data_home).columns
+        for name in settings.datasets
+    }
+    markdown = _collection_report.report(
+        rows,
+        columns,
+        methods,
+        settings.datasets,
+        description=uci._describe(settings),
+        seeds=settings.seeds,
+        threads=settings.threads,
+        compare=compare,
+        compare_label=compare_label,
+    )
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "table.md").write_text(markdown)
+    return markdown
+
+
+def main(argv=None):
+    """Command line entry point; see ``python -m benchmarks.collection --help``.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        Arguments; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    status : int
+        0 when every run succeeded, 1 otherwise.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        params = uci._parse_params(args.param or [])
+        uci._check_ranges(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    settings = CollectionSettings(
+        datasets=tuple(args.datasets),
+        methods=tuple(args.methods),
+        seeds=args.seeds,
+        missing_rate=args.missing_rate,
+        mechanism=args.mechanism,
+        quick=args.quick,
+        params=params,
+        threads=args.threads,
+        n_imputations=args.n_imputations,
+        data_home=args.data_home,
+    )
+    compare = None
+    if args.compare is not None:
+        try:
+            compare = _compare_rows(args.compare, settings)
+        except FileNotFoundError as exc:
+            parser.error(str(exc))
+    start = time.perf_counter()
+    _, failures = uci.run_benchmark(
+        settings, args.out, progress=not args.no_progress, run=not args.report_only
+    )
+    rows = _stored_rows(settings, args.out)
+    markdown = write_report(
+        rows, settings, args.out, compare=compare, compare_label=args.compare_label
+    )
+    wall = time.perf_counter() - start
+    print(markdown)
+    print(f"Report: {Path(args.out) / 'table.md'} ({wall:.1f} s)")
+    if args.write_benchmarks_md:
+        uci._write_benchmarks_md(
+            args.write_benchmarks_md,
+            settings,
+            argv,
+            markdown,
+            wall,
+            module="benchmarks.collection",
+            title="Quirky collection",
+        )
+    for message in failures:
+        print(f"FAILED {message}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+# -- scikit-learn tables --------------------------------------------------------
+def _load_sklearn(name):
+    from sklearn import datasets
+
+    if name == "diabetes":
+        bunch = datasets.load_diabetes(scaled=False)  # raw units, sex coded 1/2
+    else:
+        bunch = getattr(datasets, _SKLEARN[name])()
+    return Dataset(
+        np.asarray(bunch.data, dtype=np.float64), [str(c) for c in bunch.feature_names]
+    )
+
+
+_SKLEARN = {
+    "wine": "load_wine",
+    "diabetes": "load_diabetes",
+    "iris": "load_iris",
+    "digits": "load_digits",
+}
+
+
+# -- synthetic tables -----------------------------------------------------------
+def _smooth_base(rng, n_rows, n_cols, *, n_latent=2, n_hidden=16, noise=0.15):
+    """A smooth nonlinear table x = tanh(z W1 + b1) W2 + noise, and its latent z.
+
+    The noise of each column has ``noise`` times the standard deviation of the
+    column's signal.
+    """
+    z = rng.normal(size=(n_rows, n_latent))
+    W1 = rng.normal(size=(n_latent, n_hidden))
+    b1 = rng.normal(scale=0.5, size=n_hidden)
+    W2 = rng.normal(size=(n_hidden, n_cols)) / np.sqrt(n_hidden)
+    signal = np.tanh(z @ W1 + b1) @ W2
+    X = signal + noise * signal.std(axis=0) * rng.normal(size=signal.shape)
+    return X, z
+
+
+def _names(prefix, n, start=0):
+    return [f"{prefix}{j}" for j in range(start, start + n)]
+
+
+def _synth_smooth():
+    """The control: the smooth base, 1000 x 8, no quirk."""
+    X, _ = _smooth_base(np.random.default_rng(_SYNTH_SEED), 1000, 8)
+    return Dataset(X, _names("x", 8))
+
+
+def _synth_pointmass():
+    """The base with columns 0-3 zero-inflated (about 40%, 50%, 60%, 70% zeros).
+
+    A row's value is 0 with probability sigmoid(4 (u - t)), u a standardised
+    linear function of the latent and t set for the column's zero share; else
+    a positive amount, exp(0.7 x) of the standardised base column x.
+    """
+    rng = np.random.default_rng(_SYNTH_SEED)
+    X, z = _smooth_base(rng, 1000, 8)
+    for j, share in enumerate((0.4, 0.5, 0.6, 0.7)):
+        u = z @ rng.normal(size=z.shape[1])
+        u = (u - u.mean()) / u.std()
+        zero = rng.random(len(u)) < expit(4 * (u - np.quantile(u, 1 - share)))
+        amount = np.exp(0.7 * standardize(X[:, [j]])[:, 0])
+        X[:, j] = np.where(zero, 0.0, amount)
+    return Dataset(X, [*_names("zero", 4), *_names("x", 4, 4)])
+
+
+def _synth_grid():
+    """The base with columns 0-3 binned at quantiles to 3, 4, 5 and 6 levels."""
+    X, _ = _smooth_base(np.random.default_rng(_SYNTH_SEED), 1000, 8)
+    for j, levels in enumerate((3, 4, 5, 6)):
+        edges = np.quantile(X[:, j], np.linspace(0, 1, levels + 1)[1:-1])
+        X[:, j] = np.digitize(X[:, j], edges).astype(np.float64)
+    return Dataset(X, [f"grid{k}" for k in (3, 4, 5, 6)] + _names("x", 4, 4))
+
+
+def _synth_outliers():
+    """The base with rare outliers in its last column that the others give away.
+
+    The last column has heavy-tailed noise (Student t with 3 degrees of
+    freedom, a tenth of its standard deviation). Ten rows (1%) are of a rare
+    type: their last column (``outlier``) lies 8 to 10 standard deviations of
+    the other rows above their mean, and columns 3 to 6 are shifted up by 2.5
+    standard deviations, so the type shows in the other columns.
+    """
+    rng = np.random.default_rng(_SYNTH_SEED)
+    X, _ = _smooth_base(rng, 1000, 8)
+    X[:, 7] += 0.1 * X[:, 7].std() * rng.standard_t(3, size=len(X))
+    rare = rng.choice(len(X), 10, replace=False)
+    common = np.delete(X, rare, axis=0)
+    X[np.ix_(rare, range(3, 7))] += 2.5 * common[:, 3:7].std(axis=0)
+    X[rare, 7] = common[:, 7].mean() + common[:, 7].std() * rng.uniform(8, 10, 10)
+    return Dataset(X, [*_names("x", 7), "outlier"])
+
+
+def _synth_smalln():
+    """The smooth base with few rows for its width: 150 x 12."""
+    X, _ = _smooth_base(np.random.default_rng(_SYNTH_SEED), 150, 12)
+    return Dataset(X, _names("x", 12))
+
+
+def _synth_lookup():
+    """Repeated measurements: 60 units x 15 rows, 3 unit attributes + 5 readings.
+
+    The unit attributes (a smooth table of the 60 units) repeat on each of the
+    unit's rows; the readings are a smooth function of the attributes plus
+    small noise per row. Rows are ordered unit by unit.
+    """
+    rng = np.random.default_rng(_SYNTH_SEED)
+    n_units, n_repeats = 60, 15
+    units, _ = _smooth_base(rng, n_units, 3)
+    attributes = np.repeat(units, n_repeats, axis=0)
+    W1 = rng.normal(size=(3, 16))
+    W2 = rng.normal(size=(16, 5)) / 4.0
+    signal = np.tanh(standardize(attributes) @ W1) @ W2
+    readings = signal + 0.1 * signal.std(axis=0) * rng.normal(size=signal.shape)
+    return Dataset(
+        np.column_stack([attributes, readings]),
+        [*_names("unit", 3), *_names("reading", 5)],
+    )
+
+
+_SYNTHETIC = {
+    "synth-smooth": _synth_smooth,
+    "synth-pointmass": _synth_pointmass,
+    "synth-grid": _synth_grid,
+    "synth-outliers": _synth_outliers,
+    "synth-smalln": _synth_smalln,
+    "synth-lookup": _synth_lookup,
+}
+
+
+# -- stored and compared rows ---------------------------------------------------
+def _stored_rows(settings, out):
+    """Stored rows of every method under the settings' protocol and seeds.
+
+    The report shows the peers even when only MIWAE is run: rows whose keys
+    match the settings for any method of ``make_imputer`` are gathered.
+    """
+    every = replace(
+        settings, methods=tuple(dict.fromkeys(settings.methods + uci.METHODS))
+    )
+    rows, _ = uci.run_benchmark(every, out, progress=False, run=False)
+    return rows
+
+
+def _compare_rows(folder, settings):
+    """MIWAE rows of another results folder, to show beside this one's.
+
+    Rows of the settings' data sets, seeds, mechanism, rate and quick flag,
+    whatever their parameters and commit; the last stored row of each
+    (data set, seed) wins. Folders of ``benchmarks.uci`` work too (without
+    per-column errors).
+
+    Parameters
+    ----------
+    folder : str or Path
+        The other results folder.
+    settings : CollectionSettings
+        This report's settings.
+
+    Returns
+    -------
+    rows : DataFrame
+        At most one MIWAE row per (data set, seed).
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``folder`` has no ``results.csv``.
+    """
+    path = Path(folder) / "results.csv"
+    if not path.is_file():
+        raise FileNotFoundError(f"--compare: {path} does not exist.")
+    rows = pd.read_csv(path, dtype={"key": str, "git_commit": str})
+    keep = (
+        (rows["method"] == "miwae")
+        & rows["dataset"].isin(settings.datasets)
+        & (rows["seed"] < settings.seeds)
+        & (rows["mechanism"] == settings.mechanism)
+        & np.isclose(rows["missing_rate"], settings.missing_rate)
+        & (rows["quick"].astype(bool) == settings.quick)
+    )
+    return rows[keep].drop_duplicates(["dataset", "seed"], keep="last")
+
+
+# -- command line ---------------------------------------------------------------
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.collection",
+        description="Imputation benchmark on a collection of quirky tables, "
+        "with per-column errors.",
+    )
+    uci._add_run_arguments(
+        parser,
+        datasets=COLLECTION,
+        methods=METHODS,
+        out="benchmarks/results/collection",
+        n_imputations=0,
+        draws_help="0: skipped",
+    )
+    parser.add_argument(
+        "--compare",
+        metavar="DIR",
+        default=None,
+        help="results folder whose MIWAE rows are shown beside this one's",
+    )
+    parser.add_argument(
+        "--compare-label",
+        default="before",
+        metavar="LABEL",
+        help="name of the compared MIWAE column: MIWAE (LABEL) (before)",
+    )
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,328 @@
+"""The quirky-table collection: loaders, per-column errors, runner and report."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import miwae_impute
+from benchmarks import collection
+from benchmarks._collection_report import column_ratios, report
+from benchmarks._results import FIELDS, ResultStore
+from benchmarks.collection import COLLECTION, CollectionSettings, load_table
+from benchmarks.datasets import standardize
+from benchmarks.missingness import make_mask
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+REPO = Path(__file__).resolve().parents[1]
+
+SHAPES = {
+    "concrete": (1030, 8),
+    "adult-num": (5000, 6),
+    "german-num": (1000, 7),
+    "wine": (178, 13),
+    "diabetes": (442, 10),
+    "iris": (150, 4),
+    "digits": (1797, 64),
+    "synth-smooth": (1000, 8),
+    "synth-pointmass": (1000, 8),
+    "synth-grid": (1000, 8),
+    "synth-outliers": (1000, 8),
+    "synth-smalln": (150, 12),
+    "synth-lookup": (900, 8),
+}
+
+
+@pytest.fixture(scope="module")
+def tables():
+    return {name: load_table(name, data_home=SHARED) for name in COLLECTION}
+
+
+# -- loaders ------------------------------------------------------------------------
+def test_every_table_is_complete_float64_with_its_column_names(tables):
+    assert set(SHAPES) == set(COLLECTION)
+    for name, (X, columns) in tables.items():
+        assert X.shape == SHAPES[name], name
+        assert X.dtype == np.float64 and np.isfinite(X).all(), name
+        assert len(columns) == X.shape[1] == len(set(columns)), name
+        assert all(isinstance(c, str) for c in columns), name
+
+
+def test_tables_are_deterministic(tables):
+    for name in ("adult-num", "synth-pointmass", "synth-outliers", "synth-lookup"):
+        X, columns = load_table(name, data_home=SHARED)
+        np.testing.assert_array_equal(X, tables[name].X)
+        assert columns == tables[name].columns
+
+
+def test_unknown_table_is_refused():
+    with pytest.raises(ValueError, match="Unknown table 'breast'"):
+        load_table("breast")
+
+
+def test_adult_is_a_seeded_subsample_of_the_numeric_columns(tables):
+    X, columns = tables["adult-num"]
+    assert columns == [
+        "age", "fnlwgt", "education-num", "capital-gain", "capital-loss",
+        "hours-per-week",
+    ]  # fmt: skip
+    full = pd.read_csv(SHARED / "adult.csv", header=None, skipinitialspace=True)
+    numeric = full[[0, 2, 4, 10, 11, 12]].to_numpy(np.float64)
+    rows = np.sort(np.random.default_rng(0).choice(len(full), 5000, replace=False))
+    np.testing.assert_array_equal(X, numeric[rows])
+    assert ((X[:, 3:5] == 0).mean(axis=0) > 0.9).all()  # capital gain / loss
+
+
+def test_german_numeric_attributes(tables):
+    X, _ = tables["german-num"]
+    # First line of german.csv: attributes 2, 5, 8, 11, 13, 16, 18.
+    np.testing.assert_array_equal(X[0], [6, 1169, 4, 4, 67, 2, 1])
+    assert [len(np.unique(c)) for c in X.T[[2, 3, 5, 6]]] == [4, 4, 4, 2]
+
+
+def test_scikit_learn_tables_keep_their_quirks(tables):
+    diabetes, columns = tables["diabetes"]
+    assert columns[1] == "sex" and set(np.unique(diabetes[:, 1])) == {1.0, 2.0}
+    assert diabetes[:, 0].min() >= 19  # raw ages, not scaled
+    digits = tables["digits"].X
+    assert set(np.unique(digits)) <= set(range(17))
+    assert (digits.std(axis=0) == 0).sum() >= 3 and (digits == 0).mean() > 0.45
+
+
+def test_synthetic_quirks_come_one_at_a_time(tables):
+    smooth = tables["synth-smooth"].X
+    point = tables["synth-pointmass"].X
+    zeros = (point[:, :4] == 0).mean(axis=0)
+    assert ((zeros > 0.35) & (zeros < 0.75)).all() and np.all(np.diff(zeros) > 0)
+    assert (point[:, :4] >= 0).all()
+    assert len(np.unique(point[:, 0][point[:, 0] > 0])) > 500  # continuous amount
+    np.testing.assert_array_equal(point[:, 4:], smooth[:, 4:])
+
+    grid = tables["synth-grid"].X
+    assert [len(np.unique(c)) for c in grid.T] == [3, 4, 5, 6] + [1000] * 4
+    np.testing.assert_array_equal(grid[:, 4:], smooth[:, 4:])
+
+    outliers = tables["synth-outliers"].X
+    np.testing.assert_array_equal(outliers[:, :3], smooth[:, :3])
+    last = outliers[:, 7]
+    robust = np.abs(last - np.median(last)) / np.median(np.abs(last - np.median(last)))
+    rare = robust > 10
+    assert rare.sum() == 10
+    z = (last[rare] - last[~rare].mean()) / last[~rare].std()
+    assert ((z >= 8) & (z <= 10)).all()
+    # The rare rows are shifted in columns 3-6 too, which gives them away.
+    shift = outliers[rare, 3:7] - smooth[rare, 3:7]
+    np.testing.assert_allclose(shift / smooth[~rare, 3:7].std(axis=0), 2.5, rtol=0.05)
+
+
+def test_lookup_units_repeat_their_attributes(tables):
+    X, columns = tables["synth-lookup"]
+    assert columns[:3] == ["unit0", "unit1", "unit2"]
+    units = X.reshape(60, 15, 8)
+    assert (units[:, :, :3] == units[:, :1, :3]).all()  # constant within a unit
+    assert len(np.unique(X[:, :3], axis=0)) == 60
+    within = units[:, :, 3:].std(axis=1).mean(axis=0)
+    between = units[:, :, 3:].mean(axis=1).std(axis=0)
+    assert (within < 0.2 * between).all()
+
+
+# -- per-column errors ------------------------------------------------------------
+def test_column_mse_weighted_by_removed_cells_is_the_total():
+    rng = np.random.default_rng(1)
+    X, X_imputed = rng.normal(size=(2, 50, 4))
+    mask = rng.random((50, 4)) < 0.5
+    mask[:, 3] = False
+    per_column = collection.column_mse(X, X_imputed, mask)
+    assert per_column[3] is None
+    counts = mask.sum(axis=0)[:3]
+    total = np.mean((X - X_imputed)[mask] ** 2)
+    assert np.average(per_column[:3], weights=counts) == pytest.approx(total)
+    assert per_column[0] == pytest.approx(np.mean((X - X_imputed)[mask[:, 0], 0] ** 2))
+
+
+def test_column_ratios_handle_exact_columns():
+    ratios = column_ratios([0.0, 0.1, 2.0, 0.5], [0.0, 0.0, 1.0, 1.0])
+    assert np.isnan(ratios[0]) and np.isinf(ratios[1])
+    np.testing.assert_array_equal(ratios[2:], [2.0, 0.5])
+
+
+# -- runner, end to end -----------------------------------------------------------
+def _cli(out, *extra):
+    return [
+        "--datasets", "iris", "synth-smalln", "--seeds", "2", "--quick",
+        "--out", str(out), "--data-home", str(SHARED), "--no-progress", *extra,
+    ]  # fmt: skip
+
+
+@pytest.fixture
+def counting(monkeypatch):
+    """make_imputer that records the names it builds."""
+    calls = []
+    real = miwae_impute.make_imputer
+
+    def make_imputer(name, **params):
+        calls.append(name)
+        return real(name, **params)
+
+    monkeypatch.setattr(miwae_impute, "make_imputer", make_imputer)
+    return calls
+
+
+def test_quick_run_end_to_end_resumes_and_reports(counting, tmp_path, capsys):
+    argv = _cli(tmp_path, "--methods", "miwae", "knn", "mean")
+    assert collection.main(argv) == 0
+    assert len(counting) == 12
+    rows = pd.read_csv(tmp_path / "results.csv")
+    assert tuple(rows.columns) == (*FIELDS, "column_mse")
+    assert len(rows) == 12 and rows["key"].is_unique
+    assert (rows["n_imputations"] == 0).all() and rows["coverage90"].isna().all()
+    for row in rows.itertuples():
+        X = standardize(load_table(row.dataset).X)
+        mask = make_mask("mcar", X, 0.5, row.seed)
+        per_column = json.loads(row.column_mse)
+        assert len(per_column) == X.shape[1] == row.n_cols
+        total = np.average(per_column, weights=mask.sum(axis=0))
+        assert total == pytest.approx(row.mse, rel=1e-12)
+    mean = rows[rows["method"] == "mean"]
+    assert mean["mse"].between(0.85, 1.2).all()
+    knn = rows[rows["method"] == "knn"].set_index(["dataset", "seed"])["mse"]
+    assert (knn < mean.set_index(["dataset", "seed"])["mse"]).all()
+
+    printed = capsys.readouterr().out
+    table = (tmp_path / "table.md").read_text()
+    assert table in printed
+    assert "| data set | n x p | MIWAE | knn | mean | MIWAE / best peer |" in table
+    # knn beats MIWAE's 2-step quick fit and the mean: bold, and the ratio > 1.
+    line = next(t for t in table.splitlines() if t.startswith("| iris | 150 x 4 |"))
+    cells = line.split(" | ")
+    assert cells[3].startswith("**") and not cells[2].startswith("**")
+    assert float(cells[-1].rstrip(" |")) > 1
+    assert "#### iris (seeds 0, 1)" in table and "| sepal width (cm) |" in table
+    assert "| synth-smalln | x" in table  # Table 2 names a worst column
+
+    # A second call runs nothing; a new parameter reruns only its method.
+    assert collection.main(argv) == 0
+    assert len(counting) == 12 and len(pd.read_csv(tmp_path / "results.csv")) == 12
+    assert collection.main([*argv, "--param", "knn.n_neighbors=3"]) == 0
+    assert counting[12:] == ["knn"] * 4
+
+
+def test_report_shows_stored_peers_and_compared_rows(counting, tmp_path, capsys):
+    before, after = tmp_path / "before", tmp_path / "after"
+    assert collection.main(_cli(before, "--methods", "miwae")) == 0
+    assert collection.main(_cli(after, "--methods", "mean")) == 0
+    argv = _cli(after, "--methods", "miwae", "--param", "miwae.max_iter=1")
+    assert collection.main([*argv, "--compare", str(before)]) == 0
+    table = (after / "table.md").read_text()
+    header = (
+        "| data set | n x p | MIWAE | MIWAE (before) | mean | MIWAE / best peer "
+        "| MIWAE (before) / best peer |"
+    )
+    assert header in table  # mean was stored by the earlier call
+    assert "MIWAE (before): 4 rows" in table and '"max_iter": 2' in table
+    report_only = [*argv, "--report-only", "--compare", str(before)]
+    n_calls = len(counting)
+    assert collection.main([*report_only, "--compare-label", "v0"]) == 0
+    assert len(counting) == n_calls
+    assert "MIWAE (v0) / best peer" in (after / "table.md").read_text()
+    with pytest.raises(SystemExit):
+        collection.main([*argv, "--compare", str(tmp_path / "nowhere")])
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_failed_run_is_reported_and_skipped(monkeypatch, tmp_path, capsys):
+    real = miwae_impute.make_imputer
+
+    def failing(name, **params):
+        if name == "knn":
+            raise FloatingPointError("diverged")
+        return real(name, **params)
+
+    monkeypatch.setattr(miwae_impute, "make_imputer", failing)
+    assert collection.main(_cli(tmp_path, "--methods", "knn", "mean")) == 1
+    assert set(pd.read_csv(tmp_path / "results.csv")["method"]) == {"mean"}
+    assert "FAILED knn on iris, seed 0" in capsys.readouterr().err
+
+
+def test_write_benchmarks_md(tmp_path):
+    path = tmp_path / "BENCHMARKS.md"
+    path.write_text("# Benchmarks\n\n<!-- benchmarks.uci mcar-0.5 start -->\nuci\n"
+                    "<!-- benchmarks.uci mcar-0.5 end -->\n")  # fmt: skip
+    argv = _cli(tmp_path / "out", "--methods", "mean", "--write-benchmarks-md")
+    for _ in range(2):  # the second call replaces the section
+        assert collection.main([*argv, str(path)]) == 0
+    text = path.read_text()
+    assert "\nuci\n" in text  # the UCI section is kept
+    assert text.count("## Quirky collection: MCAR, 50% missing, seeds 0-1") == 1
+    assert text.count("<!-- benchmarks.collection mcar-0.5-quick start -->") == 1
+    assert "- command: `python -m benchmarks.collection --datasets iris" in text
+    assert "1 thread(s) per run" in text and "commit " in text
+    assert "#### Table 1: total MSE" in text
+
+
+def test_old_results_stay_readable_and_comparable():
+    old = REPO / "benchmarks" / "results" / "uci" / "results.csv"
+    rows = ResultStore(old).load()
+    assert tuple(rows.columns) == FIELDS and len(rows) > 0
+    with pytest.raises(ValueError, match="new --out"):
+        ResultStore(old, fields=CollectionSettings.fields)
+    settings = CollectionSettings(datasets=("concrete",), seeds=5)
+    compare = collection._compare_rows(old.parent, settings)
+    assert sorted(compare["seed"]) == [0, 1, 2, 3, 4]
+    assert set(compare["method"]) == {"miwae"}
+
+
+# -- report tables ------------------------------------------------------------------
+def _rows(method, dataset, per_column_by_seed):
+    return [
+        {
+            "method": method,
+            "dataset": dataset,
+            "seed": seed,
+            "mse": float(np.mean(per_column)),
+            "column_mse": json.dumps(per_column),
+            "fit_impute_seconds": 1.0,
+            "coverage90": np.nan,
+            "n_rows": 10,
+            "git_commit": "abc",
+            "params": "{}",
+        }
+        for seed, per_column in enumerate(per_column_by_seed)
+    ]
+
+
+def test_report_tables():
+    rows = pd.DataFrame(
+        _rows("mean", "a", [[1.0, 1.0], [1.0, 1.0]])
+        + _rows("knn", "a", [[0.7, 0.7], [0.7, 0.7]])
+        + _rows("miwae", "a", [[0.4, 1.2], [0.6, 1.0]])  # c1: 1.1 / 1.0
+        + _rows("mean", "b", [[1.0, 0.0], [1.0, 0.0]])  # b's c1 is constant
+        + _rows("knn", "b", [[0.5, 0.0], [0.5, 0.0]])
+        + _rows("miwae", "b", [[0.2, 0.0]])
+    )
+    columns = {"a": ["c0", "c1"], "b": ["d0", "d1"]}
+    text = report(
+        rows,
+        columns,
+        ["miwae", "knn", "mean"],
+        ["a", "b"],
+        description="test",
+        seeds=2,
+        threads=1,
+    )
+    table1 = text.split("### Table 2")[0]
+    assert (
+        "| a | 10 x 2 | 0.800 (0.000) | **0.700 (0.000)** | 1.000 (0.000) | 1.14 |"
+        in (table1)
+    )
+    assert "| b | 10 x 2 | **0.100 [1]** | 0.250 (0.000) | 0.500 (0.000) | 0.40 |" in (
+        table1
+    )
+    assert "| a | c1 | 1.10 | 1 of 2 |" in text
+    assert "| b | d0 | 0.20 | 0 of 2 |" in text  # constant d1 is not counted
+    assert "#### a (seeds 0, 1)" in text and "#### b" not in text
+    assert "| c1 | 1.100 | 0.700 | **1.000** | **1.10** |" not in text
+    assert "| c1 | 1.100 | **0.700** | 1.000 | **1.10** |" in text
+    assert "| c0 | **0.500** | 0.700 | 1.000 | 0.50 |" in text
