@@ -291,9 +291,11 @@ def _plain_log_weights(model, x, mask, n_samples):
     from torch import distributions as td
     from torch.nn import functional as F
 
+    min_scale, min_df = model.posterior.min_scale, model.posterior.min_df
+
     def params(out):
         loc, scale, df = out.chunk(3, dim=-1)
-        return loc, F.softplus(scale) + model.min_scale, F.softplus(df) + model.min_df
+        return loc, F.softplus(scale) + min_scale, F.softplus(df) + min_df
 
     batch = x.shape[0]
     q_loc, q_scale, q_df = params(model.encoder(x))

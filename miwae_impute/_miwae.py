@@ -18,20 +18,25 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from ._base import _BaseImputer, _standardization
+from ._holdout import _hide_observed
 from ._model import (
     _ACTIVATIONS,
     MIWAE,
     bound_per_row,
     miwae_bound,
     posterior_moments,
-    row_seeds,
     sir_draws,
 )
+from ._random import row_seeds
 
 # Importance samples used by score/score_samples, whatever K was used in training:
 # bounds with different numbers of samples are not comparable.
 _SCORE_SAMPLES = 100
 _SCORE_SEED = 20190610
+
+# Importance samples and least held-out entries of a feature for its shrinkage.
+_SHRINKAGE_SAMPLES = 200
+_MIN_SHRINKAGE_CELLS = 5
 
 # Gradient steps of max_iter="auto". The paper trains every data set for the
 # same number of steps (500,000 on a GPU); this budget is chosen in BENCHMARKS.md
@@ -55,6 +60,64 @@ def _to_cpu(state):
     if isinstance(state, list):
         return [_to_cpu(value) for value in state]
     return state.detach().to("cpu", copy=True) if torch.is_tensor(state) else state
+
+
+def _point_mass_values(X_obs, threshold):
+    """Each feature's most frequent value, where it holds ``threshold`` or more.
+
+    Parameters
+    ----------
+    X_obs : ndarray of shape (n_samples, n_features)
+        Data with NaN at the missing entries.
+    threshold : float in (0, 1] or None
+        Least share of the observed entries at the value; None for none.
+
+    Returns
+    -------
+    values : ndarray of shape (n_features,)
+        The value of each feature with a point mass, NaN for the others. A
+        value must occur at least twice, and a constant feature has none (it
+        is imputed by its value).
+    """
+    values = np.full(X_obs.shape[1], np.nan)
+    if threshold is None:
+        return values
+    for j, column in enumerate(X_obs.T):
+        levels, counts = np.unique(column[~np.isnan(column)], return_counts=True)
+        if len(levels) < 2:
+            continue
+        top = np.argmax(counts)
+        if counts[top] >= max(2, threshold * counts.sum()):
+            values[j] = levels[top]
+    return values
+
+
+def _discrete_values(X_obs, max_levels):
+    """The distinct observed values of each feature that has few of them.
+
+    Parameters
+    ----------
+    X_obs : ndarray of shape (n_samples, n_features)
+        Data with NaN at the missing entries.
+    max_levels : int or None
+        Most distinct values of a discrete feature; None for none.
+
+    Returns
+    -------
+    values : list of (ndarray or None)
+        The sorted values of each feature with 2 to ``max_levels`` distinct
+        observed values, each observed at least twice on average; None for the
+        others.
+    """
+    values = [None] * X_obs.shape[1]
+    if max_levels is None:
+        return values
+    for j, column in enumerate(X_obs.T):
+        observed = column[~np.isnan(column)]
+        levels = np.unique(observed)
+        if 2 <= len(levels) <= min(max_levels, len(observed) / 2):
+            values[j] = levels
+    return values
 
 
 def _seed_from(random_state):
@@ -93,6 +156,12 @@ class MIWAEImputer(_BaseImputer):
         (VAE-style) bound.
     L : int, default=1000
         Importance samples per row for imputation.
+    point_mass_threshold : float in (0, 1] or None, default=0.1
+        A feature whose most frequent observed value holds at least this share
+        of its observed entries (and occurs at least twice) gets a point mass
+        at that value: its likelihood is the mixture pi(z) delta(value) +
+        (1 - pi(z)) StudentT, as for zero-inflated amounts, counts and coded
+        scales. None models every feature by a Student-t alone.
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the training rows). "auto" trains
         for about 3000 gradient steps (at least one epoch) whatever the number
@@ -150,6 +219,17 @@ class MIWAEImputer(_BaseImputer):
         when early stopping is on.
     mean_ : ndarray of shape (n_valid_features,)
         Mean of the observed entries of each non-empty feature.
+    point_mass_values_ : ndarray of shape (n_valid_features,)
+        The value of each non-empty feature that has a point mass (see
+        ``point_mass_threshold``), NaN for the others, in data units.
+    shrinkage_ : ndarray of shape (n_valid_features,)
+        Weight of each feature's imputed deviation from its mean (see
+        ``shrinkage_holdout``); 1 where too few entries were held out, and
+        after :meth:`partial_fit` alone.
+    discrete_values_ : list of (ndarray or None)
+        The values of each non-empty feature modelled as discrete (see
+        ``max_discrete_levels``), None for the others, in data units. A
+        discrete feature has no point mass.
     scale_ : ndarray of shape (n_valid_features,)
         Standard deviation of the observed entries (for a constant feature, a
         power of two of the order of its magnitude).
@@ -194,6 +274,12 @@ class MIWAEImputer(_BaseImputer):
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "K": [Interval(numbers.Integral, 1, None, closed="left")],
         "L": [Interval(numbers.Integral, 1, None, closed="left")],
+        "point_mass_threshold": [Interval(numbers.Real, 0, 1, closed="right"), None],
+        "shrinkage_holdout": [Interval(numbers.Real, 0, 0.5, closed="left")],
+        "max_discrete_levels": [
+            Interval(numbers.Integral, 2, None, closed="left"),
+            None,
+        ],
         "max_iter": [
             Interval(numbers.Integral, 1, None, closed="left"),
             StrOptions({"auto"}),
@@ -219,6 +305,9 @@ class MIWAEImputer(_BaseImputer):
         activation="tanh",
         K=20,
         L=1000,
+        point_mass_threshold=0.1,
+        max_discrete_levels=None,
+        shrinkage_holdout=0.1,
         max_iter="auto",
         batch_size=64,
         learning_rate="constant",
@@ -245,6 +334,9 @@ class MIWAEImputer(_BaseImputer):
         self.activation = activation
         self.K = K
         self.L = L
+        self.point_mass_threshold = point_mass_threshold
+        self.max_discrete_levels = max_discrete_levels
+        self.shrinkage_holdout = shrinkage_holdout
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -261,6 +353,9 @@ class MIWAEImputer(_BaseImputer):
     # -- fitting -------------------------------------------------------------
     def _fit(self, X, mask):
         x, m = self._initialize(X, mask)
+        held_out = self._hold_out(mask)
+        x_full = x
+        x, m = x * ~held_out, m * ~held_out
         n = len(x)
         order = torch.randperm(n, generator=torch.Generator().manual_seed(self._seed))
         n_val = math.ceil(self.validation_fraction * n) if self.early_stopping else 0
@@ -271,7 +366,39 @@ class MIWAEImputer(_BaseImputer):
         self._train(x, m, train, val, generator)
         self._generator_state = generator.get_state()
         del self._optimizer  # a later partial_fit starts Adam afresh
-        self.model_.to("cpu").eval()
+        self.model_.eval()
+        self.shrinkage_ = self._fit_shrinkage(x, m, x_full, held_out)
+        self.model_.to("cpu")
+
+    def _hold_out(self, mask):
+        """Observed entries hidden from training to fit the shrinkage, as a tensor."""
+        held_out = np.zeros(mask.shape, dtype=bool)
+        if self.shrinkage_holdout > 0:
+            rng = np.random.RandomState(self._seed % 2**32)
+            held_out = _hide_observed(mask, self.shrinkage_holdout, rng)
+        return torch.as_tensor(held_out, device=self._torch_device())
+
+    def _fit_shrinkage(self, x, m, x_full, held_out):
+        """Each feature's least-squares weight in [0, 1] on its imputations.
+
+        The held-out entries of the training rows are imputed by the trained
+        model; the weight lam_j minimises sum (lam_j * mean_ij - x_ij)^2 over
+        them, in standardised units (where the feature's mean is 0).
+        """
+        shrinkage = np.ones(m.shape[1])
+        rows = held_out.any(1)
+        if not rows.any():
+            return shrinkage
+        seeds = row_seeds(x[rows], m[rows], self._seed + 3)
+        L = min(self.L, _SHRINKAGE_SAMPLES)
+        mean, _ = posterior_moments(self.model_, x[rows], m[rows], L, seeds)
+        held = held_out[rows].cpu().numpy()
+        imputed = np.where(held, mean.double().cpu().numpy(), 0.0)
+        truth = np.where(held, x_full[rows].double().cpu().numpy(), 0.0)
+        power = (imputed**2).sum(0)
+        enough = (held.sum(0) >= _MIN_SHRINKAGE_CELLS) & (power > 0)
+        fitted = (imputed * truth).sum(0) / np.where(enough, power, 1.0)
+        return np.where(enough, np.clip(fitted, 0.0, 1.0), 1.0)
 
     def partial_fit(self, X, y=None):
         """Train for one epoch on ``X``, a chunk of a larger data set.
@@ -351,11 +478,16 @@ class MIWAEImputer(_BaseImputer):
         X_obs = np.where(mask, np.nan, X)
         low, high = np.nanmin(X_obs, axis=0), np.nanmax(X_obs, axis=0)
         self._constant_values = np.where(low == high, high, np.nan)
+        self.shrinkage_ = np.ones(p)
+        self.discrete_values_ = _discrete_values(X_obs, self.max_discrete_levels)
+        self.point_mass_values_ = _point_mass_values(X_obs, self.point_mass_threshold)
+        discrete = [v is not None for v in self.discrete_values_]
+        self.point_mass_values_[discrete] = np.nan
         self._seed = _seed_from(self.random_state)
         latent_dim = max(1, p - 1) if self.latent_dim == "auto" else self.latent_dim
         with torch.random.fork_rng(devices=[]):  # weights from a local seed
             torch.manual_seed(self._seed)
-            self.model_ = MIWAE(p, latent_dim, hidden, self.activation).to(device)
+            self.model_ = self._build_model(latent_dim).to(device)
         self._optimizer = torch.optim.Adam(
             self.model_.parameters(), lr=self.learning_rate_init
         )
@@ -365,6 +497,26 @@ class MIWAEImputer(_BaseImputer):
         )
         self.n_iter_, self.history_ = 0, {"train_bound": []}
         return self._to_tensors(X, mask, device)
+
+    def _build_model(self, latent_dim):
+        """An untrained MIWAE for the fitted features and likelihoods."""
+        return MIWAE(
+            len(self.mean_),
+            latent_dim,
+            tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)),
+            self.activation,
+            point_mass_values=self._standardize_atoms(self.point_mass_values_),
+            support=[
+                None if v is None else self._standardize_atoms(v, j)
+                for j, v in enumerate(self.discrete_values_)
+            ],
+        )
+
+    def _standardize_atoms(self, values, feature=None):
+        """Values of all features, or of one ``feature``, in the model's units."""
+        if feature is None:
+            return (values - self.mean_) / self.scale_
+        return (values - self.mean_[feature]) / self.scale_[feature]
 
     def _epoch(self, x, m, rows, generator, schedule=None):
         """One pass of Adam over ``rows`` in minibatches; mean bound per row."""
@@ -457,7 +609,8 @@ class MIWAEImputer(_BaseImputer):
         model = self.model_.to(x.device)
         seeds = row_seeds(x, m, self._seed + 1)
         mean, var = posterior_moments(model, x, m, self.L, seeds)
-        mean = mean.double().cpu().numpy() * self.scale_ + self.mean_
+        mean = mean.double().cpu().numpy() * self.shrinkage_ * self.scale_
+        mean += self.mean_
         std = var.sqrt().double().cpu().numpy() * self.scale_
         return self._pin_constants(mean), np.where(self._constant, 0.0, std)
 
@@ -468,6 +621,28 @@ class MIWAEImputer(_BaseImputer):
     def _pin_constants(self, X):
         """Constant features take their one observed value, exactly."""
         return np.where(self._constant, self._constant_values, X)
+
+    def _draws_in_data_units(self, draws):
+        """Draws of the model in data units; a draw at an atom is its value.
+
+        Atoms are the mass points and the values of discrete features.
+        Unstandardising in float64 would move a draw at an atom by a rounding
+        error: those draws take the observed value exactly.
+        """
+        draws = draws.cpu().numpy()
+        out = draws.astype(np.float64) * self.scale_ + self.mean_
+        for j, atoms in enumerate(self._atoms()):
+            for value in atoms:
+                model_value = np.asarray(self._standardize_atoms(value, j), draws.dtype)
+                out[..., j][draws[..., j] == model_value] = value
+        return out
+
+    def _atoms(self):
+        """The values that the model draws exactly, per feature, in data units."""
+        return [
+            levels if levels is not None else ([] if np.isnan(mass) else [mass])
+            for levels, mass in zip(self.discrete_values_, self.point_mass_values_)
+        ]
 
     def transform(self, X, return_std=False):
         """Impute the missing entries of ``X`` by their conditional mean.
@@ -534,9 +709,7 @@ class MIWAEImputer(_BaseImputer):
             seeds = row_seeds(x, m, self._seed + 2)
             model = self.model_.to(x.device)
             draws = sir_draws(model, x, m, self.L, n_imputations, seeds)
-            draws = self._pin_constants(
-                draws.double().cpu().numpy() * self.scale_ + self.mean_
-            )
+            draws = self._pin_constants(self._draws_in_data_units(draws))
         return [
             _wrap_data_with_container("transform", self._assemble(data, d), X, self)
             for d in draws
@@ -657,6 +830,13 @@ class MIWAEImputer(_BaseImputer):
                 None if np.isnan(v) else v for v in self._constant_values
             ],
             "scale_": self.scale_.tolist(),
+            "point_mass_values_": [
+                None if np.isnan(v) else v for v in self.point_mass_values_
+            ],
+            "discrete_values_": [
+                None if v is None else v.tolist() for v in self.discrete_values_
+            ],
+            "shrinkage_": self.shrinkage_.tolist(),
             "seed": self._seed,
             "n_iter_": self.n_iter_,
             "history_": self.history_,
@@ -691,22 +871,34 @@ class MIWAEImputer(_BaseImputer):
         imputer.mean_ = np.asarray(meta["mean_"])
         imputer._constant_values = np.asarray(meta["constant_values"], dtype=float)
         imputer.scale_ = np.asarray(meta["scale_"])
+        # Files of version 0.1.0 have no point masses.
+        no_mass = [None] * len(imputer.mean_)
+        imputer.point_mass_values_ = np.asarray(
+            meta.get("point_mass_values_", no_mass), dtype=float
+        )
+        imputer.shrinkage_ = np.asarray(
+            meta.get("shrinkage_", np.ones(len(imputer.mean_))), dtype=float
+        )
+        imputer.discrete_values_ = [
+            None if v is None else np.asarray(v, dtype=float)
+            for v in meta.get("discrete_values_", no_mass)
+        ]
         imputer._seed, imputer.n_iter_ = meta["seed"], meta["n_iter_"]
         imputer.history_ = meta["history_"]
         n_valid = int(imputer._valid_features.sum())
         if not (
             len(imputer._valid_features) == imputer.n_features_in_
-            and imputer.mean_.shape == imputer.scale_.shape == (n_valid,)
+            and imputer.mean_.shape
+            == imputer.scale_.shape
+            == imputer.point_mass_values_.shape
+            == imputer.shrinkage_.shape
+            == (n_valid,)
+            and len(imputer.discrete_values_) == n_valid
         ):
             raise ValueError(
                 f"{path} is inconsistent: the scaler does not fit the features."
             )
-        model = MIWAE(
-            n_valid,
-            meta["latent_dim"],
-            tuple(imputer.hidden_layer_sizes),
-            imputer.activation,
-        )
+        model = imputer._build_model(meta["latent_dim"])
         state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
         model.load_state_dict(state)  # raises if the weights do not fit the features
         imputer.model_ = model.eval()

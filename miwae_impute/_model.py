@@ -5,21 +5,28 @@ imputation of incomplete data sets":
 
 - prior            p(z) = N(0, I_d)
 - encoder          q(z | x_o) = StudentT(z | g(iota(x_o))), iota = zero imputation
-- decoder          p(x | z) = prod_j StudentT(x_j | f_j(z))
+- decoder          p(x | z) = prod_j p(x_j | f_j(z)), a Student-t per column,
+                   or a point mass plus a Student-t (see ``_likelihoods``)
 - log weights      log r_k = log p(x_o | z_k) + log p(z_k) - log q(z_k | x_o)
 - MIWAE bound      L_K = logsumexp_k(log r_k) - log K
 
 All randomness is drawn from an explicit ``torch.Generator`` (training) or from
-:class:`RowGenerators`, one stream per row (inference): nothing here reads or
-advances the global torch RNG.
+:class:`~miwae_impute._random.RowGenerators`, one stream per row (inference):
+nothing here reads or advances the global torch RNG.
 """
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
+
+from ._likelihoods import (
+    StudentT,
+    make_likelihood,
+    student_t_log_prob,
+    student_t_rsample,
+)
+from ._random import RowGenerators
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -32,101 +39,6 @@ _CHUNK_ELEMENTS = 2**19
 def normal_log_prob(z):
     """log N(z | 0, I), summed over the last axis."""
     return -0.5 * (z.square() + _LOG_2PI).sum(-1)
-
-
-def student_t_log_prob(x, loc, scale, df):
-    """Elementwise log density of a location-scale Student-t distribution."""
-    y = (x - loc) / scale
-    return (
-        torch.lgamma(0.5 * (df + 1))
-        - torch.lgamma(0.5 * df)
-        - 0.5 * torch.log(math.pi * df)
-        - torch.log(scale)
-        - 0.5 * (df + 1) * torch.log1p(y.square() / df)
-    )
-
-
-class RowGenerators:
-    """Independent random streams, one per row of a batch.
-
-    Inference draws through this, so that the imputation, the draws and the
-    score of a row depend on its own seed only, not on which other rows share
-    its batch: results do not change with chunking, subsetting or reordering.
-
-    Parameters
-    ----------
-    seeds : sequence of int
-        One seed per row.
-    device : torch.device
-        Device of the draws.
-    """
-
-    def __init__(self, seeds, device):
-        self.generators = [torch.Generator(device).manual_seed(int(s)) for s in seeds]
-        self.device = device
-
-    def _per_row(self, draw, shape, row_dim):
-        row_shape = list(shape)
-        row_shape[row_dim] = 1
-        return torch.cat([draw(row_shape, g) for g in self.generators], row_dim)
-
-    def randn(self, shape, row_dim, dtype):
-        def draw(row_shape, g):
-            return torch.randn(row_shape, generator=g, dtype=dtype, device=self.device)
-
-        return self._per_row(draw, shape, row_dim)
-
-    def rand(self, shape, row_dim, dtype):
-        def draw(row_shape, g):
-            return torch.rand(row_shape, generator=g, dtype=dtype, device=self.device)
-
-        return self._per_row(draw, shape, row_dim)
-
-    def standard_gamma(self, alpha, row_dim):
-        parts = alpha.split(1, row_dim)
-        return torch.cat(
-            [
-                torch._standard_gamma(a, generator=g)
-                for a, g in zip(parts, self.generators)
-            ],
-            row_dim,
-        )
-
-
-def row_seeds(x, mask, seed):
-    """A seed for each row from its content and ``seed`` (see RowGenerators)."""
-    bits = np.concatenate(
-        [x.cpu().numpy().astype(np.float32).view(np.uint32), mask.cpu().numpy() > 0], 1
-    ).astype(np.uint64)
-    mult = np.random.default_rng(seed).integers(1, 2**62, bits.shape[1], np.uint64)
-    return (bits * (2 * mult + 1)).sum(axis=1, dtype=np.uint64) >> np.uint64(1)
-
-
-def student_t_rsample(loc, scale, df, n_samples, generator, row_dim=0):
-    """Reparameterised Student-t draws, shape ``(n_samples, *loc.shape)``.
-
-    t = loc + scale * eps / sqrt(g / df) with eps ~ N(0, 1) and g ~ chi2(df); the
-    gamma draw carries implicit reparameterisation gradients with respect to df.
-    ``generator`` is a ``torch.Generator``, or :class:`RowGenerators` whose rows
-    run along dimension ``row_dim`` of ``loc``.
-    """
-    shape = (n_samples, *loc.shape)
-    alpha = (0.5 * df).expand(shape)
-    if isinstance(generator, RowGenerators):
-        eps = generator.randn(shape, row_dim + 1, loc.dtype)
-        gamma = generator.standard_gamma(alpha, row_dim + 1)
-    else:
-        eps = torch.randn(
-            shape, generator=generator, dtype=loc.dtype, device=loc.device
-        )
-        gamma = torch._standard_gamma(alpha, generator=generator)
-    chi2 = (2.0 * gamma).clamp_min(torch.finfo(loc.dtype).tiny)
-    return loc + scale * eps * torch.rsqrt(chi2 / df)
-
-
-def student_t_variance(scale, df):
-    """Variance of a Student-t with df > 2."""
-    return scale.square() * df / (df - 2)
 
 
 class _Tanh(nn.Module):
@@ -150,7 +62,7 @@ def _mlp(n_in, hidden_layer_sizes, n_out, activation):
 
 
 class MIWAE(nn.Module):
-    """Deep latent variable model with Student-t encoder and decoder.
+    """Deep latent variable model with a Student-t encoder and a product decoder.
 
     Parameters
     ----------
@@ -168,6 +80,12 @@ class MIWAE(nn.Module):
     min_df : float
         Offset added to every degrees-of-freedom output; above 2 the variance,
         and so the posterior standard deviation, exists.
+    point_mass_values : array-like of shape (p,), default=None
+        Mass point of each column modelled as a point mass plus a Student-t
+        (NaN for the plain Student-t columns), in standardised units.
+    support : list of (array-like or None), default=None
+        Values of each column modelled as discrete (None for the others), in
+        standardised units.
     """
 
     def __init__(
@@ -178,24 +96,28 @@ class MIWAE(nn.Module):
         activation="tanh",
         min_scale=1e-3,
         min_df=3.0,
+        point_mass_values=None,
+        support=None,
     ):
         super().__init__()
-        self.min_scale = min_scale
-        self.min_df = min_df
-        self.encoder = _mlp(n_features, hidden_layer_sizes, 3 * latent_dim, activation)
-        self.decoder = _mlp(latent_dim, hidden_layer_sizes, 3 * n_features, activation)
-
-    def _student_t_params(self, out):
-        loc, scale, df = out.chunk(3, dim=-1)
-        return loc, F.softplus(scale) + self.min_scale, F.softplus(df) + self.min_df
+        self.posterior = StudentT(latent_dim, min_scale, min_df)
+        self.likelihood = make_likelihood(
+            n_features, point_mass_values, support, min_scale, min_df
+        )
+        self.encoder = _mlp(
+            n_features, hidden_layer_sizes, self.posterior.width, activation
+        )
+        self.decoder = _mlp(
+            latent_dim, hidden_layer_sizes, self.likelihood.width, activation
+        )
 
     def encode(self, x):
         """Parameters (loc, scale, df) of q(z | x_o); ``x`` is zero-imputed."""
-        return self._student_t_params(self.encoder(x))
+        return self.posterior.student_t(self.encoder(x))
 
     def decode(self, z):
-        """Parameters (loc, scale, df) of p(x | z), one Student-t per feature."""
-        return self._student_t_params(self.decoder(z))
+        """The decoder's output at ``z``: the parameters of p(x | z)."""
+        return self.decoder(z)
 
     def log_weights(self, x, mask, n_samples, generator):
         """Importance log weights log r_k for ``n_samples`` codes per row.
@@ -208,24 +130,23 @@ class MIWAE(nn.Module):
             1.0 where observed, 0.0 where missing.
         n_samples : int
             Number of codes z_k drawn from q(z | x_o) per row.
-        generator : torch.Generator
+        generator : torch.Generator or RowGenerators
             Source of all randomness.
 
         Returns
         -------
         log_r : Tensor of shape (n_samples, batch)
-        p_x_given_z : tuple of Tensors of shape (n_samples, batch, p)
-            Decoder (loc, scale, df) at each code.
+        p_x_given_z : Tensor of shape (n_samples, batch, width)
+            The decoder's output at each code: the parameters of p(x | z_k),
+            which ``self.likelihood`` reads.
         """
         q_loc, q_scale, q_df = self.encode(x)
         z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
-        px_loc, px_scale, px_df = self.decode(z)
-        log_p_x_given_z = (student_t_log_prob(x, px_loc, px_scale, px_df) * mask).sum(
-            -1
-        )
+        p_x_given_z = self.decode(z)
+        log_p_x_given_z = (self.likelihood.log_prob(x, p_x_given_z) * mask).sum(-1)
         log_p_z = normal_log_prob(z)
         log_q_z = student_t_log_prob(z, q_loc, q_scale, q_df).sum(-1)
-        return log_p_x_given_z + log_p_z - log_q_z, (px_loc, px_scale, px_df)
+        return log_p_x_given_z + log_p_z - log_q_z, p_x_given_z
 
 
 def miwae_bound(log_r):
@@ -254,7 +175,8 @@ def posterior_moments(model, x, mask, n_samples, seeds):
 
     E[x_m | x_o] ~ sum_l w_l mu(z_l), w_l = r_l / sum_l' r_l' (the slide
     "Imputation with MIWAE"), with the decoder means mu(z_l) as a Rao-Blackwellised
-    stand-in for x_(l). The variance adds E[Var(x | z)] and Var(E[x | z]).
+    stand-in for x_(l). The variance is E[x^2 | x_o] - E[x | x_o]^2, which adds
+    E[Var(x | z)] and Var(E[x | z]).
     Works in chunks over rows and samples, so memory does not grow with n or L.
     Row i draws from its own stream, seeded with ``seeds[i]``.
     """
@@ -268,16 +190,14 @@ def posterior_moments(model, x, mask, n_samples, seeds):
         total = first = second = 0.0
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
-            log_r, (loc, scale, df) = model.log_weights(xb, mb, s, generator)
+            log_r, out = model.log_weights(xb, mb, s, generator)
             log_r = log_r.unsqueeze(-1)
             new_max = torch.maximum(log_max, log_r.amax(0))
             rescale = torch.exp(log_max - new_max)
             r = torch.exp(log_r - new_max)
             total = total * rescale + r.sum(0)
-            first = first * rescale + (r * loc).sum(0)
-            second = second * rescale + (
-                r * (loc.square() + student_t_variance(scale, df))
-            ).sum(0)
+            first = first * rescale + (r * model.likelihood.mean(out)).sum(0)
+            second = second * rescale + (r * model.likelihood.second_moment(out)).sum(0)
             log_max = new_max
         mean = first / total
         means.append(mean)
@@ -291,7 +211,8 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
 
     For each row, resample ``n_draws`` codes among ``n_samples`` proposals with
     probability w_l (Gumbel-max, so it streams over sample chunks), then draw
-    x ~ p(x | z) at each chosen code. Returns a Tensor (n_draws, n_rows, p).
+    x ~ p(x | z) at each chosen code (the decoder's output there). Returns a
+    Tensor (n_draws, n_rows, p).
     Row i draws from its own stream, seeded with ``seeds[i]``.
     """
     # A chunk holds decoder outputs (samples, rows, width) and Gumbel keys
@@ -306,21 +227,19 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
         best = torch.full(
             (n_draws, len(xb)), -torch.inf, dtype=x.dtype, device=x.device
         )
-        chosen = [x.new_zeros((n_draws, *xb.shape)) for _ in "lsd"]
+        chosen = x.new_zeros((n_draws, len(xb), model.likelihood.width))
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
-            log_r, params = model.log_weights(xb, mb, s, generator)
+            log_r, out = model.log_weights(xb, mb, s, generator)
             u = generator.rand((n_draws, *log_r.shape), 2, log_r.dtype)
             gumbel = -torch.log(-torch.log(u.clamp_min(1e-12)))
             score, index = (log_r + gumbel).max(dim=1)  # (n_draws, rows)
             better = score > best
             best = torch.where(better, score, best)
-            take = index[..., None].expand(n_draws, xb.shape[0], xb.shape[1])
-            for kept, param in zip(chosen, params):
-                picked = param.gather(0, take.reshape(n_draws, *xb.shape))
-                kept.copy_(torch.where(better[..., None], picked, kept))
-        loc, scale, df = chosen
-        draws.append(student_t_rsample(loc, scale, df, 1, generator, row_dim=1)[0])
+            take = index[..., None].expand(*index.shape, out.shape[-1])
+            picked = out.gather(0, take)
+            chosen = torch.where(better[..., None], picked, chosen)
+        draws.append(model.likelihood.sample(chosen, generator, row_dim=1))
     return torch.cat(draws, dim=1)
 
 

@@ -337,3 +337,141 @@ def test_partial_fit_goes_on_from_a_generator_state_of_another_device():
         runs.append(imputer.partial_fit(X_missing))
     assert runs[0].n_iter_ == 2
     assert np.array_equal(runs[0].transform(X_missing), runs[1].transform(X_missing))
+
+
+# -- point masses ---------------------------------------------------------------
+def _zero_inflated(n=400, rate=0.3, seed=0):
+    """x1 ~ N(0, 1); x2 is exactly 0 when x1 < 0, else 2 x1 plus a little noise."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    x2 = np.where(x1 < 0, 0.0, 2 * x1 + 0.1 * rng.normal(size=n))
+    X = np.column_stack([x1, x2, x1 + 0.3 * rng.normal(size=n)])
+    missing = np.zeros(X.shape, dtype=bool)
+    missing[:, 1] = rng.random(n) < rate
+    return X, np.where(missing, np.nan, X), missing
+
+
+def test_point_mass_values_follow_the_threshold():
+    from miwae_impute._miwae import _point_mass_values
+
+    X = np.column_stack(
+        [
+            [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, np.nan],  # 3 of 9 at 0
+            np.arange(10.0),  # no repeated value
+            np.full(10, 7.0),  # constant: imputed by its value, no mass needed
+            [1.0, 1.0] + list(range(2, 10)),  # 2 of 10 at 1
+        ]
+    )
+    np.testing.assert_array_equal(
+        _point_mass_values(X, 0.2), [0.0, np.nan, np.nan, 1.0]
+    )
+    np.testing.assert_array_equal(
+        _point_mass_values(X, 0.3), [0.0, np.nan, np.nan, np.nan]
+    )
+    assert np.isnan(_point_mass_values(X, None)).all()
+
+
+def test_point_mass_imputes_and_draws_the_repeated_value():
+    X, X_missing, missing = _zero_inflated()
+    imputer = MIWAEImputer(max_iter=60, L=200, random_state=0).fit(X_missing)
+    np.testing.assert_array_equal(imputer.point_mass_values_, [np.nan, 0.0, np.nan])
+    imputed, std = imputer.transform(X_missing, return_std=True)
+    clearly_zero = missing[:, 1] & (X[:, 0] < -1)
+    assert clearly_zero.sum() > 10
+    assert np.abs(imputed[clearly_zero, 1]).max() < 0.2
+    draws = np.stack([d[:, 1] for d in imputer.sample(X_missing, n_imputations=20)])
+    # SIR draws hit the mass exactly; a Student-t alone never would.
+    assert (draws[:, clearly_zero] == 0.0).mean() > 0.8
+    assert (draws[:, missing[:, 1] & (X[:, 0] > 1)] == 0.0).mean() < 0.2
+    assert (std[missing] > 0).all() and (std[~missing] == 0).all()
+    plain = MIWAEImputer(max_iter=60, L=200, point_mass_threshold=None, random_state=0)
+    draws = np.stack([d[:, 1] for d in plain.fit(X_missing).sample(X_missing, 5)])
+    assert not (draws[:, missing[:, 1]] == 0.0).any()
+
+
+def test_point_mass_survives_save_and_load(tmp_path):
+    _, X_missing, _ = _zero_inflated(n=120)
+    imputer = MIWAEImputer(**FAST).fit(X_missing)
+    assert imputer.point_mass_values_[1] == 0.0
+    imputer.save(tmp_path)
+    restored = MIWAEImputer.load(tmp_path)
+    np.testing.assert_array_equal(
+        restored.point_mass_values_, imputer.point_mass_values_
+    )
+    np.testing.assert_array_equal(
+        restored.transform(X_missing), imputer.transform(X_missing)
+    )
+    np.testing.assert_array_equal(
+        restored.score_samples(X_missing), imputer.score_samples(X_missing)
+    )
+
+
+def test_discrete_values_follow_max_levels():
+    from miwae_impute._miwae import _discrete_values
+
+    X = np.column_stack(
+        [
+            [1.0, 2.0, 3.0, 1.0, 2.0, 3.0, 1.0, 2.0, np.nan, np.nan],  # 3 values
+            np.arange(10.0),  # 10 values, one observation each
+            np.full(10, 7.0),  # constant
+        ]
+    )
+    values = _discrete_values(X, 5)
+    np.testing.assert_array_equal(values[0], [1.0, 2.0, 3.0])
+    assert values[1] is None and values[2] is None
+    assert _discrete_values(X, 2) == [None] * 3
+    assert _discrete_values(X, None) == [None] * 3
+
+
+def test_discrete_features_draw_their_values_and_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=300)
+    X = np.column_stack(
+        [z, np.digitize(z, [-0.5, 0.5]) * 2.5 + 10, z + 0.2 * rng.normal(size=300)]
+    )
+    missing = rng.random(X.shape) < 0.3
+    X_missing = np.where(missing, np.nan, X)
+    imputer = MIWAEImputer(**{**FAST, "max_iter": 30}, max_discrete_levels=5)
+    imputed = imputer.fit_transform(X_missing)
+    np.testing.assert_array_equal(imputer.discrete_values_[1], [10.0, 12.5, 15.0])
+    assert np.isnan(imputer.point_mass_values_[1])  # discrete, so no mass
+    assert imputer.discrete_values_[0] is None
+    low, high = imputed[missing[:, 1], 1].min(), imputed[missing[:, 1], 1].max()
+    assert 10.0 <= low < high <= 15.0  # conditional means between the values
+    draws = imputer.sample(X_missing, n_imputations=3)
+    assert set(np.unique([d[:, 1] for d in draws])) <= {10.0, 12.5, 15.0}
+    imputer.save(tmp_path)
+    restored = MIWAEImputer.load(tmp_path)
+    np.testing.assert_array_equal(restored.transform(X_missing), imputed)
+    np.testing.assert_array_equal(
+        restored.sample(X_missing, n_imputations=3)[2], draws[2]
+    )
+
+
+# -- shrinkage towards the mean ---------------------------------------------------
+def test_shrinkage_mutes_an_unpredictable_feature():
+    """Pure noise is imputed near its mean; predictable features keep weight 1."""
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=600)
+    X = np.column_stack(
+        [z, -z + 0.1 * rng.normal(size=600), rng.standard_t(3, size=600)]
+    )
+    missing = rng.random(X.shape) < 0.3
+    X_missing = np.where(missing, np.nan, X)
+    imputer = MIWAEImputer(max_iter=20, L=100, random_state=0).fit(X_missing)
+    assert imputer.shrinkage_.shape == (3,)
+    assert imputer.shrinkage_[:2].min() > 0.8
+    assert 0.0 <= imputer.shrinkage_[2] < 0.5
+    imputed = imputer.transform(X_missing)
+    observed_mean = np.nanmean(X_missing[:, 2])
+    mse = _mse(X[:, 2], imputed[:, 2], missing[:, 2])
+    mse_mean = _mse(X[:, 2], np.full(600, observed_mean), missing[:, 2])
+    assert mse < 1.02 * mse_mean
+    plain = MIWAEImputer(max_iter=20, L=100, shrinkage_holdout=0, random_state=0)
+    np.testing.assert_array_equal(plain.fit(X_missing).shrinkage_, np.ones(3))
+
+
+def test_shrinkage_is_one_after_partial_fit_alone():
+    _, X_missing, _ = _low_rank(n=100)
+    imputer = MIWAEImputer(**FAST).partial_fit(X_missing)
+    np.testing.assert_array_equal(imputer.shrinkage_, np.ones(6))

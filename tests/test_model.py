@@ -7,17 +7,16 @@ import pytest
 import torch
 from scipy import stats
 
+from miwae_impute._likelihoods import student_t_log_prob, student_t_rsample
 from miwae_impute._model import (
     MIWAE,
-    RowGenerators,
     bound_per_row,
     miwae_bound,
     normal_log_prob,
     posterior_moments,
     sir_draws,
-    student_t_log_prob,
-    student_t_rsample,
 )
+from miwae_impute._random import RowGenerators
 
 HUGE_DF = 1e7  # a Student-t with this many degrees of freedom is Gaussian
 
