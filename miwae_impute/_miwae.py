@@ -18,7 +18,6 @@ from sklearn.utils.validation import check_is_fitted
 from tqdm.auto import tqdm
 
 from ._base import _BaseImputer, _standardization
-from ._holdout import _hide_observed
 from ._model import (
     _ACTIVATIONS,
     MIWAE,
@@ -28,15 +27,15 @@ from ._model import (
     sir_draws,
 )
 from ._random import row_seeds
+from ._selection import HeldOutEntries
 
 # Importance samples used by score/score_samples, whatever K was used in training:
 # bounds with different numbers of samples are not comparable.
 _SCORE_SAMPLES = 100
 _SCORE_SEED = 20190610
 
-# Importance samples and least held-out entries of a feature for its shrinkage.
-_SHRINKAGE_SAMPLES = 200
-_MIN_SHRINKAGE_CELLS = 5
+# Checkpoints of a fit, at which the error on the held-out entries is measured.
+_CHECKPOINTS = 10
 
 # Gradient steps of max_iter="auto". The paper trains every data set for the
 # same number of steps (500,000 on a GPU); this budget is chosen in BENCHMARKS.md
@@ -224,7 +223,7 @@ class MIWAEImputer(_BaseImputer):
         ``point_mass_threshold``), NaN for the others, in data units.
     shrinkage_ : ndarray of shape (n_valid_features,)
         Weight of each feature's imputed deviation from its mean (see
-        ``shrinkage_holdout``); 1 where too few entries were held out, and
+        ``holdout_fraction``); 1 where too few entries were held out, and
         after :meth:`partial_fit` alone.
     discrete_values_ : list of (ndarray or None)
         The values of each non-empty feature modelled as discrete (see
@@ -275,7 +274,7 @@ class MIWAEImputer(_BaseImputer):
         "K": [Interval(numbers.Integral, 1, None, closed="left")],
         "L": [Interval(numbers.Integral, 1, None, closed="left")],
         "point_mass_threshold": [Interval(numbers.Real, 0, 1, closed="right"), None],
-        "shrinkage_holdout": [Interval(numbers.Real, 0, 0.5, closed="left")],
+        "holdout_fraction": [Interval(numbers.Real, 0, 0.5, closed="left")],
         "max_discrete_levels": [
             Interval(numbers.Integral, 2, None, closed="left"),
             None,
@@ -307,7 +306,7 @@ class MIWAEImputer(_BaseImputer):
         L=1000,
         point_mass_threshold=0.1,
         max_discrete_levels=None,
-        shrinkage_holdout=0.1,
+        holdout_fraction=0.1,
         max_iter="auto",
         batch_size=64,
         learning_rate="constant",
@@ -336,7 +335,7 @@ class MIWAEImputer(_BaseImputer):
         self.L = L
         self.point_mass_threshold = point_mass_threshold
         self.max_discrete_levels = max_discrete_levels
-        self.shrinkage_holdout = shrinkage_holdout
+        self.holdout_fraction = holdout_fraction
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -353,9 +352,8 @@ class MIWAEImputer(_BaseImputer):
     # -- fitting -------------------------------------------------------------
     def _fit(self, X, mask):
         x, m = self._initialize(X, mask)
-        held_out = self._hold_out(mask)
-        x_full = x
-        x, m = x * ~held_out, m * ~held_out
+        held_out = HeldOutEntries(x, m, self.holdout_fraction, self._seed + 3)
+        x, m = held_out.x, held_out.m
         n = len(x)
         order = torch.randperm(n, generator=torch.Generator().manual_seed(self._seed))
         n_val = math.ceil(self.validation_fraction * n) if self.early_stopping else 0
@@ -363,42 +361,13 @@ class MIWAEImputer(_BaseImputer):
             n_val = 0
         val, train = order[:n_val].to(x.device), order[n_val:].to(x.device)
         generator = self._generator(x.device)
-        self._train(x, m, train, val, generator)
+        self._train(x, m, train, val, generator, held_out)
         self._generator_state = generator.get_state()
         del self._optimizer  # a later partial_fit starts Adam afresh
         self.model_.eval()
-        self.shrinkage_ = self._fit_shrinkage(x, m, x_full, held_out)
+        if held_out:
+            self.shrinkage_ = held_out.shrinkage(self.model_, self.L)
         self.model_.to("cpu")
-
-    def _hold_out(self, mask):
-        """Observed entries hidden from training to fit the shrinkage, as a tensor."""
-        held_out = np.zeros(mask.shape, dtype=bool)
-        if self.shrinkage_holdout > 0:
-            rng = np.random.RandomState(self._seed % 2**32)
-            held_out = _hide_observed(mask, self.shrinkage_holdout, rng)
-        return torch.as_tensor(held_out, device=self._torch_device())
-
-    def _fit_shrinkage(self, x, m, x_full, held_out):
-        """Each feature's least-squares weight in [0, 1] on its imputations.
-
-        The held-out entries of the training rows are imputed by the trained
-        model; the weight lam_j minimises sum (lam_j * mean_ij - x_ij)^2 over
-        them, in standardised units (where the feature's mean is 0).
-        """
-        shrinkage = np.ones(m.shape[1])
-        rows = held_out.any(1)
-        if not rows.any():
-            return shrinkage
-        seeds = row_seeds(x[rows], m[rows], self._seed + 3)
-        L = min(self.L, _SHRINKAGE_SAMPLES)
-        mean, _ = posterior_moments(self.model_, x[rows], m[rows], L, seeds)
-        held = held_out[rows].cpu().numpy()
-        imputed = np.where(held, mean.double().cpu().numpy(), 0.0)
-        truth = np.where(held, x_full[rows].double().cpu().numpy(), 0.0)
-        power = (imputed**2).sum(0)
-        enough = (held.sum(0) >= _MIN_SHRINKAGE_CELLS) & (power > 0)
-        fitted = (imputed * truth).sum(0) / np.where(enough, power, 1.0)
-        return np.where(enough, np.clip(fitted, 0.0, 1.0), 1.0)
 
     def partial_fit(self, X, y=None):
         """Train for one epoch on ``X``, a chunk of a larger data set.
@@ -534,9 +503,11 @@ class MIWAEImputer(_BaseImputer):
             total += float(bound.detach().sum())
         return total / len(rows)
 
-    def _train(self, x, m, train, val, generator):
+    def _train(self, x, m, train, val, generator, held_out):
         """Epochs of :meth:`_epoch` with early stopping, time budget and interrupt.
 
+        Without early stopping, the weights that impute the held-out entries
+        best among ``_CHECKPOINTS`` checkpoints (and the last epoch) are kept.
         A KeyboardInterrupt stops training and keeps the weights reached so far
         (the best ones, with early stopping), so the imputer is usable.
         """
@@ -554,10 +525,13 @@ class MIWAEImputer(_BaseImputer):
             # The same draws every epoch, so that epochs compare fairly.
             val_seeds = row_seeds(x[val], m[val], self._seed)
         best, best_state, stall = -math.inf, None, 0
+        every = max(1, max_iter // _CHECKPOINTS) if held_out and not len(val) else 0
+        if every:
+            history["holdout_mse"] = []  # [epoch, MSE] at each checkpoint
         start = time.perf_counter()
         epochs = tqdm(range(max_iter), desc="MIWAE fit", disable=not self.verbose)
         try:
-            for _ in epochs:
+            for epoch in epochs:
                 history["train_bound"].append(
                     self._epoch(x, m, train, generator, schedule)
                 )
@@ -577,7 +551,17 @@ class MIWAEImputer(_BaseImputer):
                         best_state = copy.deepcopy(self.model_.state_dict())
                     elif (stall := stall + 1) >= self.n_iter_no_change:
                         break
-                if self.max_time and time.perf_counter() - start > self.max_time:
+                out_of_time = (
+                    self.max_time and time.perf_counter() - start > self.max_time
+                )
+                last = epoch + 1 == max_iter or out_of_time
+                if every and ((epoch + 1) % every == 0 or last):
+                    error = held_out.error(self.model_.eval())
+                    history["holdout_mse"].append([self.n_iter_, error])
+                    if -error > best:
+                        best = -error
+                        best_state = copy.deepcopy(self.model_.state_dict())
+                if out_of_time:
                     break
         except KeyboardInterrupt:
             warnings.warn(
