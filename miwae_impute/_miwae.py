@@ -1,16 +1,13 @@
 """MIWAEImputer: the scikit-learn estimator around the torch model."""
 
 import copy
-import json
 import math
 import numbers
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.impute import MissingIndicator
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
@@ -26,6 +23,7 @@ from ._model import (
     posterior_moments,
     sir_draws,
 )
+from ._persistence import load_imputer, save_imputer
 from ._random import row_seeds
 from ._selection import HeldOutEntries
 
@@ -795,40 +793,7 @@ class MIWAEImputer(_BaseImputer):
             if needed.
         """
         check_is_fitted(self, "model_")
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        names = getattr(self, "feature_names_in_", None)
-        meta = {
-            "params": {
-                k: v for k, v in self.get_params().items() if k != "random_state"
-            }
-            | {"random_state": None},
-            "n_features_in_": self.n_features_in_,
-            "feature_names_in_": None if names is None else names.tolist(),
-            "valid_features": self._valid_features.tolist(),
-            "indicator_features": (
-                self.indicator_.features_.tolist() if self.add_indicator else None
-            ),
-            "mean_": self.mean_.tolist(),
-            "constant_values": [
-                None if np.isnan(v) else v for v in self._constant_values
-            ],
-            "scale_": self.scale_.tolist(),
-            "point_mass_values_": [
-                None if np.isnan(v) else v for v in self.point_mass_values_
-            ],
-            "discrete_values_": [
-                None if v is None else v.tolist() for v in self.discrete_values_
-            ],
-            "shrinkage_": self.shrinkage_.tolist(),
-            "seed": self._seed,
-            "n_iter_": self.n_iter_,
-            "history_": self.history_,
-            "latent_dim": self.model_.decoder[0].in_features,
-        }
-        meta["params"]["hidden_layer_sizes"] = list(self.hidden_layer_sizes)
-        (path / "params.json").write_text(json.dumps(meta, indent=1))
-        torch.save(self.model_.state_dict(), path / "weights.pt")
+        save_imputer(self, path)
 
     @classmethod
     def load(cls, path):
@@ -844,50 +809,4 @@ class MIWAEImputer(_BaseImputer):
         imputer : MIWAEImputer
             The fitted imputer; it imputes exactly as the saved one did.
         """
-        path = Path(path)
-        meta = json.loads((path / "params.json").read_text())
-        imputer = cls(**meta["params"])
-        imputer.n_features_in_ = meta["n_features_in_"]
-        if meta["feature_names_in_"] is not None:
-            imputer.feature_names_in_ = np.asarray(meta["feature_names_in_"], object)
-        imputer._valid_features = np.asarray(meta["valid_features"], bool)
-        imputer._fit_columns = None
-        imputer.mean_ = np.asarray(meta["mean_"])
-        imputer._constant_values = np.asarray(meta["constant_values"], dtype=float)
-        imputer.scale_ = np.asarray(meta["scale_"])
-        # Files of version 0.1.0 have no point masses.
-        no_mass = [None] * len(imputer.mean_)
-        imputer.point_mass_values_ = np.asarray(
-            meta.get("point_mass_values_", no_mass), dtype=float
-        )
-        imputer.shrinkage_ = np.asarray(
-            meta.get("shrinkage_", np.ones(len(imputer.mean_))), dtype=float
-        )
-        imputer.discrete_values_ = [
-            None if v is None else np.asarray(v, dtype=float)
-            for v in meta.get("discrete_values_", no_mass)
-        ]
-        imputer._seed, imputer.n_iter_ = meta["seed"], meta["n_iter_"]
-        imputer.history_ = meta["history_"]
-        n_valid = int(imputer._valid_features.sum())
-        if not (
-            len(imputer._valid_features) == imputer.n_features_in_
-            and imputer.mean_.shape
-            == imputer.scale_.shape
-            == imputer.point_mass_values_.shape
-            == imputer.shrinkage_.shape
-            == (n_valid,)
-            and len(imputer.discrete_values_) == n_valid
-        ):
-            raise ValueError(
-                f"{path} is inconsistent: the scaler does not fit the features."
-            )
-        model = imputer._build_model(meta["latent_dim"])
-        state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
-        model.load_state_dict(state)  # raises if the weights do not fit the features
-        imputer.model_ = model.eval()
-        if meta["indicator_features"] is not None:
-            template = np.zeros((1, imputer.n_features_in_))
-            template[0, meta["indicator_features"]] = np.nan
-            imputer.indicator_ = MissingIndicator(error_on_new=False).fit(template)
-        return imputer
+        return load_imputer(cls, path)
