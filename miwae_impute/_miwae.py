@@ -32,6 +32,9 @@ from ._selection import HeldOutEntries
 _SCORE_SAMPLES = 100
 _SCORE_SEED = 20190610
 
+# Least observations of a value for a point mass there (see _point_mass_values).
+_MIN_POINT_MASS_COUNT = 20
+
 # Checkpoints of a fit, at which the error on the held-out entries is measured.
 _CHECKPOINTS = 10
 
@@ -73,8 +76,9 @@ def _point_mass_values(X_obs, threshold):
     -------
     values : ndarray of shape (n_features,)
         The value of each feature with a point mass, NaN for the others. A
-        value must occur at least twice, and a constant feature has none (it
-        is imputed by its value).
+        value must also occur at least 20 times, so that the model has enough
+        examples to learn its probability from; a constant feature has none
+        (it is imputed by its value).
     """
     values = np.full(X_obs.shape[1], np.nan)
     if threshold is None:
@@ -84,7 +88,7 @@ def _point_mass_values(X_obs, threshold):
         if len(levels) < 2:
             continue
         top = np.argmax(counts)
-        if counts[top] >= max(2, threshold * counts.sum()):
+        if counts[top] >= max(_MIN_POINT_MASS_COUNT, threshold * counts.sum()):
             values[j] = levels[top]
     return values
 
@@ -155,7 +159,7 @@ class MIWAEImputer(_BaseImputer):
         Importance samples per row for imputation.
     point_mass_threshold : float in (0, 1] or None, default=0.1
         A feature whose most frequent observed value holds at least this share
-        of its observed entries (and occurs at least twice) gets a point mass
+        of its observed entries (and occurs at least 20 times) gets a point mass
         at that value: its likelihood is the mixture pi(z) delta(value) +
         (1 - pi(z)) StudentT, as for zero-inflated amounts, counts and coded
         scales. None models every feature by a Student-t alone.

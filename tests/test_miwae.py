@@ -354,19 +354,26 @@ def _zero_inflated(n=400, rate=0.3, seed=0):
 def test_point_mass_values_follow_the_threshold():
     from miwae_impute._miwae import _point_mass_values
 
+    def column(value, count, n=100):
+        values = np.arange(n, dtype=float) + 0.5
+        values[:count] = value
+        return values
+
     X = np.column_stack(
         [
-            [0.0, 0.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, np.nan],  # 3 of 9 at 0
-            np.arange(10.0),  # no repeated value
-            np.full(10, 7.0),  # constant: imputed by its value, no mass needed
-            [1.0, 1.0] + list(range(2, 10)),  # 2 of 10 at 1
+            column(0.0, 30),  # 30% at 0
+            np.arange(100.0),  # no repeated value
+            np.full(100, 7.0),  # constant: imputed by its value, no mass needed
+            column(1.0, 20),  # 20% at 1, 20 times
+            np.r_[column(2.0, 10, n=20), np.full(80, np.nan)],  # 50%, 10 times
         ]
     )
+    X[50:, 0] = np.nan  # 30 of 50 observed at 0
     np.testing.assert_array_equal(
-        _point_mass_values(X, 0.2), [0.0, np.nan, np.nan, 1.0]
+        _point_mass_values(X, 0.2), [0.0, np.nan, np.nan, 1.0, np.nan]
     )
     np.testing.assert_array_equal(
-        _point_mass_values(X, 0.3), [0.0, np.nan, np.nan, np.nan]
+        _point_mass_values(X, 0.3), [0.0, np.nan, np.nan, np.nan, np.nan]
     )
     assert np.isnan(_point_mass_values(X, None)).all()
 
