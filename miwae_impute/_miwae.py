@@ -308,7 +308,7 @@ class MIWAEImputer(_BaseImputer):
         L=1000,
         point_mass_threshold=0.1,
         max_discrete_levels=None,
-        holdout_fraction=0.1,
+        holdout_fraction=0.0,
         max_iter="auto",
         batch_size=64,
         learning_rate="constant",
