@@ -360,23 +360,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        params = uci._parse_params(args.param or [])
-        uci._check_ranges(args)
-    except ValueError as exc:
-        parser.error(str(exc))
-    settings = CollectionSettings(
-        datasets=tuple(args.datasets),
-        methods=tuple(args.methods),
-        seeds=args.seeds,
-        missing_rate=args.missing_rate,
-        mechanism=args.mechanism,
-        quick=args.quick,
-        params=params,
-        threads=args.threads,
-        n_imputations=args.n_imputations,
-        data_home=args.data_home,
-    )
+    settings = uci._settings_from_args(CollectionSettings, parser, args)
     compare = None
     if args.compare is not None:
         try:

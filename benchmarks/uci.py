@@ -355,24 +355,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser()
     args = parser.parse_args(argv)
-    try:
-        params = _parse_params(args.param or [])
-        _check_ranges(args)
-    except ValueError as exc:
-        parser.error(str(exc))
-    settings = Settings(
-        datasets=tuple(args.datasets),
-        methods=tuple(args.methods),
-        seeds=args.seeds,
-        missing_rate=args.missing_rate,
-        mechanism=args.mechanism,
-        keep_target=args.keep_target,
-        quick=args.quick,
-        params=params,
-        threads=args.threads,
-        n_imputations=args.n_imputations,
-        data_home=args.data_home,
-    )
+    settings = _settings_from_args(Settings, parser, args, keep_target=args.keep_target)
     start = time.perf_counter()
     rows, failures = run_benchmark(
         settings, args.out, progress=not args.no_progress, run=not args.report_only
@@ -693,6 +676,28 @@ def _add_run_arguments(parser, *, datasets, methods, out, n_imputations, draws_h
         default=None,
         metavar="PATH",
         help="add or update this run's section of BENCHMARKS.md",
+    )
+
+
+def _settings_from_args(cls, parser, args, **extra):
+    """The ``cls`` settings of parsed run arguments; bad values exit via parser."""
+    try:
+        params = _parse_params(args.param or [])
+        _check_ranges(args)
+    except ValueError as exc:
+        parser.error(str(exc))
+    return cls(
+        datasets=tuple(args.datasets),
+        methods=tuple(args.methods),
+        seeds=args.seeds,
+        missing_rate=args.missing_rate,
+        mechanism=args.mechanism,
+        quick=args.quick,
+        params=params,
+        threads=args.threads,
+        n_imputations=args.n_imputations,
+        data_home=args.data_home,
+        **extra,
     )
 
 
