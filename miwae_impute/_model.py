@@ -5,8 +5,9 @@ imputation of incomplete data sets":
 
 - prior            p(z) = N(0, I_d)
 - encoder          q(z | x_o) = StudentT(z | g(iota(x_o))), iota = zero imputation
-- decoder          p(x | z) = prod_j p(x_j | f_j(z)), a Student-t per column,
-                   or a point mass plus a Student-t (see ``_likelihoods``)
+- decoder          p(x | z) = prod_j p(x_j | f_j(z)): per column a Student-t, a
+                   point mass plus a Student-t, or a categorical over the
+                   column's values (see ``_likelihoods``)
 - log weights      log r_k = log p(x_o | z_k) + log p(z_k) - log q(z_k | x_o)
 - MIWAE bound      L_K = logsumexp_k(log r_k) - log K
 

@@ -60,8 +60,9 @@ class HeldOutEntries:
             rng = np.random.RandomState(seed % 2**32)
             held = _hide_observed(m.cpu().numpy() == 0, fraction, rng)
         self._held = torch.as_tensor(held, device=m.device)
-        self.x, self.m = x * ~self._held, m * ~self._held
-        self._truth = x
+        self.x, self.m, self._truth = x, m, x
+        if held.any():  # else train on the data as they are, without copies
+            self.x, self.m = x * ~self._held, m * ~self._held
         rows = np.flatnonzero(held.any(axis=1))
         if fraction > 0:
             rows = rows[rng.permutation(len(rows))]  # checkpoints read the first

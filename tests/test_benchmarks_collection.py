@@ -156,24 +156,10 @@ def _cli(out, *extra):
     ]  # fmt: skip
 
 
-@pytest.fixture
-def counting(monkeypatch):
-    """make_imputer that records the names it builds."""
-    calls = []
-    real = miwae_impute.make_imputer
-
-    def make_imputer(name, **params):
-        calls.append(name)
-        return real(name, **params)
-
-    monkeypatch.setattr(miwae_impute, "make_imputer", make_imputer)
-    return calls
-
-
-def test_quick_run_end_to_end_resumes_and_reports(counting, tmp_path, capsys):
+def test_quick_run_end_to_end_resumes_and_reports(imputer_calls, tmp_path, capsys):
     argv = _cli(tmp_path, "--methods", "miwae", "knn", "mean")
     assert collection.main(argv) == 0
-    assert len(counting) == 12
+    assert len(imputer_calls) == 12
     rows = pd.read_csv(tmp_path / "results.csv")
     assert tuple(rows.columns) == (*FIELDS, "column_mse")
     assert len(rows) == 12 and rows["key"].is_unique
@@ -204,12 +190,12 @@ def test_quick_run_end_to_end_resumes_and_reports(counting, tmp_path, capsys):
 
     # A second call runs nothing; a new parameter reruns only its method.
     assert collection.main(argv) == 0
-    assert len(counting) == 12 and len(pd.read_csv(tmp_path / "results.csv")) == 12
+    assert len(imputer_calls) == 12 and len(pd.read_csv(tmp_path / "results.csv")) == 12
     assert collection.main([*argv, "--param", "knn.n_neighbors=3"]) == 0
-    assert counting[12:] == ["knn"] * 4
+    assert imputer_calls[12:] == ["knn"] * 4
 
 
-def test_report_shows_stored_peers_and_compared_rows(counting, tmp_path, capsys):
+def test_report_shows_stored_peers_and_compared_rows(imputer_calls, tmp_path, capsys):
     before, after = tmp_path / "before", tmp_path / "after"
     assert collection.main(_cli(before, "--methods", "miwae")) == 0
     assert collection.main(_cli(after, "--methods", "mean")) == 0
@@ -223,9 +209,9 @@ def test_report_shows_stored_peers_and_compared_rows(counting, tmp_path, capsys)
     assert header in table  # mean was stored by the earlier call
     assert "MIWAE (before): 4 rows" in table and '"max_iter": 2' in table
     report_only = [*argv, "--report-only", "--compare", str(before)]
-    n_calls = len(counting)
+    n_calls = len(imputer_calls)
     assert collection.main([*report_only, "--compare-label", "v0"]) == 0
-    assert len(counting) == n_calls
+    assert len(imputer_calls) == n_calls
     assert "MIWAE (v0) / best peer" in (after / "table.md").read_text()
     with pytest.raises(SystemExit):
         collection.main([*argv, "--compare", str(tmp_path / "nowhere")])

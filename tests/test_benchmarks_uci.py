@@ -180,16 +180,9 @@ def test_results_with_other_columns_are_refused(tmp_path):
         ResultStore(tmp_path / "results.csv")
 
 
-def test_quick_breast_run_end_to_end_and_resume(monkeypatch, tmp_path, capsys):
+def test_quick_breast_run_end_to_end_and_resume(imputer_calls, tmp_path, capsys):
     """The README demo in quick mode, with the real imputers."""
-    calls = []
-    real = miwae_impute.make_imputer
-
-    def counting(name, **kwargs):
-        calls.append(name)
-        return real(name, **kwargs)
-
-    monkeypatch.setattr(miwae_impute, "make_imputer", counting)
+    calls = imputer_calls
     argv = _cli(tmp_path, "--methods", "miwae", "mean", "--quick")
     assert uci.main(argv) == 0
     assert calls == ["miwae", "mean"]
