@@ -50,7 +50,14 @@ from scipy.special import expit
 
 from . import _collection_report, uci
 from ._results import FIELDS, settings_key
-from .datasets import _UCI, Dataset, _load_source, _Source, load_dataset, standardize
+from .datasets import (
+    MIXED_SOURCES,
+    Dataset,
+    _adult_subsample,
+    _load_source,
+    load_dataset,
+    standardize,
+)
 
 __all__ = [
     "COLLECTION",
@@ -85,100 +92,13 @@ METHODS = ("miwae", "missforest", "pca", "knn", "mean")
 #: Bump when a table changes, so that stored rows of the old table are not reused.
 _COLLECTION_VERSION = 1
 
-#: Rows of the adult subsample, and its seed.
-_ADULT_ROWS = 5000
-_ADULT_SEED = 0
-
 #: Seed of every synthetic table; the four n=1000 tables share their base.
 _SYNTH_SEED = 0
 
-_ADULT_COLUMNS = (
-    "age",
-    "workclass",
-    "fnlwgt",
-    "education",
-    "education-num",
-    "marital-status",
-    "occupation",
-    "relationship",
-    "race",
-    "sex",
-    "capital-gain",
-    "capital-loss",
-    "hours-per-week",
-    "native-country",
-    "income",
-)
-_GERMAN_COLUMNS = (
-    "checking account",
-    "duration",
-    "credit history",
-    "purpose",
-    "credit amount",
-    "savings",
-    "employment since",
-    "installment rate",
-    "personal status and sex",
-    "other debtors",
-    "residence since",
-    "property",
-    "age",
-    "other installment plans",
-    "housing",
-    "existing credits",
-    "job",
-    "people liable",
-    "telephone",
-    "foreign worker",
-    "credit risk",
-)
-
-
-def _read_adult(path):
-    # ", " separates the values; "?" appears only in categorical columns.
-    return pd.read_csv(path, sep=",", skipinitialspace=True, header=None)
-
-
-def _read_german(path):
-    # german.csv is the comma-separated copy of UCI's space-separated german.data.
-    sep = "," if path.suffix == ".csv" else r"\s+"
-    return pd.read_csv(path, sep=sep, header=None, index_col=False)
-
-
+# The numeric columns of the mixed-type tables of ``benchmarks.datasets``.
 _SOURCES = {
-    "adult-num": _Source(
-        files=("adult.csv", "adult.data"),
-        url=_UCI + "adult/adult.data",
-        columns=_ADULT_COLUMNS,
-        features=(
-            "age",
-            "fnlwgt",
-            "education-num",
-            "capital-gain",
-            "capital-loss",
-            "hours-per-week",
-        ),
-        target=None,
-        n_rows=32561,
-        read=_read_adult,
-    ),
-    "german-num": _Source(
-        files=("german.csv", "german.data"),
-        url=_UCI + "statlog/german/german.data",
-        columns=_GERMAN_COLUMNS,
-        features=(  # attributes 2, 5, 8, 11, 13, 16 and 18
-            "duration",
-            "credit amount",
-            "installment rate",
-            "residence since",
-            "age",
-            "existing credits",
-            "people liable",
-        ),
-        target=None,
-        n_rows=1000,
-        read=_read_german,
-    ),
+    f"{name}-num": replace(source, features=source.numeric)
+    for name, source in MIXED_SOURCES.items()
 }
 
 
@@ -213,8 +133,7 @@ def load_table(name, *, data_home=None, download=True):
     if name in _SOURCES:
         X, columns = _load_source(name, _SOURCES[name], data_home, False, download)
         if name == "adult-num":
-            rng = np.random.default_rng(_ADULT_SEED)
-            X = X[np.sort(rng.choice(len(X), _ADULT_ROWS, replace=False))]
+            X = X[_adult_subsample(len(X))]
         return Dataset(X, columns)
     if name in _SKLEARN:
         return _load_sklearn(name)

@@ -19,6 +19,9 @@ The files keep their original UCI formats (see ``shared/datasets/MANIFEST.md``);
 ``Concrete_Data.csv`` is a ';'-separated export of the original ``.xls`` (with
 values rounded to two decimals), read in preference to the ``.xls``, which needs
 the optional ``xlrd`` dependency (``pip install miwae-impute[excel]``).
+
+``load_mixed(name)`` returns the mixed-type tables ``adult`` and ``german``
+(numeric and categorical columns) as DataFrames, from the same folders.
 """
 
 import os
@@ -37,9 +40,11 @@ import pandas as pd
 __all__ = [
     "DATASETS",
     "ENV_VAR",
+    "MIXED_DATASETS",
     "Dataset",
     "data_folders",
     "load_dataset",
+    "load_mixed",
     "standardize",
 ]
 
@@ -87,7 +92,9 @@ class _Source:
 
     ``read(path)`` returns the whole file as a DataFrame, whose columns are
     then named ``columns``; ``files`` lists the accepted file names in order of
-    preference, and ``url`` downloads the last of them.
+    preference, and ``url`` downloads the last of them. A mixed-type table
+    names its numeric features in ``numeric``; its other features are
+    categorical.
     """
 
     files: tuple
@@ -97,6 +104,7 @@ class _Source:
     target: str | None
     n_rows: int
     read: Callable[[Path], pd.DataFrame]
+    numeric: tuple | None = None  # of a mixed table: its numeric features
 
     @property
     def download_name(self):
@@ -177,6 +185,109 @@ _SOURCES = {
 #: Names of the data sets, in the column order of the paper's table.
 DATASETS = ("banknote", "breast", "concrete", "red", "white", "yeast")
 
+_ADULT_COLUMNS = (
+    "age",
+    "workclass",
+    "fnlwgt",
+    "education",
+    "education-num",
+    "marital-status",
+    "occupation",
+    "relationship",
+    "race",
+    "sex",
+    "capital-gain",
+    "capital-loss",
+    "hours-per-week",
+    "native-country",
+    "income",
+)
+_GERMAN_COLUMNS = (
+    "checking account",
+    "duration",
+    "credit history",
+    "purpose",
+    "credit amount",
+    "savings",
+    "employment since",
+    "installment rate",
+    "personal status and sex",
+    "other debtors",
+    "residence since",
+    "property",
+    "age",
+    "other installment plans",
+    "housing",
+    "existing credits",
+    "job",
+    "people liable",
+    "telephone",
+    "foreign worker",
+    "credit risk",
+)
+
+#: Rows of the adult subsample, and its seed.
+_ADULT_ROWS = 5000
+_ADULT_SEED = 0
+
+
+def _read_adult(path):
+    # ", " separates the values; "?" marks the values that are really missing
+    # (only in the categorical columns workclass, occupation, native-country).
+    return pd.read_csv(
+        path, sep=",", skipinitialspace=True, header=None, na_values=["?"]
+    )
+
+
+def _read_german(path):
+    # german.csv is the comma-separated copy of UCI's space-separated german.data.
+    sep = "," if path.suffix == ".csv" else r"\s+"
+    return pd.read_csv(path, sep=sep, header=None, index_col=False)
+
+
+#: The mixed-type tables: every column but the label is a feature.
+MIXED_SOURCES = {
+    "adult": _Source(
+        files=("adult.csv", "adult.data"),
+        url=_UCI + "adult/adult.data",
+        columns=_ADULT_COLUMNS,
+        features=_ADULT_COLUMNS[:-1],
+        target=None,  # income, a label
+        n_rows=32561,
+        read=_read_adult,
+        numeric=(
+            "age",
+            "fnlwgt",
+            "education-num",
+            "capital-gain",
+            "capital-loss",
+            "hours-per-week",
+        ),
+    ),
+    "german": _Source(
+        files=("german.csv", "german.data"),
+        url=_UCI + "statlog/german/german.data",
+        columns=_GERMAN_COLUMNS,
+        features=_GERMAN_COLUMNS[:-1],
+        target=None,  # credit risk, a label
+        n_rows=1000,
+        read=_read_german,
+        numeric=(  # attributes 2, 5, 8, 11, 13, 16 and 18
+            "duration",
+            "credit amount",
+            "installment rate",
+            "residence since",
+            "age",
+            "existing credits",
+            "people liable",
+        ),
+    ),
+}
+
+#: Names of the mixed-type tables: ``adult`` is a seeded subsample of 5,000 rows
+#: of ``adult-full``.
+MIXED_DATASETS = ("adult", "adult-full", "german")
+
 
 def load_dataset(name, *, data_home=None, keep_target=False, download=True):
     """Load one of the paper's UCI data sets as a float64 array.
@@ -217,10 +328,68 @@ def load_dataset(name, *, data_home=None, keep_target=False, download=True):
     return _load_source(name, _SOURCES[name], data_home, keep_target, download)
 
 
-def _load_source(name, source, data_home, keep_target, download):
+def load_mixed(name, *, data_home=None, download=True):
+    """Load a mixed-type table: numeric and categorical features.
+
+    Parameters
+    ----------
+    name : {"adult", "adult-full", "german"}
+        The table. ``adult-full`` is UCI Adult's training split (32,561 rows;
+        6 numeric, 8 categorical features); ``adult`` a seeded subsample of
+        5,000 of its rows, the rows of ``benchmarks.collection``'s
+        ``adult-num``. ``german`` is UCI German credit (1,000 rows; 7 numeric
+        features, attributes 2, 5, 8, 11, 13, 16 and 18, and 13 categorical
+        ones coded ``A11``, ``A12``, ...). The labels (income, credit risk) are
+        dropped.
+    data_home : str or Path, default=None
+        Folder holding the files; see the module docstring for the search
+        order when it is None.
+    download : bool, default=True
+        Download a missing file from its original UCI address.
+
+    Returns
+    -------
+    frame : DataFrame of shape (n_samples, n_features)
+        The features in the file's order with a ``RangeIndex``: numeric
+        columns as float64, categorical ones as ``category`` with the levels
+        present in the rows, sorted. Adult's ``?`` cells (workclass,
+        occupation, native-country) are NaN; german is complete.
+
+    Raises
+    ------
+    ValueError
+        For an unknown name, or a file that does not parse to the documented
+        shape.
+    FileNotFoundError
+        When the file is in no searched folder and cannot be downloaded.
+    """
+    if name not in MIXED_DATASETS:
+        raise ValueError(f"Unknown mixed table {name!r}; choose from {MIXED_DATASETS}.")
+    key = "adult" if name.startswith("adult") else name
+    source = MIXED_SOURCES[key]
+    frame, _ = _read_source(key, source, data_home, download)
+    frame = frame[list(source.features)]
+    if name == "adult":
+        frame = frame.iloc[_adult_subsample(len(frame))].reset_index(drop=True)
+    return frame.astype(
+        {
+            column: np.float64 if column in source.numeric else "category"
+            for column in frame.columns
+        }
+    )
+
+
+def _adult_subsample(n_rows):
+    """Sorted row numbers of the seeded 5,000-row adult subsample."""
+    rng = np.random.default_rng(_ADULT_SEED)
+    return np.sort(rng.choice(n_rows, _ADULT_ROWS, replace=False))
+
+
+def _read_source(name, source, data_home, download):
     """Locate (or download), parse and check the file of a ``_Source``.
 
-    The body of :func:`load_dataset`, shared with ``benchmarks.collection``.
+    Returns the whole file as a DataFrame with the columns ``source.columns``,
+    and its path.
     """
     path = _locate(name, source, data_home, download)
     try:
@@ -232,6 +401,15 @@ def _load_source(name, source, data_home, keep_target, download):
         ) from exc
     _check_shape(name, path, frame.shape, (source.n_rows, len(source.columns)))
     frame.columns = list(source.columns)
+    return frame, path
+
+
+def _load_source(name, source, data_home, keep_target, download):
+    """The feature columns of a ``_Source``'s file as a float64 array.
+
+    The body of :func:`load_dataset`, shared with ``benchmarks.collection``.
+    """
+    frame, path = _read_source(name, source, data_home, download)
     columns = list(source.features)
     if keep_target and source.target is not None:
         columns.append(source.target)

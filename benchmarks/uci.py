@@ -596,7 +596,18 @@ def _parser():
     return parser
 
 
-def _add_run_arguments(parser, *, datasets, methods, out, n_imputations, draws_help):
+def _add_run_arguments(
+    parser,
+    *,
+    datasets,
+    methods,
+    out,
+    n_imputations,
+    draws_help,
+    dataset_choices=None,
+    method_choices=METHODS,
+    missing_rate=0.5,
+):
     """The options every benchmark on this runner shares.
 
     Parameters
@@ -604,35 +615,46 @@ def _add_run_arguments(parser, *, datasets, methods, out, n_imputations, draws_h
     parser : argparse.ArgumentParser
         Gets the options.
     datasets, methods : tuple of str
-        Choices, and defaults, of ``--datasets`` and ``--methods``.
+        Defaults of ``--datasets`` and ``--methods``.
     out : str
         Default of ``--out``.
     n_imputations : int or None
         Default of ``--n-imputations``, explained by ``draws_help``.
     draws_help : str
         The defaults of ``--n-imputations``, in words.
+    dataset_choices : tuple of str, default=None
+        Choices of ``--datasets``; ``datasets`` when None.
+    method_choices : tuple of str, default=METHODS
+        Choices of ``--methods``.
+    missing_rate : float, default=0.5
+        Default of ``--missing-rate``.
     """
+    choices = datasets if dataset_choices is None else dataset_choices
+    default = "all" if tuple(choices) == tuple(datasets) else " ".join(datasets)
     parser.add_argument(
         "--datasets",
         nargs="+",
-        choices=datasets,
+        choices=choices,
         default=datasets,
         metavar="NAME",
-        help=f"any of {', '.join(datasets)} (all)",
+        help=f"any of {', '.join(choices)} ({default})",
     )
     parser.add_argument(
         "--methods",
         nargs="+",
-        choices=METHODS,
+        choices=method_choices,
         default=methods,
         metavar="NAME",
-        help=f"any of {', '.join(METHODS)} ({' '.join(methods)})",
+        help=f"any of {', '.join(method_choices)} ({' '.join(methods)})",
     )
     parser.add_argument(
         "--seeds", type=int, default=5, help="runs per cell, seeds 0..N-1 (5)"
     )
     parser.add_argument(
-        "--missing-rate", type=float, default=0.5, help="share of cells removed (0.5)"
+        "--missing-rate",
+        type=float,
+        default=missing_rate,
+        help=f"share of cells removed ({missing_rate:g})",
     )
     parser.add_argument("--mechanism", choices=MECHANISMS, default="mcar")
     parser.add_argument(
@@ -679,10 +701,13 @@ def _add_run_arguments(parser, *, datasets, methods, out, n_imputations, draws_h
     )
 
 
-def _settings_from_args(cls, parser, args, **extra):
-    """The ``cls`` settings of parsed run arguments; bad values exit via parser."""
+def _settings_from_args(cls, parser, args, *, method_choices=METHODS, **extra):
+    """The ``cls`` settings of parsed run arguments; bad values exit via parser.
+
+    ``method_choices`` are the methods that ``--param`` may name.
+    """
     try:
-        params = _parse_params(args.param or [])
+        params = _parse_params(args.param or [], method_choices)
         _check_ranges(args)
     except ValueError as exc:
         parser.error(str(exc))
@@ -710,7 +735,7 @@ def _check_ranges(args):
         raise ValueError("--n-imputations must be at least 0.")
 
 
-def _parse_params(items):
+def _parse_params(items, methods=METHODS):
     """``["miwae.max_iter=10", ...]`` to ``{"miwae": {"max_iter": 10}}``."""
     params = {}
     for item in items:
@@ -718,7 +743,7 @@ def _parse_params(items):
         method, dot, name = target.partition(".")
         if not sep or not dot or not name:
             raise ValueError(f"--param {item!r} is not METHOD.NAME=VALUE.")
-        if method not in METHODS:
+        if method not in methods:
             raise ValueError(f"--param {item!r}: unknown method {method!r}.")
         if name == "random_state":
             raise ValueError(f"--param {item!r}: the seeds come from --seeds.")
