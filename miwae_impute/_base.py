@@ -30,11 +30,20 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
+from sklearn.utils._param_validation import StrOptions
 from sklearn.utils._set_output import _get_output_config
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
     validate_data,
+)
+
+from ._categorical import (
+    categorical_mask,
+    decode_column,
+    encode_column,
+    holds_labels,
+    observed_levels,
 )
 
 __all__ = ["_BaseImputer", "_binary_unit", "_standardization"]
@@ -101,32 +110,57 @@ def _standardization(X, mask):
 
 @dataclass
 class _Input:
-    """A validated input: the float array, its mask, and how to give it back."""
+    """A validated input: the float array, its mask, and how to give it back.
+
+    ``X`` holds codes in the categorical columns. ``mask`` marks the entries
+    the imputer treats as missing; ``fill`` those that the output fills, which
+    are the same except at levels unseen in fit (kept as they are, but missing
+    to the model). ``raw`` is the input as given, for the categorical columns.
+    """
 
     X: np.ndarray
     mask: np.ndarray
     index: pd.Index | None = None
     columns: pd.Index | None = None
     dtypes: pd.Series | None = None
+    fill: np.ndarray | None = None
+    raw: object = None
+    decoded: dict | None = None  # output column of each categorical feature
+
+    def __post_init__(self):
+        if self.fill is None:
+            self.fill = self.mask
 
 
-def _frame_to_array(X):
-    """Numeric DataFrame to a float array; refuse non-numeric columns by name."""
+def _frame_to_array(X, categorical):
+    """DataFrame to a float array, with NaN in the ``categorical`` columns.
+
+    Refuse the other non-numeric columns by name.
+    """
     bad = [
         (col, str(dtype))
-        for col, dtype in X.dtypes.items()
-        if not pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
+        for (col, dtype), cat in zip(X.dtypes.items(), categorical)
+        if not cat
+        and (
+            not pd.api.types.is_numeric_dtype(dtype)
+            or pd.api.types.is_bool_dtype(dtype)
+        )
+        and not (pd.api.types.is_object_dtype(dtype) and not holds_labels(X[col]))
     ]
     if bad:
         raise TypeError(
-            "miwae_impute needs numeric columns, got non-numeric column(s) "
-            f"{[col for col, _ in bad]} with dtype(s) {[dtype for _, dtype in bad]}. "
-            "Encode them as numbers or drop them before imputing."
+            "miwae_impute needs numeric or categorical columns, got non-numeric "
+            f"column(s) {[col for col, _ in bad]} with dtype(s) "
+            f"{[dtype for _, dtype in bad]} that categorical_features leaves out. "
+            "List them in categorical_features, or drop them before imputing."
         )
+    numeric = X.iloc[:, np.flatnonzero(~categorical)]
     all_float32 = len(X.columns) > 0 and all(d == np.float32 for d in X.dtypes)
     dtype = np.float32 if all_float32 else np.float64
+    out = np.full(X.shape, np.nan, dtype=dtype)
     # to_numpy turns pd.NA of nullable Int64/Float64 columns into np.nan.
-    return X.to_numpy(dtype=dtype, na_value=np.nan)
+    out[:, ~categorical] = numeric.to_numpy(dtype=dtype, na_value=np.nan)
+    return out
 
 
 def _is_number_or_missing(value):
@@ -136,12 +170,10 @@ def _is_number_or_missing(value):
     )
 
 
-def _array_to_numeric(X):
-    """Array-like (not a DataFrame) to an array; refuse non-numeric data by column.
+def _as_array(X):
+    """Array-like (not a DataFrame) to an ndarray; strings make it an object array.
 
-    Strings, dates and booleans are refused. An object array (or a nested list
-    that becomes one) passes if every entry is a real number, None or pd.NA;
-    the last two become np.nan. Sparse matrices are handed on unchanged, for
+    Sparse matrices and other objects are handed on unchanged, for
     scikit-learn's validation to refuse.
     """
     if hasattr(X, "tocsr") or not isinstance(X, (np.ndarray, list, tuple)):
@@ -149,11 +181,27 @@ def _array_to_numeric(X):
     array = np.asarray(X)
     if not isinstance(X, np.ndarray) and array.dtype.kind in "SU":
         array = np.asarray(X, dtype=object)  # numbers and strings: find the columns
-    X = array
+    return array
+
+
+def _array_to_numeric(X, categorical):
+    """Array to a float array; refuse non-numeric data by column.
+
+    The ``categorical`` columns may hold anything: they come back as NaN, to
+    be filled with codes. Elsewhere strings, dates and booleans are refused. An
+    object array passes if every entry is a real number, None or pd.NA; the
+    last two become np.nan.
+    """
+    if not isinstance(X, np.ndarray):
+        return X
+    if categorical.any():
+        X = X.astype(object)
+        X[:, categorical] = np.nan
     if X.dtype.kind in "SUMmb":
         raise TypeError(
             f"miwae_impute needs numeric data, got an array of dtype {X.dtype}. "
-            "Encode it as numbers (for booleans, X.astype(float)) before imputing."
+            "Encode it as numbers (for booleans, X.astype(float)), or list its "
+            "categorical columns in categorical_features."
         )
     if X.dtype.kind != "O" or X.ndim != 2:
         return X
@@ -164,10 +212,19 @@ def _array_to_numeric(X):
         raise TypeError(
             f"miwae_impute needs numeric data, got values of type(s) {types} in "
             f"column(s) {bad}: every argument must be a real number, None or pd.NA, "
-            "and a string or other object is not a number. Encode them as numbers "
-            "or drop them before imputing."
+            "and a string or other object is not a number. List them in "
+            "categorical_features, or drop them before imputing."
         )
     return np.where(pd.isna(X), np.nan, X).astype(np.float64)
+
+
+def _categorical_imputers():
+    """Names of the package's imputers that impute categorical features."""
+    return sorted(
+        cls.__name__
+        for cls in _BaseImputer.__subclasses__()
+        if cls._categorical_support and not cls.__name__.startswith("_")
+    )
 
 
 class _BaseImputer(TransformerMixin, BaseEstimator):
@@ -177,14 +234,25 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         "missing_values": [numbers.Real],
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
+        "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
     }
 
     def __init__(
-        self, *, missing_values=np.nan, add_indicator=False, keep_empty_features=False
+        self,
+        *,
+        missing_values=np.nan,
+        add_indicator=False,
+        keep_empty_features=False,
+        categorical_features="from_dtype",
     ):
         self.missing_values = missing_values
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
+        self.categorical_features = categorical_features
+
+    # Whether the hooks impute categorical features (as codes); the others
+    # refuse a table that has some.
+    _categorical_support = False
 
     # -- hooks for subclasses ------------------------------------------------
     def _fit(self, X, mask):
@@ -288,13 +356,23 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
     # -- plumbing ----------------------------------------------------------------
     def _validate_input(self, X, *, reset):
         """Check ``X`` at the boundary and return it as an :class:`_Input`."""
-        frame = None
-        if isinstance(X, pd.DataFrame):
-            frame, X = X, _frame_to_array(X)
+        frame = X if isinstance(X, pd.DataFrame) else None
+        raw = X if frame is not None else _as_array(X)
+        if reset:
+            names = frame.columns.to_numpy() if frame is not None else None
+            shaped = hasattr(raw, "shape") and len(raw.shape) == 2
+            self.is_categorical_ = (
+                categorical_mask(self.categorical_features, raw, names)
+                if shaped
+                else np.zeros(0, dtype=bool)
+            )
+        categorical = self._categorical_columns(raw)
+        if frame is not None:
+            X = _frame_to_array(frame, categorical)
             if frame.shape[1]:  # without columns, validate_data refuses the array
                 X = pd.DataFrame(X, frame.index, frame.columns, copy=False)
         else:
-            X = _array_to_numeric(X)
+            X = _array_to_numeric(raw, categorical)
         X = validate_data(
             self,
             X,
@@ -305,10 +383,58 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             copy=False,
         )
         self._check_finite(X)
+        if reset and len(self.is_categorical_) != X.shape[1]:  # not an array before
+            self.is_categorical_ = np.zeros(X.shape[1], dtype=bool)
+        unseen = None
+        if categorical.any():
+            X, unseen = self._encode_categorical(X, raw, reset)
         mask = _get_mask(X, self.missing_values)
+        fill = None if unseen is None else mask & ~unseen
         if frame is None:
-            return _Input(X, mask)
-        return _Input(X, mask, frame.index, frame.columns, frame.dtypes)
+            return _Input(X, mask, fill=fill, raw=raw)
+        return _Input(
+            X, mask, frame.index, frame.columns, frame.dtypes, fill=fill, raw=frame
+        )
+
+    def _categorical_columns(self, raw):
+        """The fitted categorical mask, if ``raw`` has as many columns as fit."""
+        fitted = getattr(self, "is_categorical_", np.zeros(0, dtype=bool))
+        n_columns = raw.shape[1] if len(getattr(raw, "shape", ())) == 2 else 0
+        return fitted if n_columns == len(fitted) else np.zeros(n_columns, bool)
+
+    def _encode_categorical(self, X, raw, reset):
+        """Write the codes of the categorical columns into ``X``.
+
+        At fit, each column's levels are its observed values (``categories_``).
+        Returns the array and the mask of the levels unseen in fit: they are
+        missing to the imputer, but stay as they are in the output (with a
+        warning).
+        """
+        X = X.astype(np.float64)
+        unseen = np.zeros(X.shape, dtype=bool)
+        if reset:
+            self.categories_ = [None] * X.shape[1]
+        names = self._column_names(np.ones(X.shape[1], dtype=bool))
+        for j in np.flatnonzero(self.is_categorical_):
+            values = raw.iloc[:, j] if isinstance(raw, pd.DataFrame) else raw[:, j]
+            if reset:
+                self.categories_[j] = observed_levels(
+                    values, self.missing_values, names[j]
+                )
+            X[:, j], _, unseen[:, j] = encode_column(
+                values, self.categories_[j], self.missing_values
+            )
+            if unseen[:, j].any():
+                new = np.asarray(values, dtype=object)[unseen[:, j]]
+                warnings.warn(
+                    f"Categorical column {names[j]!r} has level(s) "
+                    f"{list(pd.unique(new))} "
+                    "not seen in fit: they are kept as they are, and the imputer "
+                    "reads them as missing.",
+                    UserWarning,
+                    stacklevel=4,
+                )
+        return X, unseen
 
     def _column_names(self, columns):
         """Names (or indices, without feature names) of the flagged columns."""
@@ -337,7 +463,22 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
 
     def _fit_missing_structure(self, mask):
         """Record empty features and fit the missing indicator."""
+        if self.is_categorical_.any() and not self._categorical_support:
+            raise TypeError(
+                f"{type(self).__name__} does not impute categorical features, and "
+                f"column(s) {self._column_names(self.is_categorical_)} are "
+                "categorical (see categorical_features). Use an imputer that "
+                f"does ({', '.join(_categorical_imputers())}), or drop those "
+                "columns."
+            )
         empty = mask.all(axis=0)
+        if self.keep_empty_features and (empty & self.is_categorical_).any():
+            raise ValueError(
+                f"Categorical feature(s) "
+                f"{self._column_names(empty & self.is_categorical_)} have no "
+                "observed level, so no level to impute: drop them, or set "
+                "keep_empty_features=False."
+            )
         if empty.any():
             action = (
                 "imputed with 0" if self.keep_empty_features else "dropped from output"
@@ -383,11 +524,18 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         X_out = data.X.copy()
         if imputed is not None:
             valid = np.flatnonzero(self._valid_features)
-            mask = data.mask[:, valid]
-            self._check_imputed(imputed, mask, data)
+            self._check_imputed(imputed, data.mask[:, valid], data)
+            fill = data.fill[:, valid]
             sub = X_out[:, valid]
-            sub[mask] = imputed[mask]
+            sub[fill] = imputed[fill]
             X_out[:, valid] = sub
+        if self.is_categorical_.any() and data.columns is None:
+            X_out = self._decode_array(X_out, data)
+        elif self.is_categorical_.any():
+            data.decoded = {
+                j: self._decoded(X_out, data, j)
+                for j in np.flatnonzero(self.is_categorical_ & self._valid_features)
+            }
         empty = ~self._valid_features
         if empty.any():
             if self.keep_empty_features:
@@ -395,9 +543,26 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             else:
                 X_out = X_out[:, self._valid_features]
         if self.add_indicator:
-            indicator = self.indicator_.transform(np.where(data.mask, np.nan, 0.0))
+            indicator = self.indicator_.transform(np.where(data.fill, np.nan, 0.0))
             X_out = np.hstack([X_out, indicator.astype(X_out.dtype)])
         return self._wrap_like(X_out, data)
+
+    def _decoded(self, X_out, data, j):
+        """Column ``j`` of the output: the user's, with levels at the filled codes."""
+        values = data.raw.iloc[:, j] if data.columns is not None else data.raw[:, j]
+        return decode_column(values, data.fill[:, j], X_out[:, j], self.categories_[j])
+
+    def _decode_array(self, X_out, data):
+        """The output array with each categorical column as the user gave it.
+
+        Numeric arrays stay numeric (the levels are numbers); an object array,
+        which holds labels, stays an object array.
+        """
+        raw = np.asarray(data.raw)
+        out = X_out.astype(object) if raw.dtype == object else X_out
+        for j in np.flatnonzero(self.is_categorical_ & self._valid_features):
+            out[:, j] = self._decoded(X_out, data, j)
+        return out
 
     def _check_imputed(self, imputed, mask, data):
         """Refuse imputations that are NaN or inf, or overflow a float32 column.
@@ -432,8 +597,10 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         """
         if data.columns is None:
             return X_out
+        categorical = self.is_categorical_.any() and with_indicator
         if (
             with_indicator
+            and not categorical
             and _get_output_config("transform", self)["dense"] != "default"
         ):
             return X_out  # set_output's wrapper names the columns
@@ -446,4 +613,11 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             columns += list(self.get_feature_names_out()[len(columns) :])
         out = pd.DataFrame(X_out, index=data.index, columns=columns, copy=False)
         float32 = [c for c, d in data.dtypes[keep].items() if d == np.float32]
-        return out.astype(dict.fromkeys(float32, np.float32)) if float32 else out
+        if float32:
+            out = out.astype(dict.fromkeys(float32, np.float32))
+        if categorical:
+            kept = np.arange(len(self._valid_features))[keep]
+            for i, j in enumerate(kept):
+                if j in data.decoded:
+                    out.isetitem(i, data.decoded[j].array)
+        return out

@@ -12,7 +12,13 @@ vectorised call. Every family has the same small protocol, in the spirit of
   self-normalised importance sampling averages into the imputation and its
   variance;
 - ``sample(out, generator, row_dim)``: one draw of x_j ~ p(x_j | z), for
-  sampling-importance-resampling.
+  sampling-importance-resampling;
+- ``encoder_input(x, mask)``: what the encoder sees of the columns (``x``
+  itself, zero-imputed, except for :class:`Categorical`, whose levels it sees
+  one-hot), ``input_width`` values a row.
+
+:class:`Categorical` also gives ``probabilities(out)``, p(x_j = c | z) of
+every level, which importance sampling averages into p(x_j = c | x_o).
 
 :class:`ProductLikelihood` composes the groups into p(x | z) over all columns.
 """
@@ -27,6 +33,7 @@ from torch.nn import functional as F
 from ._random import rand, randn, standard_gamma
 
 __all__ = [
+    "Categorical",
     "Discrete",
     "PointMassStudentT",
     "ProductLikelihood",
@@ -90,10 +97,12 @@ class StudentT(nn.Module):
     """
 
     n_params = 3
+    one_hot = False
 
     def __init__(self, n_columns, min_scale=1e-3, min_df=3.0):
         super().__init__()
         self.n_columns = n_columns
+        self.input_width = n_columns
         self.min_scale = min_scale
         self.min_df = min_df
 
@@ -101,6 +110,9 @@ class StudentT(nn.Module):
     def width(self):
         """Decoder outputs of the group."""
         return self.n_params * self.n_columns
+
+    def encoder_input(self, x, mask):
+        return x
 
     def student_t(self, out):
         """(loc, scale, df) from the first ``3 * n_columns`` outputs."""
@@ -192,10 +204,12 @@ class Discrete(nn.Module):
         support has likelihood 1 (log 0): it informs the encoder only.
     """
 
+    one_hot = False
+
     def __init__(self, support):
         super().__init__()
         support = [np.asarray(values, dtype=np.float64) for values in support]
-        self.n_columns = len(support)
+        self.n_columns = self.input_width = len(support)
         n_levels = [len(values) for values in support]
         self.width = sum(n_levels)
         k = max(n_levels, default=0)
@@ -210,6 +224,12 @@ class Discrete(nn.Module):
             start += len(levels)
         self.register_buffer("support", torch.as_tensor(values))
         self.register_buffer("_index", torch.as_tensor(index), persistent=False)
+        # Where each output sits among the (n_columns, k) slots.
+        slots = [j * k + c for j, n in enumerate(n_levels) for c in range(n)]
+        self.register_buffer("_slots", torch.as_tensor(slots), persistent=False)
+
+    def encoder_input(self, x, mask):
+        return x
 
     def log_probabilities(self, out):
         """log p(x_j = v_jc | z), shape ``(..., n_columns, k)``; -inf at padding."""
@@ -240,6 +260,40 @@ class Discrete(nn.Module):
         choice = (log_p + gumbel).argmax(-1, keepdim=True)
         support = self._support(log_p).expand_as(log_p)
         return support.gather(-1, choice).squeeze(-1)
+
+
+class Categorical(Discrete):
+    """x_j | z ~ Categorical(softmax(logits_j(z))) over a categorical column's levels.
+
+    The data hold each level's code, 0 to k_j - 1 (the values of a
+    :class:`Discrete` column with support 0..k_j - 1), and the encoder sees
+    them one-hot, with zeros for a missing entry (zero imputation of the
+    one-hot code). The codes have no order, so the imputation is not the
+    mean: it is the level of highest probability, from ``probabilities``.
+
+    Parameters
+    ----------
+    n_levels : list of int
+        The number of levels k_j of each column.
+    """
+
+    one_hot = True
+
+    def __init__(self, n_levels):
+        super().__init__([np.arange(k) for k in n_levels])
+        self.input_width = self.width
+        offsets = np.cumsum([0, *n_levels])[:-1]
+        self.register_buffer("_offset", torch.as_tensor(offsets), persistent=False)
+
+    def encoder_input(self, x, mask):
+        """One-hot codes of the observed levels, zeros for the missing ones."""
+        one_hot = x.new_zeros((*x.shape[:-1], self.input_width))
+        index = x.long().clamp(0) + self._offset
+        return one_hot.scatter_(-1, index, mask)
+
+    def probabilities(self, out):
+        """p(x_j = c | z) of every level of every column, ``(..., sum_j k_j)``."""
+        return self.log_probabilities(out).exp().flatten(-2)[..., self._slots]
 
 
 class ProductLikelihood(nn.Module):
@@ -280,14 +334,51 @@ class ProductLikelihood(nn.Module):
         """Decoder outputs of all groups."""
         return sum(term.width for term in self.terms)
 
+    @property
+    def input_width(self):
+        """Encoder inputs of all groups."""
+        return sum(term.input_width for term in self.terms)
+
+    def _columns(self, i, x):
+        """Group ``i``'s columns of ``x``."""
+        if self._in_order:
+            return x
+        return x.index_select(-1, getattr(self, f"_columns{i}"))
+
     def _groups(self, out, x=None):
         """Each term with its slice of ``out`` (and of ``x``, when given)."""
         slices = out.split([term.width for term in self.terms], dim=-1)
         for i, (term, part) in enumerate(zip(self.terms, slices)):
-            if x is None or self._in_order:
-                yield term, part, x
-            else:
-                yield term, part, x.index_select(-1, getattr(self, f"_columns{i}"))
+            yield term, part, (None if x is None else self._columns(i, x))
+
+    def encoder_input(self, x, mask):
+        """iota(x_o), the encoder's input, ``(..., input_width)``.
+
+        ``x`` itself (zero-imputed) without categorical columns; else each
+        group's input, categorical levels one-hot, side by side.
+        """
+        if not any(term.one_hot for term in self.terms):
+            return x
+        return torch.cat(
+            [
+                term.encoder_input(self._columns(i, x), self._columns(i, mask))
+                for i, term in enumerate(self.terms)
+            ],
+            dim=-1,
+        )
+
+    def probabilities(self, out):
+        """p(x_j = c | z) of the levels of the categorical columns, in order.
+
+        Shape ``(..., sum_j k_j)`` over the categorical columns (width 0
+        without any).
+        """
+        parts = [
+            term.probabilities(part)
+            for term, part, _ in self._groups(out)
+            if term.one_hot
+        ]
+        return torch.cat(parts, dim=-1) if parts else out[..., :0]
 
     def _in_column_order(self, parts):
         if self._in_order:
@@ -323,7 +414,12 @@ class ProductLikelihood(nn.Module):
 
 
 def make_likelihood(
-    n_features, point_mass_values=None, support=None, min_scale=1e-3, min_df=3.0
+    n_features,
+    point_mass_values=None,
+    support=None,
+    n_levels=None,
+    min_scale=1e-3,
+    min_df=3.0,
 ):
     """The product likelihood of a table's columns, grouped by family.
 
@@ -337,6 +433,10 @@ def make_likelihood(
     support : list of (array-like or None), default=None
         The values of each column modelled by :class:`Discrete`, None for the
         others; None for none. A discrete column has no point mass.
+    n_levels : array-like of int of shape (p,), default=None
+        The number of levels of each column modelled by :class:`Categorical`,
+        0 for the others; None for none. A categorical column is neither
+        discrete nor has a point mass.
     min_scale, min_df : float
         Floors of the Student-t; see :class:`StudentT`.
 
@@ -348,10 +448,13 @@ def make_likelihood(
     if point_mass_values is not None:
         values = np.asarray(point_mass_values, dtype=np.float64).copy()
     support = [None] * n_features if support is None else list(support)
+    n_levels = np.zeros(n_features, int) if n_levels is None else np.asarray(n_levels)
+    categorical = n_levels > 0
     discrete = np.array([levels is not None for levels in support], dtype=bool)
-    values[discrete] = np.nan
+    discrete &= ~categorical
+    values[discrete | categorical] = np.nan
     mass = np.flatnonzero(~np.isnan(values))
-    plain = np.flatnonzero(np.isnan(values) & ~discrete)
+    plain = np.flatnonzero(np.isnan(values) & ~discrete & ~categorical)
     groups = []
     if len(plain):
         groups.append((StudentT(len(plain), min_scale, min_df), plain))
@@ -360,4 +463,8 @@ def make_likelihood(
     if discrete.any():
         levels = [support[j] for j in np.flatnonzero(discrete)]
         groups.append((Discrete(levels), np.flatnonzero(discrete)))
+    if categorical.any():
+        groups.append(
+            (Categorical(n_levels[categorical].tolist()), np.flatnonzero(categorical))
+        )
     return ProductLikelihood(groups)

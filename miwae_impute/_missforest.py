@@ -91,6 +91,14 @@ class MissForestImputer(_BaseImputer):
     keep_empty_features : bool, default=False
         Keep features with no observed value at fit, imputed with 0; otherwise
         they are dropped from the output (with a warning).
+    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
+            default="from_dtype"
+        Which features are categorical. "from_dtype": a DataFrame's
+        ``category``, ``bool``, ``boolean``, string and object columns holding
+        labels (an array has none); a list of column indices or names (for an
+        array of integer codes, say); a boolean mask; None for none. A numeric
+        column is categorical only when listed. Its levels are its observed
+        values (``categories_``), and it comes back with its dtype.
     random_state : int, RandomState instance or None, default=None
         Seeds the forests.
 
@@ -168,12 +176,14 @@ class MissForestImputer(_BaseImputer):
         missing_values=np.nan,
         add_indicator=False,
         keep_empty_features=False,
+        categorical_features="from_dtype",
         random_state=None,
     ):
         super().__init__(
             missing_values=missing_values,
             add_indicator=add_indicator,
             keep_empty_features=keep_empty_features,
+            categorical_features=categorical_features,
         )
         self.n_estimators = n_estimators
         self.max_iter = max_iter

@@ -7,11 +7,13 @@ import time
 import warnings
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from tqdm.auto import tqdm
 
 from ._base import _BaseImputer, _standardization
@@ -163,6 +165,22 @@ class MIWAEImputer(_BaseImputer):
         at that value: its likelihood is the mixture pi(z) delta(value) +
         (1 - pi(z)) StudentT, as for zero-inflated amounts, counts and coded
         scales. None models every feature by a Student-t alone.
+    max_discrete_levels : int or None, default=None
+        A feature with 2 to this many distinct observed values (each observed
+        at least twice on average) gets a categorical likelihood over those
+        values instead of a Student-t; its imputation is the conditional mean
+        of that distribution. None (the default, see BENCHMARKS.md) for none.
+    holdout_fraction : float in [0, 0.5), default=0.0
+        Share of the observed entries hidden during training. When positive,
+        the weights that impute them best among ten checkpoints are kept, and
+        each feature's imputation is shrunk towards its mean by the weight in
+        [0, 1] that fits them best (``shrinkage_``). Off by default: it lost on
+        the development collection (see BENCHMARKS.md).
+    ema_decay : float in [0, 1) or None, default=None
+        Decay of an exponential moving average of the weights over the
+        gradient steps of :meth:`fit`; the averaged weights are the fitted
+        ones (and those compared by early stopping and ``holdout_fraction``).
+        None keeps the weights of the last step.
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the training rows). "auto" trains
         for about 3000 gradient steps (at least one epoch) whatever the number
@@ -197,6 +215,14 @@ class MIWAEImputer(_BaseImputer):
     keep_empty_features : bool, default=False
         Keep features with no observed value at fit, imputed with 0; otherwise
         they are dropped from the output (with a warning).
+    categorical_features : "from_dtype", array-like of int, str or bool, or None, \
+            default="from_dtype"
+        Which features are categorical. "from_dtype": a DataFrame's
+        ``category``, ``bool``, ``boolean``, string and object columns holding
+        labels (an array has none); a list of column indices or names (for an
+        array of integer codes, say); a boolean mask; None for none. A numeric
+        column is categorical only when listed. Its levels are its observed
+        values (``categories_``), and it comes back with its dtype.
     device : str, default="cpu"
         Torch device for training and inference, e.g. "cuda".
     random_state : int, RandomState instance or None, default=None
@@ -277,6 +303,7 @@ class MIWAEImputer(_BaseImputer):
         "L": [Interval(numbers.Integral, 1, None, closed="left")],
         "point_mass_threshold": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "holdout_fraction": [Interval(numbers.Real, 0, 0.5, closed="left")],
+        "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
         "max_discrete_levels": [
             Interval(numbers.Integral, 2, None, closed="left"),
             None,
@@ -298,6 +325,8 @@ class MIWAEImputer(_BaseImputer):
         "verbose": ["verbose"],
     }
 
+    _categorical_support = True
+
     def __init__(
         self,
         *,
@@ -309,6 +338,7 @@ class MIWAEImputer(_BaseImputer):
         point_mass_threshold=0.1,
         max_discrete_levels=None,
         holdout_fraction=0.0,
+        ema_decay=None,
         max_iter="auto",
         batch_size=64,
         learning_rate="constant",
@@ -321,6 +351,7 @@ class MIWAEImputer(_BaseImputer):
         missing_values=np.nan,
         add_indicator=False,
         keep_empty_features=False,
+        categorical_features="from_dtype",
         device="cpu",
         random_state=None,
         verbose=0,
@@ -329,6 +360,7 @@ class MIWAEImputer(_BaseImputer):
             missing_values=missing_values,
             add_indicator=add_indicator,
             keep_empty_features=keep_empty_features,
+            categorical_features=categorical_features,
         )
         self.latent_dim = latent_dim
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -338,6 +370,7 @@ class MIWAEImputer(_BaseImputer):
         self.point_mass_threshold = point_mass_threshold
         self.max_discrete_levels = max_discrete_levels
         self.holdout_fraction = holdout_fraction
+        self.ema_decay = ema_decay
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -444,14 +477,19 @@ class MIWAEImputer(_BaseImputer):
             )
         device = self._torch_device()
         p = X.shape[1]
+        categorical = self._n_levels() > 0
         self.mean_, self.scale_ = _standardization(X, mask)
+        self.mean_[categorical], self.scale_[categorical] = 0.0, 1.0  # codes
         # A feature with a single distinct observed value is imputed by it.
         X_obs = np.where(mask, np.nan, X)
         low, high = np.nanmin(X_obs, axis=0), np.nanmax(X_obs, axis=0)
         self._constant_values = np.where(low == high, high, np.nan)
         self.shrinkage_ = np.ones(p)
-        self.discrete_values_ = _discrete_values(X_obs, self.max_discrete_levels)
-        self.point_mass_values_ = _point_mass_values(X_obs, self.point_mass_threshold)
+        X_numeric = np.where(categorical, np.nan, X_obs)
+        self.discrete_values_ = _discrete_values(X_numeric, self.max_discrete_levels)
+        self.point_mass_values_ = _point_mass_values(
+            X_numeric, self.point_mass_threshold
+        )
         discrete = [v is not None for v in self.discrete_values_]
         self.point_mass_values_[discrete] = np.nan
         self._seed = _seed_from(self.random_state)
@@ -481,7 +519,21 @@ class MIWAEImputer(_BaseImputer):
                 None if v is None else self._standardize_atoms(v, j)
                 for j, v in enumerate(self.discrete_values_)
             ],
+            n_levels=self._n_levels(),
         )
+
+    def _n_levels(self):
+        """The number of levels of each non-empty feature, 0 if numeric."""
+        levels = getattr(self, "categories_", None) or [None] * len(
+            self._valid_features
+        )
+        return np.array(
+            [len(levels[j]) if levels[j] is not None else 0 for j in self._valid]
+        )
+
+    @property
+    def _valid(self):
+        return np.flatnonzero(self._valid_features)
 
     def _standardize_atoms(self, values, feature=None):
         """Values of all features, or of one ``feature``, in the model's units."""
@@ -489,8 +541,12 @@ class MIWAEImputer(_BaseImputer):
             return (values - self.mean_) / self.scale_
         return (values - self.mean_[feature]) / self.scale_[feature]
 
-    def _epoch(self, x, m, rows, generator, schedule=None):
-        """One pass of Adam over ``rows`` in minibatches; mean bound per row."""
+    def _epoch(self, x, m, rows, generator, schedule=None, average=None):
+        """One pass of Adam over ``rows`` in minibatches; mean bound per row.
+
+        ``average``, an :class:`~torch.optim.swa_utils.AveragedModel`, is
+        updated after every step.
+        """
         model, optimizer = self.model_.train(), self._optimizer
         total = 0.0
         perm = rows[torch.randperm(len(rows), generator=generator).to(x.device)]
@@ -502,6 +558,8 @@ class MIWAEImputer(_BaseImputer):
             optimizer.step()
             if schedule is not None:
                 schedule.step()
+            if average is not None:
+                average.update_parameters(model)
             total += float(bound.detach().sum())
         return total / len(rows)
 
@@ -521,6 +579,13 @@ class MIWAEImputer(_BaseImputer):
             self._optimizer,
             _LR_SCHEDULES[self.learning_rate](max_iter * steps_per_epoch),
         )
+        average = None
+        if self.ema_decay is not None:
+            average = AveragedModel(
+                self.model_, multi_avg_fn=get_ema_multi_avg_fn(self.ema_decay)
+            )
+        # The weights that are monitored, compared and kept.
+        fitted = self.model_ if average is None else average.module
         history = self.history_
         if len(val):
             history["validation_bound"] = []
@@ -535,14 +600,14 @@ class MIWAEImputer(_BaseImputer):
         try:
             for epoch in epochs:
                 history["train_bound"].append(
-                    self._epoch(x, m, train, generator, schedule)
+                    self._epoch(x, m, train, generator, schedule, average)
                 )
                 self.n_iter_ += 1
                 self._check_diverged(history["train_bound"][-1], self.n_iter_)
                 if len(val):
                     monitored = float(
                         bound_per_row(
-                            self.model_.eval(), x[val], m[val], self.K, val_seeds
+                            fitted.eval(), x[val], m[val], self.K, val_seeds
                         ).mean()
                     )
                     history["validation_bound"].append(monitored)
@@ -550,7 +615,7 @@ class MIWAEImputer(_BaseImputer):
                     epochs.set_postfix(validation_bound=f"{monitored:.3f}")
                     if monitored > best + self.tol:
                         best, stall = monitored, 0
-                        best_state = copy.deepcopy(self.model_.state_dict())
+                        best_state = copy.deepcopy(fitted.state_dict())
                     elif (stall := stall + 1) >= self.n_iter_no_change:
                         break
                 out_of_time = (
@@ -558,11 +623,11 @@ class MIWAEImputer(_BaseImputer):
                 )
                 last = epoch + 1 == max_iter or out_of_time
                 if every and ((epoch + 1) % every == 0 or last):
-                    error = held_out.error(self.model_.eval())
+                    error = held_out.error(fitted.eval())
                     history["holdout_mse"].append([self.n_iter_, error])
                     if -error > best:
                         best = -error
-                        best_state = copy.deepcopy(self.model_.state_dict())
+                        best_state = copy.deepcopy(fitted.state_dict())
                 if out_of_time:
                     break
         except KeyboardInterrupt:
@@ -574,6 +639,8 @@ class MIWAEImputer(_BaseImputer):
             )
         if self.n_iter_ == 0:
             raise KeyboardInterrupt("interrupted before the first epoch ended")
+        if best_state is None and average is not None:
+            best_state = average.module.state_dict()
         if best_state is not None:
             self.model_.load_state_dict(best_state)
 
@@ -590,15 +657,27 @@ class MIWAEImputer(_BaseImputer):
         return self._posterior(X, mask)[0]
 
     def _posterior(self, X, mask):
-        """Posterior mean and standard deviation of every entry, in data units."""
+        """Posterior mean and standard deviation of every entry, in data units.
+
+        A categorical feature gets the code of its most probable level, and a
+        standard deviation of NaN; the third value holds the probabilities of
+        each categorical feature's levels, in a list (None for the numeric).
+        """
         x, m = self._to_tensors(X, mask, self._torch_device())
         model = self.model_.to(x.device)
         seeds = row_seeds(x, m, self._seed + 1)
-        mean, var = posterior_moments(model, x, m, self.L, seeds)
+        mean, var, proba = posterior_moments(model, x, m, self.L, seeds)
         mean = mean.double().cpu().numpy() * self.shrinkage_ * self.scale_
         mean += self.mean_
         std = var.sqrt().double().cpu().numpy() * self.scale_
-        return self._pin_constants(mean), np.where(self._constant, 0.0, std)
+        n_levels = self._n_levels()
+        blocks = np.split(proba.double().cpu().numpy(), np.cumsum(n_levels)[:-1], 1)
+        probabilities = [None] * len(n_levels)
+        for j in np.flatnonzero(n_levels):
+            probabilities[j] = blocks[j]
+            mean[:, j], std[:, j] = blocks[j].argmax(axis=1), np.nan
+        mean = self._pin_constants(mean)
+        return mean, np.where(self._constant, 0.0, std), probabilities
 
     @property
     def _constant(self):
@@ -630,8 +709,11 @@ class MIWAEImputer(_BaseImputer):
             for levels, mass in zip(self.discrete_values_, self.point_mass_values_)
         ]
 
-    def transform(self, X, return_std=False):
+    def transform(self, X, return_std=False, return_proba=False):
         """Impute the missing entries of ``X`` by their conditional mean.
+
+        A categorical entry gets its most probable level under the model,
+        argmax_c p(x_j = c | x_o).
 
         Parameters
         ----------
@@ -639,30 +721,67 @@ class MIWAEImputer(_BaseImputer):
             Data to complete; observed entries are copied unchanged.
         return_std : bool, default=False
             Also return the posterior standard deviation of each entry.
+        return_proba : bool, default=False
+            Also return the conditional probabilities of the levels of each
+            categorical feature.
 
         Returns
         -------
         X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
-            ``X`` with missing entries replaced by E[x_m | x_o].
+            ``X`` with missing entries replaced by E[x_m | x_o], or for a
+            categorical entry by its most probable level.
         X_std : ndarray or DataFrame of shape (n_samples, n_features_kept)
             Only with ``return_std=True``: the posterior standard deviation of
-            each imputed entry, 0 for observed entries (and empty features).
+            each imputed entry, 0 for observed entries (and empty features),
+            NaN for the missing entries of categorical features, which have
+            probabilities instead.
+        X_proba : dict
+            Only with ``return_proba=True``: for each non-empty categorical
+            feature (keyed by its name, or its index without feature names),
+            p(x_j = c | x_o) of each level c of ``categories_[j]``, shape
+            (n_samples, n_levels); a DataFrame with the levels as columns for
+            DataFrame input. An observed entry has probability 1 at its level.
         """
         data = self._check_transform_input(X)
-        if not return_std:
+        if not (return_std or return_proba):
             return self._assemble(data, self._impute_valid(data))
         valid = self._valid_features
-        std = np.zeros_like(data.X)
-        imputed = None
+        std = np.zeros(data.X.shape)
+        imputed, probabilities = None, [None] * valid.sum()
         if data.mask[:, valid].any():
-            imputed, std_valid = self._posterior(data.X[:, valid], data.mask[:, valid])
+            imputed, std_valid, probabilities = self._posterior(
+                data.X[:, valid], data.mask[:, valid]
+            )
             std[:, valid] = np.where(data.mask[:, valid], std_valid, 0.0)
         if not self.keep_empty_features:
             std = std[:, valid]
-        return (
-            self._assemble(data, imputed),
-            self._wrap_like(std, data, with_indicator=False),
-        )
+        result = [self._assemble(data, imputed)]
+        if return_std:
+            result.append(
+                self._wrap_like(std.astype(data.X.dtype), data, with_indicator=False)
+            )
+        if return_proba:
+            result.append(self._level_probabilities(data, probabilities))
+        return tuple(result)
+
+    def _level_probabilities(self, data, probabilities):
+        """The dict of ``transform(return_proba=True)``; see there."""
+        names = self._column_names(np.ones(self.n_features_in_, dtype=bool))
+        proba = {}
+        for position, j in enumerate(self._valid):
+            if not self.is_categorical_[j]:
+                continue
+            levels = self.categories_[j]
+            codes = data.X[:, j]
+            observed = ~data.mask[:, j]
+            p = probabilities[position]
+            if p is None:  # nothing missing
+                p = np.zeros((len(codes), len(levels)))
+            p[observed] = np.eye(len(levels))[codes[observed].astype(np.intp)]
+            if data.columns is not None:
+                p = pd.DataFrame(p, index=data.index, columns=pd.Index(levels))
+            proba[names[j]] = p
+        return proba
 
     def sample(self, X, n_imputations=5):
         """Draw multiple imputations by sampling-importance-resampling.

@@ -5,9 +5,11 @@ imputation of incomplete data sets":
 
 - prior            p(z) = N(0, I_d)
 - encoder          q(z | x_o) = StudentT(z | g(iota(x_o))), iota = zero imputation
+                   (of the one-hot codes, for categorical columns)
 - decoder          p(x | z) = prod_j p(x_j | f_j(z)): per column a Student-t, a
-                   point mass plus a Student-t, or a categorical over the
-                   column's values (see ``_likelihoods``)
+                   point mass plus a Student-t, a categorical over a
+                   numeric column's values, or over a categorical column's
+                   levels (see ``_likelihoods``)
 - log weights      log r_k = log p(x_o | z_k) + log p(z_k) - log q(z_k | x_o)
 - MIWAE bound      L_K = logsumexp_k(log r_k) - log K
 
@@ -87,6 +89,9 @@ class MIWAE(nn.Module):
     support : list of (array-like or None), default=None
         Values of each column modelled as discrete (None for the others), in
         standardised units.
+    n_levels : array-like of int of shape (p,), default=None
+        Levels of each categorical column (0 for the others), whose values
+        are codes 0 to n_levels - 1.
     """
 
     def __init__(
@@ -99,21 +104,26 @@ class MIWAE(nn.Module):
         min_df=3.0,
         point_mass_values=None,
         support=None,
+        n_levels=None,
     ):
         super().__init__()
         self.posterior = StudentT(latent_dim, min_scale, min_df)
         self.likelihood = make_likelihood(
-            n_features, point_mass_values, support, min_scale, min_df
+            n_features, point_mass_values, support, n_levels, min_scale, min_df
         )
         self.encoder = _mlp(
-            n_features, hidden_layer_sizes, self.posterior.width, activation
+            self.likelihood.input_width,
+            hidden_layer_sizes,
+            self.posterior.width,
+            activation,
         )
         self.decoder = _mlp(
             latent_dim, hidden_layer_sizes, self.likelihood.width, activation
         )
 
-    def encode(self, x):
+    def encode(self, x, mask):
         """Parameters (loc, scale, df) of q(z | x_o); ``x`` is zero-imputed."""
+        x = self.likelihood.encoder_input(x, mask)
         return self.posterior.student_t(self.encoder(x))
 
     def decode(self, z):
@@ -141,7 +151,7 @@ class MIWAE(nn.Module):
             The decoder's output at each code: the parameters of p(x | z_k),
             which ``self.likelihood`` reads.
         """
-        q_loc, q_scale, q_df = self.encode(x)
+        q_loc, q_scale, q_df = self.encode(x, mask)
         z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
         p_x_given_z = self.decode(z)
         log_p_x_given_z = (self.likelihood.log_prob(x, p_x_given_z) * mask).sum(-1)
@@ -172,23 +182,26 @@ def _width(model):
 
 @torch.inference_mode()
 def posterior_moments(model, x, mask, n_samples, seeds):
-    """Self-normalised importance estimates of E[x | x_o] and Var[x | x_o].
+    """Self-normalised importance estimates of E[x | x_o], Var[x | x_o] and
+    p(x_j = c | x_o).
 
     E[x_m | x_o] ~ sum_l w_l mu(z_l), w_l = r_l / sum_l' r_l' (the slide
     "Imputation with MIWAE"), with the decoder means mu(z_l) as a Rao-Blackwellised
     stand-in for x_(l). The variance is E[x^2 | x_o] - E[x | x_o]^2, which adds
-    E[Var(x | z)] and Var(E[x | z]).
+    E[Var(x | z)] and Var(E[x | z]). The probabilities of the levels of the
+    categorical columns, sum_l w_l p(x_j = c | z_l), come third, in the order
+    of ``model.likelihood.probabilities`` (width 0 without categorical columns).
     Works in chunks over rows and samples, so memory does not grow with n or L.
     Row i draws from its own stream, seeded with ``seeds[i]``.
     """
     row_chunk, sample_chunk = _chunks(x.shape[0], n_samples, _width(model))
-    means, variances = [], []
+    means, variances, probabilities = [], [], []
     for start in range(0, x.shape[0], row_chunk):
         xb, mb = x[start : start + row_chunk], mask[start : start + row_chunk]
         generator = RowGenerators(seeds[start : start + row_chunk], x.device)
         # Running log-sum-exp accumulators: max, sum w, sum w mu, sum w E[x^2|z].
         log_max = torch.full((len(xb), 1), -torch.inf, dtype=x.dtype, device=x.device)
-        total = first = second = 0.0
+        total = first = second = third = 0.0
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
             log_r, out = model.log_weights(xb, mb, s, generator)
@@ -199,11 +212,13 @@ def posterior_moments(model, x, mask, n_samples, seeds):
             total = total * rescale + r.sum(0)
             first = first * rescale + (r * model.likelihood.mean(out)).sum(0)
             second = second * rescale + (r * model.likelihood.second_moment(out)).sum(0)
+            third = third * rescale + (r * model.likelihood.probabilities(out)).sum(0)
             log_max = new_max
         mean = first / total
         means.append(mean)
         variances.append((second / total - mean.square()).clamp_min(0.0))
-    return torch.cat(means), torch.cat(variances)
+        probabilities.append(third / total)
+    return torch.cat(means), torch.cat(variances), torch.cat(probabilities)
 
 
 @torch.inference_mode()

@@ -42,12 +42,19 @@ def save_imputer(imputer, path):
             None if v is None else v.tolist() for v in imputer.discrete_values_
         ],
         "shrinkage_": imputer.shrinkage_.tolist(),
+        "is_categorical_": imputer.is_categorical_.tolist(),
+        "categories_": [
+            None if v is None else v.tolist()
+            for v in getattr(imputer, "categories_", [None] * imputer.n_features_in_)
+        ],
         "seed": imputer._seed,
         "n_iter_": imputer.n_iter_,
         "history_": imputer.history_,
         "latent_dim": imputer.model_.decoder[0].in_features,
     }
     meta["params"]["hidden_layer_sizes"] = list(imputer.hidden_layer_sizes)
+    if isinstance(features := imputer.categorical_features, np.ndarray):
+        meta["params"]["categorical_features"] = features.tolist()
     (path / "params.json").write_text(json.dumps(meta, indent=1))
     torch.save(imputer.model_.state_dict(), path / "weights.pt")
 
@@ -62,6 +69,15 @@ def load_imputer(cls, path):
         imputer.feature_names_in_ = np.asarray(meta["feature_names_in_"], object)
     imputer._valid_features = np.asarray(meta["valid_features"], bool)
     imputer._fit_columns = None
+    # Files of version 0.1 have no categorical features.
+    imputer.is_categorical_ = np.asarray(
+        meta.get("is_categorical_", [False] * imputer.n_features_in_), dtype=bool
+    )
+    if imputer.is_categorical_.any():
+        imputer.categories_ = [
+            None if v is None else np.array([*v, None], dtype=object)[:-1]
+            for v in meta["categories_"]
+        ]
     imputer.mean_ = np.asarray(meta["mean_"])
     imputer._constant_values = np.asarray(meta["constant_values"], dtype=float)
     imputer.scale_ = np.asarray(meta["scale_"])

@@ -505,3 +505,36 @@ def test_shrinkage_is_the_least_squares_weight_clipped_to_0_1(monkeypatch):
         lambda *args: (np.where(held, imputed, 0), np.where(held, truth, 0), held),
     )
     np.testing.assert_allclose(entries.shrinkage(None, 100), [0.5, 1.0, 0.0, 1.0])
+
+
+def test_weight_averaging_keeps_the_averaged_weights():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3)) @ rng.normal(size=(3, 3))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    params = dict(max_iter=4, L=20, hidden_layer_sizes=(8,), random_state=0)
+    last = MIWAEImputer(**params).fit(X)
+    averaged = MIWAEImputer(ema_decay=0.9, **params).fit(X)
+    again = MIWAEImputer(ema_decay=0.9, **params).fit(X)
+    # The same steps are taken; only the kept weights differ.
+    assert last.history_["train_bound"] == averaged.history_["train_bound"]
+    weights = [p.detach() for p in averaged.model_.parameters()]
+    assert not all(torch.equal(a, b) for a, b in zip(weights, last.model_.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(weights, again.model_.parameters()))
+    assert np.isfinite(averaged.transform(X)).all()
+
+
+def test_weight_averaging_with_early_stopping_monitors_the_average():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 3))
+    X[rng.random(X.shape) < 0.2] = np.nan
+    imputer = MIWAEImputer(
+        ema_decay=0.5,
+        early_stopping=True,
+        n_iter_no_change=2,
+        max_iter=30,
+        L=10,
+        hidden_layer_sizes=(8,),
+        random_state=0,
+    ).fit(X)
+    assert len(imputer.history_["validation_bound"]) == imputer.n_iter_
+    assert np.isfinite(imputer.history_["validation_bound"]).all()

@@ -162,7 +162,7 @@ def test_posterior_moments_match_gaussian_conditionals():
     model = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2)
     _, mean_m, var_m = _analytic(X_ROW, OBSERVED)
     x, mask = _tensors(1)
-    mean, var = posterior_moments(model, x, mask, 200000, _seeds(x))
+    mean, var, _ = posterior_moments(model, x, mask, 200000, _seeds(x))
     np.testing.assert_allclose(mean[0, ~OBSERVED].numpy(), mean_m, atol=0.02)
     np.testing.assert_allclose(var[0, ~OBSERVED].numpy(), var_m, rtol=0.03)
 
@@ -175,7 +175,7 @@ def test_posterior_moments_stream_over_small_chunks(monkeypatch):
     model = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2)
     _, mean_m, var_m = _analytic(X_ROW, OBSERVED)
     x, mask = _tensors(2)
-    mean, var = posterior_moments(model, x, mask, 100000, _seeds(x, 1))
+    mean, var, _ = posterior_moments(model, x, mask, 100000, _seeds(x, 1))
     np.testing.assert_allclose(mean[:, ~OBSERVED].numpy().ravel(), mean_m[0], atol=0.02)
     np.testing.assert_allclose(var[:, ~OBSERVED].numpy().ravel(), var_m[0], rtol=0.04)
 

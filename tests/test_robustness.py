@@ -349,7 +349,7 @@ def test_nan_is_refused_when_it_is_not_the_missing_marker(name):
 
 NON_NUMERIC = {
     "str": ["x", "y", "z", None, "x", "y"],
-    "object": pd.Series([1.0, "2", 3.0, None, 5.0, 6.0], dtype=object),
+    "object": np.array([1.0, "2", 3.0, None, 5.0, 6.0], dtype=object),
     "datetime": pd.date_range("2024-01-01", periods=6),
     "timedelta": pd.to_timedelta(range(6), unit="s"),
     "category": pd.Categorical([1.0, 2.0, 1.0, None, 2.0, 1.0]),
@@ -364,9 +364,37 @@ NON_NUMERIC = {
 def test_non_numeric_columns_are_refused_by_name(name, kind, fitted):
     bad = FRAME.assign(s=NON_NUMERIC[kind])
     with pytest.raises(TypeError, match=r"non-numeric column\(s\) \['s'\]"):
-        _make(name).fit(bad)
+        _make(name, categorical_features=None).fit(bad)
+    # A column numeric in fit is numeric in transform.
     with pytest.raises(TypeError, match=r"non-numeric column\(s\) \['b'\]"):
         fitted[name].transform(FRAME.assign(b=NON_NUMERIC[kind]))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kind", ["datetime", "timedelta"])
+def test_dates_are_not_labels(name, kind):
+    with pytest.raises(TypeError, match=r"non-numeric column\(s\) \['s'\]"):
+        _make(name).fit(FRAME.assign(s=NON_NUMERIC[kind]))
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize(
+    "kind", sorted(set(NON_NUMERIC) - {"datetime", "timedelta", "object"})
+)
+def test_label_columns_are_categorical_from_their_dtype(name, kind):
+    imputer = _make(name)
+    frame = FRAME.assign(s=NON_NUMERIC[kind])
+    if not imputer._categorical_support:
+        with pytest.raises(TypeError, match=r"\['s'\] are categorical"):
+            imputer.fit(frame)
+        return
+    with _quiet():
+        out = imputer.fit_transform(frame)
+    assert out.dtypes.equals(frame.dtypes)
+    observed = frame["s"].notna()
+    assert out["s"][observed].equals(frame["s"][observed])
+    assert out["s"].notna().all()
+    assert set(out["s"]) <= set(frame["s"].dropna())
 
 
 @pytest.mark.parametrize("name", NAMES)

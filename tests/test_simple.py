@@ -17,7 +17,7 @@ def test_matches_simple_imputer_mean():
     imputer = MeanImputer().fit(X_train)
     reference = SimpleImputer(strategy="mean").fit(X_train)
     assert_allclose(imputer.transform(X_test), reference.transform(X_test))
-    assert_allclose(imputer.imputer_.statistics_, np.nanmean(X_train, axis=0))
+    assert_allclose(imputer.statistics_, np.nanmean(X_train, axis=0))
 
 
 def test_missing_values_placeholder_is_not_averaged():
