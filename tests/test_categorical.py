@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from miwae_impute import MeanImputer, MIWAEImputer
+from miwae_impute import MeanImputer, MissForestImputer, MIWAEImputer
 from miwae_impute._categorical import categorical_mask, observed_levels
 from miwae_impute._likelihoods import Categorical, make_likelihood
 
@@ -107,7 +107,11 @@ def test_identifier_column_gets_a_warning():
 
 
 # -- round trip through the imputers -------------------------------------------
-IMPUTERS = [MeanImputer(), MIWAEImputer(**FAST)]
+IMPUTERS = [
+    MeanImputer(),
+    MIWAEImputer(**FAST),
+    MissForestImputer(n_estimators=5, max_iter=3, random_state=0),
+]
 
 
 @pytest.mark.parametrize("imputer", IMPUTERS, ids=lambda e: type(e).__name__)
@@ -307,3 +311,21 @@ def test_numeric_tables_keep_the_plain_encoder_input():
     likelihood = make_likelihood(3, point_mass_values=[np.nan, 0.0, np.nan])
     x = torch.randn(4, 3)
     assert likelihood.encoder_input(x, torch.ones(4, 3)) is x
+
+
+# -- the baselines' categorical imputation ------------------------------------------
+BASELINES = [
+    MissForestImputer(n_estimators=20, random_state=0),
+]
+
+
+@pytest.mark.parametrize("imputer", BASELINES, ids=lambda e: type(e).__name__)
+def test_baselines_learn_a_dependent_category(imputer):
+    frame, full, hide = _mixed(n=200, seed=3)
+    out = imputer.fit_transform(frame)
+    mode = MeanImputer().fit_transform(frame)
+    for column in ["obj", "cat", "flag"]:  # functions of the latent
+        missing = hide[:, list(frame.columns).index(column)]
+        pfc = (out[column][missing] != full[column][missing]).mean()
+        mode_pfc = (mode[column][missing] != full[column][missing]).mean()
+        assert pfc < 0.5 * mode_pfc, column

@@ -1,4 +1,6 @@
 import numpy as np
+import pandas as pd
+import pytest
 from numpy.testing import assert_array_equal
 
 from miwae_impute import MeanImputer, MissForestImputer, imputation_mse
@@ -86,3 +88,67 @@ def test_reproducible_with_random_state():
     assert_array_equal(
         _forest().fit_transform(X_missing), _forest().fit_transform(X_missing)
     )
+
+
+def test_float32_frame_with_a_tiny_value_transforms_large_ones():
+    # A feature of unit 2**-126 sees 4.0 as 2**128, beyond float32: the
+    # forests' predictors are clipped to the float32 range.
+    X = pd.DataFrame(np.zeros((8, 2), np.float32), index=range(100, 108))
+    X.iloc[0, 0] = np.float32(1.175494e-38)
+    X_new = pd.DataFrame(np.full((8, 2), np.nan, np.float32), index=X.index)
+    X_new.iloc[0, 0] = 4.0
+    imputer = MissForestImputer(n_estimators=3, max_iter=2, random_state=0).fit(X)
+    out = imputer.transform(X_new)
+    assert (out.dtypes == np.float32).all()
+    assert out.iloc[0, 0] == 4.0
+    assert np.isfinite(out.to_numpy()).all()
+
+
+def _mixed(seed=0, n=200, missing=0.2):
+    """Numeric features of a latent, its sign and its tercile as categories."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    full = pd.DataFrame(
+        {
+            "a": z + 0.1 * rng.normal(size=n),
+            "sign": np.where(z > 0, "pos", "neg").astype(object),
+            "b": z**2 + 0.1 * rng.normal(size=n),
+            "level": pd.Categorical(np.digitize(z, [-0.43, 0.43])),
+        }
+    )
+    hide = rng.random(full.shape) < missing
+    return full, full.mask(hide), hide
+
+
+def test_categorical_features_get_classifiers_and_start_at_the_mode():
+    _, frame, _ = _mixed()
+    imputer = _forest(max_iter=1).fit(frame)
+    assert [type(f).__name__ for f in imputer.estimators_] == [
+        "RandomForestRegressor",
+        "RandomForestClassifier",
+        "RandomForestRegressor",
+        "RandomForestClassifier",
+    ]
+    sign = frame["sign"].dropna()
+    assert imputer.mean_[1] == list(imputer.categories_[1]).index(sign.mode()[0])
+
+
+def test_stops_when_both_differences_increase():
+    _, frame, hide = _mixed(1)
+    imputer = _forest(max_iter=20).fit(frame)
+    numeric, categorical = imputer.history_, imputer.history_categorical_
+    assert len(numeric) == len(categorical) == imputer.n_iter_
+    # Every sweep but the last decreased one of them, the last neither.
+    for i in range(1, imputer.n_iter_ - 1):
+        assert numeric[i] < numeric[i - 1] or categorical[i] < categorical[i - 1]
+    if imputer.n_iter_ < 20:
+        assert numeric[-1] >= numeric[-2] and categorical[-1] >= categorical[-2]
+    # The categorical difference is a share of the missing categorical cells.
+    changed = categorical[0] * hide[:, [1, 3]].sum()
+    assert 0 < categorical[0] <= 1 and changed == pytest.approx(round(changed))
+
+
+def test_numeric_tables_have_no_categorical_difference():
+    _, X_missing, _ = _nonlinear(7, n=60)
+    imputer = _forest().fit(X_missing)
+    assert imputer.history_categorical_ == [0.0] * imputer.n_iter_
