@@ -619,5 +619,6 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             kept = np.arange(len(self._valid_features))[keep]
             for i, j in enumerate(kept):
                 if j in data.decoded:
-                    out.isetitem(i, data.decoded[j].array)
+                    # A Series, so that an object column is not inferred as str.
+                    out.isetitem(i, data.decoded[j].set_axis(out.index))
         return out

@@ -35,9 +35,9 @@ def holds_labels(column):
         return True
     if pd.api.types.is_object_dtype(dtype):
         # An object column of numbers (and None) is numeric, as in an array.
-        return not all(
-            isinstance(v, numbers.Real) and not isinstance(v, bool)
-            for v in column.dropna()
+        values = column.dropna()
+        return values.empty or not all(
+            isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values
         )
     return pd.api.types.is_string_dtype(dtype)
 

@@ -144,6 +144,10 @@ class MIWAEImputer(_BaseImputer):
 
     The data are standardised inside the estimator with the mean and standard
     deviation of the observed entries, so raw data in any units works.
+    Categorical features (pandas ``category``, string, object and boolean
+    columns by default) get a categorical likelihood in the same bound, and
+    their missing entries the most probable level; ``transform(X,
+    return_proba=True)`` gives the probabilities of every level.
 
     Parameters
     ----------
@@ -244,8 +248,16 @@ class MIWAEImputer(_BaseImputer):
         ``"train_bound"``: mean MIWAE bound (nats per row) on the training rows
         at each epoch; ``"validation_bound"``: the same on the held-out rows
         when early stopping is on.
+    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+        Which features are categorical (see ``categorical_features``).
+    categories_ : list of (ndarray or None)
+        The observed levels of each categorical feature, None for the others;
+        only when some feature is categorical. A categorical feature's
+        likelihood is a softmax over its levels, and the encoder sees them
+        one-hot.
     mean_ : ndarray of shape (n_valid_features,)
-        Mean of the observed entries of each non-empty feature.
+        Mean of the observed entries of each non-empty feature (0 for a
+        categorical feature, whose codes the model reads as they are).
     point_mass_values_ : ndarray of shape (n_valid_features,)
         The value of each non-empty feature that has a point mass (see
         ``point_mass_threshold``), NaN for the others, in data units.
@@ -289,6 +301,19 @@ class MIWAEImputer(_BaseImputer):
     >>> draws = imputer.sample(X, n_imputations=3)
     >>> len(draws)
     3
+
+    A mixed DataFrame comes back with its dtypes, and categorical entries have
+    probabilities:
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": [1.0, 2.0, None, 4.0] * 10})
+    >>> df["c"] = pd.Categorical(["a", "b", "b", None] * 10)
+    >>> imputer = MIWAEImputer(max_iter=2, L=50, random_state=0).fit(df)
+    >>> df_imputed, proba = imputer.transform(df, return_proba=True)
+    >>> df_imputed.dtypes.equals(df.dtypes)
+    True
+    >>> list(proba["c"].columns)
+    ['a', 'b']
     """
 
     _parameter_constraints: dict = {

@@ -673,3 +673,93 @@ def test_non_finite_imputations_are_refused(name, fitted, monkeypatch):
     monkeypatch.setattr(imputer, "_impute", lambda X, mask: np.full(X.shape, 1e39))
     with pytest.raises(FloatingPointError, match=r"float32.*\['b'\]"):
         imputer.transform(FRAME.astype({"b": np.float32}).fillna({"a": 0, "c": 0}))
+
+
+# -- categorical columns ----------------------------------------------------------
+LEVELS = ["a", "b", "c"]
+
+
+def _label_column(kind, values):
+    """A column of ``kind`` holding ``values`` (labels or None)."""
+    if kind == "category":
+        return pd.Categorical(values, categories=[*LEVELS, "zz", "never"])
+    if kind == "boolean":
+        return pd.array([None if v is None else v != "a" for v in values], "boolean")
+    if kind == "string":
+        return pd.array(values, dtype="string")
+    return np.array(values, dtype=object)
+
+
+@st.composite
+def _mixed_frames(draw, max_rows=8, max_cols=4):
+    """Two DataFrames with numeric and label columns, and their masks.
+
+    Label columns are ``category``, ``object``, ``string`` or nullable
+    ``boolean``; the second frame may hold a level unseen in the first.
+    """
+    n = draw(st.integers(1, max_rows))
+    p = draw(st.integers(1, max_cols))
+    kinds = draw(
+        st.lists(
+            st.sampled_from(["float64", "category", "object", "string", "boolean"]),
+            min_size=p,
+            max_size=p,
+        )
+    )
+    frames = []
+    for new in (False, True):
+        mask = draw(hnp.arrays(bool, (n, p)))
+        levels = [*LEVELS, "zz"] if new else LEVELS
+        columns = {}
+        for j, kind in enumerate(kinds):
+            if kind == "float64":
+                values = _values(draw, n)
+                columns[f"c{j}"] = np.where(mask[:, j], np.nan, values)
+            else:
+                labels = draw(st.lists(st.sampled_from(levels), min_size=n, max_size=n))
+                labels = [None if m else v for v, m in zip(labels, mask[:, j])]
+                columns[f"c{j}"] = _label_column(kind, labels)
+        frames += [pd.DataFrame(columns, index=range(200, 200 + n)), mask]
+    return frames
+
+
+@pytest.mark.parametrize("name", NAMES)
+@SETTINGS
+@given(data=_mixed_frames())
+def test_invariants_on_random_mixed_frames(name, data):
+    """Observed cells unchanged, dtypes kept, no level invented, unseen ones kept."""
+    X_fit, mask_fit, X_new, mask_new = data
+    copies = X_fit.copy(), X_new.copy()
+    imputer = _make(name)
+    categorical = [c for c in X_fit if X_fit[c].dtype != np.float64]
+    if categorical and not imputer._categorical_support:
+        with pytest.raises(TypeError, match="categorical"):
+            imputer.fit(X_fit)
+        return
+    with _quiet():
+        out_fit = imputer.fit_transform(X_fit)
+        out_new = imputer.transform(X_new)
+    kept = ~mask_fit.all(axis=0)
+    seen = {c: set(X_fit[c].dropna()) for c in categorical}
+    for X, mask, out in ((X_fit, mask_fit, out_fit), (X_new, mask_new, out_new)):
+        assert out.index.equals(X.index)
+        assert list(out.columns) == list(X.columns[kept])
+        assert out.dtypes.equals(X.dtypes[kept])
+        for j in np.flatnonzero(kept):
+            column, observed = X.columns[j], ~mask[:, j]
+            values, given = out[column].to_numpy(object), X[column].to_numpy(object)
+            assert all(v is not None and v == v for v in values), column  # no NaN
+            assert list(values[observed]) == list(given[observed]), column
+            if column in seen:
+                assert set(values[~observed]) <= seen[column], column
+    for X, copy in zip((X_fit, X_new), copies):  # nothing modified in place
+        pd.testing.assert_frame_equal(X, copy, check_exact=True)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_empty_categorical_column_cannot_be_kept(name):
+    imputer = _make(name, keep_empty_features=True)
+    frame = FRAME.assign(s=pd.Categorical([None] * 6, categories=["x"]))
+    error = ValueError if imputer._categorical_support else TypeError
+    with pytest.raises(error, match=r"\['s'\]"):
+        imputer.fit(frame)
