@@ -4,7 +4,10 @@ One piece of logic serves :func:`~miwae_impute.masked_mse_scorer` and the
 ``"auto"`` modes of :class:`~miwae_impute.NearestNeighborsImputer` and
 :class:`~miwae_impute.PCAImputer`: hide a random share of the *observed*
 entries, impute them, and measure the mean squared error on the hidden entries
-in standardised units.
+in standardised units. A hidden categorical entry (a level code) counts 1 if
+its imputed level is wrong, 0 otherwise: the error of one standard deviation,
+and the mean over categorical entries alone is the proportion of falsely
+classified entries (PFC).
 """
 
 import numbers
@@ -52,9 +55,15 @@ def _hide_observed(mask, fraction, random_state):
     return hidden
 
 
-def _standardized_mse(X_true, X_imputed, where, scale):
-    """Mean squared error over the entries ``where``, in units of ``scale``."""
+def _standardized_mse(X_true, X_imputed, where, scale, categorical=None):
+    """Mean squared error over the entries ``where``, in units of ``scale``.
+
+    In the ``categorical`` columns (level codes), an entry's error is 1 if its
+    code is wrong, else 0.
+    """
     error = (np.asarray(X_imputed, dtype=np.float64) - X_true) / scale
+    if categorical is not None:
+        error[:, categorical] = error[:, categorical] != 0
     return float(np.mean(error[where] ** 2))
 
 
@@ -72,7 +81,9 @@ def _check_grid(grid, name, minimum):
     return sorted({int(v) for v in values})
 
 
-def _select_by_holdout(impute, grid, X, mask, *, fraction, random_state):
+def _select_by_holdout(
+    impute, grid, X, mask, *, fraction, random_state, categorical=None
+):
     """Candidate of ``grid`` with the smallest masked error.
 
     The same hidden entries are used for every candidate, and the error is
@@ -94,6 +105,9 @@ def _select_by_holdout(impute, grid, X, mask, *, fraction, random_state):
         Share of the observed entries hidden in each hold-out.
     random_state : int, RandomState instance or None
         Draws the hold-outs.
+    categorical : ndarray of bool of shape (n_features,) or None
+        Features holding level codes: a hidden entry's error there is 1 if its
+        level is wrong, else 0 (see the module docstring).
 
     Returns
     -------
@@ -114,5 +128,6 @@ def _select_by_holdout(impute, grid, X, mask, *, fraction, random_state):
         X_hidden = np.where(hidden | mask, np.nan, X)
         for i, candidate in enumerate(grid):
             X_imputed = impute(candidate, X_hidden, mask | hidden)
-            errors[i] += _standardized_mse(X, X_imputed, hidden, scale) / _N_HOLDOUTS
+            error = _standardized_mse(X, X_imputed, hidden, scale, categorical)
+            errors[i] += error / _N_HOLDOUTS
     return grid[int(np.argmin(errors))], dict(zip(grid, errors.tolist()))

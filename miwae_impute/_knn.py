@@ -8,6 +8,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import _BaseImputer, _standardization
 from ._holdout import _check_grid, _select_by_holdout
+from ._onehot import _collapse, _n_levels, _one_hot
+
+# A categorical feature enters the distance as its block of level indicators
+# times this weight: two rows of different levels differ by 2 * weight**2 = 1
+# in squared distance, as two rows one standard deviation apart on a numeric
+# feature, and rows of the same level by 0. A mismatch then weighs about half
+# the expected squared difference of two random rows on a numeric feature (2),
+# as a categorical feature carries less than a numeric one about a row's place.
+_LEVEL_WEIGHT = np.sqrt(0.5)
 
 
 class NearestNeighborsImputer(_BaseImputer):
@@ -21,12 +30,20 @@ class NearestNeighborsImputer(_BaseImputer):
 
     Features are standardised inside the estimator with the mean and standard
     deviation of their observed entries, since distances depend on the units.
+    A categorical feature enters as the indicators of its levels (one-hot),
+    each times ``sqrt(1/2)``: a mismatch of levels adds 1 to the squared
+    distance, as a difference of one standard deviation on a numeric feature
+    does (it counts as k coordinates for ``nan_euclidean``'s rescaling). Its
+    missing entries get the level most frequent among the neighbours (weighted
+    with ``weights="distance"``): the argmax of the averaged indicators, the
+    first level in the order of ``categories_`` on ties.
 
     The default ``n_neighbors="auto"`` chooses k on the data by the masked-error
     criterion: a random ``holdout_fraction`` of the observed entries is hidden,
     imputed with each k of ``n_neighbors_grid``, and the k with the smallest
     mean squared error on the hidden entries (in standardised units, averaged
-    over 3 random hold-outs) is kept. The best k depends on the number of rows
+    over 3 random hold-outs; a hidden categorical entry counts 1 if its level
+    is wrong, else 0) is kept. The best k depends on the number of rows
     and on the share of missing entries: the more entries are missing, the fewer
     features two rows share and the noisier their distance, which calls for
     more neighbours. On the breast cancer data with 50% of the entries missing,
@@ -74,14 +91,21 @@ class NearestNeighborsImputer(_BaseImputer):
     holdout_errors_ : dict
         With ``n_neighbors="auto"``: mean masked error (standardised units) of
         each candidate k; empty when no entry could be held out. Empty otherwise.
+    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+        Which features are categorical (see ``categorical_features``).
+    categories_ : list of (ndarray or None)
+        The observed levels of each categorical feature, None for the others;
+        only when some feature is categorical.
     mean_ : ndarray of shape (n_valid_features,)
-        Mean of the observed entries of each non-empty feature.
+        Mean of the observed entries of each non-empty feature (0 for a
+        categorical feature, which is one-hot encoded instead).
     scale_ : ndarray of shape (n_valid_features,)
         Standard deviation of the observed entries; for features with fewer
         than two distinct observed values, a power of two of the order of their
-        magnitude (1 if they are 0).
+        magnitude (1 if they are 0); 1 for a categorical feature.
     imputer_ : KNNImputer
-        The fitted imputer, on standardised data.
+        The fitted imputer, on standardised data with the weighted level
+        indicators of the categorical features in their place.
     indicator_ : MissingIndicator
         Indicator of missing values, when ``add_indicator=True``.
 
@@ -140,28 +164,45 @@ class NearestNeighborsImputer(_BaseImputer):
         self.holdout_fraction = holdout_fraction
         self.random_state = random_state
 
+    _categorical_support = True
+
     def _fit(self, X, mask):
+        self._n_levels = _n_levels(self)
+        categorical = self._n_levels > 0
         self.mean_, self.scale_ = _standardization(X, mask)
+        self.mean_[categorical], self.scale_[categorical] = 0.0, 1.0  # codes
         Z = self._standardize(X, mask)
         self.n_neighbors_, self.holdout_errors_ = self.n_neighbors, {}
         if self.n_neighbors == "auto":
             grid = _check_grid(self.n_neighbors_grid, "n_neighbors_grid", 1)
             self.n_neighbors_, self.holdout_errors_ = _select_by_holdout(
-                lambda k, Z_hidden, _: self._knn(k).fit_transform(Z_hidden),
+                lambda k, Z_hidden, mask_hidden: _collapse(
+                    self._knn(k).fit_transform(self._wide(Z_hidden, mask_hidden)),
+                    self._n_levels,
+                ),
                 grid,
                 Z,
                 mask,
                 fraction=self.holdout_fraction,
                 random_state=self.random_state,
+                categorical=categorical,
             )
-        self.imputer_ = self._knn(self.n_neighbors_).fit(Z)
+        self.imputer_ = self._knn(self.n_neighbors_).fit(self._wide(Z, mask))
 
     def _impute(self, X, mask):
-        Z = self.imputer_.transform(self._standardize(X, mask))
-        return Z * self.scale_ + self.mean_
+        wide = self.imputer_.transform(self._wide(self._standardize(X, mask), mask))
+        return _collapse(wide, self._n_levels) * self.scale_ + self.mean_
 
     def _knn(self, n_neighbors):
         return KNNImputer(n_neighbors=n_neighbors, weights=self.weights)
 
     def _standardize(self, X, mask):
         return np.where(mask, np.nan, (X - self.mean_) / self.scale_)
+
+    def _wide(self, Z, mask):
+        """Standardised numeric features and weighted level indicators."""
+        wide, _ = _one_hot(Z, mask, self._n_levels)
+        if not self._n_levels.any():
+            return wide  # its memory order, which rounds distances
+        weight = np.where(self._n_levels > 0, _LEVEL_WEIGHT, 1.0)
+        return wide * np.repeat(weight, np.maximum(self._n_levels, 1))

@@ -8,7 +8,12 @@ import pandas as pd
 import pytest
 import torch
 
-from miwae_impute import MeanImputer, MissForestImputer, MIWAEImputer
+from miwae_impute import (
+    MeanImputer,
+    MissForestImputer,
+    MIWAEImputer,
+    NearestNeighborsImputer,
+)
 from miwae_impute._categorical import categorical_mask, observed_levels
 from miwae_impute._likelihoods import Categorical, make_likelihood
 
@@ -111,6 +116,7 @@ IMPUTERS = [
     MeanImputer(),
     MIWAEImputer(**FAST),
     MissForestImputer(n_estimators=5, max_iter=3, random_state=0),
+    NearestNeighborsImputer(n_neighbors_grid=(1, 5), random_state=0),
 ]
 
 
@@ -316,6 +322,7 @@ def test_numeric_tables_keep_the_plain_encoder_input():
 # -- the baselines' categorical imputation ------------------------------------------
 BASELINES = [
     MissForestImputer(n_estimators=20, random_state=0),
+    NearestNeighborsImputer(random_state=0),
 ]
 
 

@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 from sklearn.impute import KNNImputer
+from sklearn.metrics.pairwise import nan_euclidean_distances
 
 from miwae_impute import NearestNeighborsImputer
 
@@ -67,3 +68,36 @@ def test_invalid_grid(grid):
     _, X_missing = _data()
     with pytest.raises(ValueError, match="n_neighbors_grid must be"):
         NearestNeighborsImputer(n_neighbors_grid=grid).fit(X_missing)
+
+
+def test_categorical_feature_is_one_hot_with_a_mismatch_worth_one_sd():
+    rng = np.random.default_rng(0)
+    X = np.column_stack([rng.normal(size=30), rng.integers(0, 3, 30), np.zeros(30)])
+    X[:2, 0], X[:2, 1] = 0.5, [0, 2]  # rows 0 and 1 differ by their level only
+    X[2:, 2] = np.nan
+    imputer = NearestNeighborsImputer(n_neighbors=3, categorical_features=[1])
+    wide = imputer.fit(X).imputer_._fit_X
+    assert wide.shape == (30, 5)  # x, 3 level indicators, the constant
+    assert_allclose(nan_euclidean_distances(wide[:1], wide[1:2]), [[1.0]])
+    # x is standardised: a difference of 1 there is one standard deviation.
+    wide_x = (X[:, 0] - X[:, 0].mean()) / X[:, 0].std()
+    assert_allclose(wide[:, 0], wide_x)
+
+
+def test_categorical_entries_get_the_majority_level_of_the_neighbours():
+    rng = np.random.default_rng(0)
+    z = np.repeat([-3.0, 0.0, 3.0], 20) + 0.1 * rng.normal(size=60)
+    # In each cluster 3 rows in 4 hold level 2, 3 and 4 (codes 0, 1, 2).
+    level = np.where(np.arange(60) % 4 == 0, 9, np.repeat([2, 3, 4], 20))
+    X = np.column_stack([z, level.astype(float)])
+    X[::5, 1] = np.nan
+    imputer = NearestNeighborsImputer(n_neighbors=10, categorical_features=[1])
+    out = imputer.fit_transform(X)
+    np.testing.assert_array_equal(out[::5, 1], np.repeat([2, 3, 4], 4))
+    assert imputer.mean_[1] == 0 and imputer.scale_[1] == 1
+
+
+def test_ties_go_to_the_first_level():
+    X = np.array([[0.0, 1.0], [0.0, 0.0], [0.0, np.nan]])
+    out = NearestNeighborsImputer(n_neighbors=2, categorical_features=[1])
+    assert out.fit_transform(X)[2, 1] == 0.0
