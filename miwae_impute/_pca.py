@@ -7,6 +7,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import _BaseImputer, _binary_unit, _standardization
 from ._holdout import _check_grid, _select_by_holdout
+from ._onehot import _collapse, _n_levels, _one_hot
 
 
 def _eigen(Z):
@@ -49,7 +50,9 @@ def _relative_change(Z, Z_fit, missing):
     return float(np.vdot(change, change) / total) if total > 0 else 0.0
 
 
-def _regularized_pca(X, mask, n_components, *, tol, max_iter):
+def _regularized_pca(
+    X, mask, n_components, *, tol, max_iter, indicator=None, n_dims=None
+):
     """Impute ``X`` by regularised iterative PCA (Josse & Husson, 2012).
 
     Missing entries start at the mean of their feature. Each iteration
@@ -58,10 +61,20 @@ def _regularized_pca(X, mask, n_components, *, tol, max_iter):
     refills the missing entries with the reconstruction, until their relative
     change falls below ``tol``.
 
+    With ``indicator`` (the columns that are level indicators of categorical
+    features), this is iterative FAMD (Audigier, Husson & Josse, 2016): an
+    indicator column is centred and divided by the square root of its mean,
+    the level's proportion, rather than by its standard deviation, and missing
+    ones start at that proportion. ``n_dims`` is then the number of dimensions
+    of the data, each categorical feature of k levels spanning k - 1 (its
+    centred, scaled indicators are linearly dependent); it sets the noise
+    variance's degrees of freedom.
+
     Returns the completed data, the fitted model (mean, scale, components,
     explained variances, noise variance) and the number of iterations.
     """
     n, p = X.shape
+    n_dims = p if n_dims is None else n_dims
     missing = np.flatnonzero(mask)
     X_filled = np.where(mask, _standardization(X, mask)[0], X).astype(np.float64)
     n_iter, change = 0, np.inf
@@ -71,10 +84,12 @@ def _regularized_pca(X, mask, n_components, *, tol, max_iter):
         mean = X_filled.mean(axis=0)
         centered = X_filled - mean
         scale = np.sqrt(np.mean(centered**2, axis=0))
+        if indicator is not None:
+            scale[indicator] = np.sqrt(np.clip(mean[indicator], 0.0, None))
         scale[scale == 0] = 1.0
         Z = centered / scale
         eigenvalues, vectors = _eigen(Z)
-        noise_variance = _noise_variance(eigenvalues, n, p, n_components)
+        noise_variance = _noise_variance(eigenvalues, n, n_dims, n_components)
         components = vectors[:, :n_components].T
         explained_variance = eigenvalues[:n_components]
         shrinkage = _shrinkage(explained_variance, noise_variance)
@@ -100,12 +115,26 @@ class PCAImputer(_BaseImputer):
     iterations from overfitting the observed entries, which plain EM-PCA does
     badly when many entries are missing.
 
+    Categorical features are handled as missMDA's ``imputeFAMD`` does
+    (iterative factor analysis of mixed data, Audigier, Husson & Josse, 2016):
+    each one is replaced by the indicators of its levels (one-hot), missing
+    ones start at the level's proportion, and an indicator column is centred
+    and divided by the square root of its mean (the level's proportion) rather
+    than by its standard deviation, which gives a feature of k levels the
+    weight of k - 1 numeric ones, as in multiple correspondence analysis. The
+    PCA runs on the whole; a missing categorical entry gets the level of
+    largest reconstructed indicator (the first level on ties). A feature of k
+    levels spans k - 1 dimensions, and the rank cap and the noise variance
+    count those.
+
     The default ``n_components="auto"`` chooses the rank on the data, as
     missMDA's ``estim_ncpPCA`` does with ``method.cv="Kfold"``: a random
     ``holdout_fraction`` of the observed entries is hidden and imputed with
     each rank of ``n_components_grid``, and the rank with the smallest mean
     squared error on the hidden entries (in standardised units, averaged over
-    3 random hold-outs) is kept.
+    3 random hold-outs) is kept. A hidden categorical entry counts 1 if its
+    level is wrong, else 0, the error of one standard deviation: its indicator
+    block, like a standardised numeric feature, has variance of order 1.
 
     :meth:`fit_transform` returns the completion found by the iterations, like
     missMDA's ``completeObs``. :meth:`transform` imputes any rows with the
@@ -116,9 +145,11 @@ class PCAImputer(_BaseImputer):
     ----------
     n_components : int or "auto", default="auto"
         Rank r of the PCA, or "auto" to choose it on held-out observed entries.
-        It is capped at ``min(n_features - 1, n_samples - 2)``, the largest
-        rank for which the noise variance can be estimated; rank 0 is mean
-        imputation.
+        It is capped at ``min(n_dims - 1, n_samples - 2)``, the largest
+        rank for which the noise variance can be estimated, where ``n_dims``
+        is the number of numeric features plus k - 1 for each categorical
+        feature of k levels; rank 0 is mean imputation (the most frequent
+        level for a categorical feature).
     n_components_grid : array-like of int or None, default=None
         Candidate ranks for ``n_components="auto"``; None means every rank
         from 0 to the cap. Each candidate costs 3 imputations, so pass a short
@@ -167,11 +198,21 @@ class PCAImputer(_BaseImputer):
         With ``n_components="auto"``: mean masked error (standardised units)
         of each candidate rank; empty when no entry could be held out. Empty
         otherwise.
-    mean_ : ndarray of shape (n_valid_features,)
-        Mean of each non-empty feature of the completed training data.
-    scale_ : ndarray of shape (n_valid_features,)
-        Its standard deviation (1 for constant features).
-    components_ : ndarray of shape (n_components_, n_valid_features)
+    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+        Which features are categorical (see ``categorical_features``).
+    categories_ : list of (ndarray or None)
+        The observed levels of each categorical feature, None for the others;
+        only when some feature is categorical.
+    mean_ : ndarray of shape (n_columns,)
+        Mean of each column of the completed training data: the non-empty
+        features, each categorical one replaced by the indicators of its
+        levels (in the order of ``categories_``), whose means are the levels'
+        proportions. Without categorical features, ``n_columns`` is
+        ``n_valid_features``.
+    scale_ : ndarray of shape (n_columns,)
+        Its standard deviation (1 for constant features); the square root of
+        the proportion for a level indicator.
+    components_ : ndarray of shape (n_components_, n_columns)
         Principal axes of the standardised completed data.
     explained_variance_ : ndarray of shape (n_components_,)
         Their eigenvalues ``lambda_k``.
@@ -249,17 +290,33 @@ class PCAImputer(_BaseImputer):
         self.tol = tol
         self.random_state = random_state
 
+    _categorical_support = True
+
     def _fit(self, X, mask):
-        n, p = X.shape
-        max_rank = max(0, min(p - 1, n - 2))
+        self._n_levels = _n_levels(self)
+        categorical = self._n_levels > 0
+        widths = np.maximum(self._n_levels, 1)
+        indicator = np.repeat(categorical, widths) if categorical.any() else None
+        n, n_dims = X.shape[0], int(np.sum(widths - categorical))
+        max_rank = max(0, min(n_dims - 1, n - 2))
         # The method standardises every feature, so it is run on features
         # divided by a power of two (exactly), which keeps squares of 1e300
         # from overflowing; the fitted means and scales are in data units.
-        unit = _binary_unit(X, mask)
+        # Categorical features are one-hot encoded (their codes keep unit 1).
+        unit = np.where(categorical, 1.0, _binary_unit(X, mask))
         X = X / unit
 
         def impute(rank, X, mask):
-            return _regularized_pca(X, mask, rank, tol=self.tol, max_iter=self.max_iter)
+            wide, wide_mask = _one_hot(X, mask, self._n_levels)
+            return _regularized_pca(
+                wide,
+                wide_mask,
+                rank,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                indicator=indicator,
+                n_dims=n_dims,
+            )
 
         self.n_components_, self.holdout_errors_ = self.n_components, {}
         if self.n_components == "auto":
@@ -267,12 +324,15 @@ class PCAImputer(_BaseImputer):
             grid = range(max_rank + 1) if grid is None else grid
             grid = _check_grid(grid, "n_components_grid", 0)
             self.n_components_, self.holdout_errors_ = _select_by_holdout(
-                lambda rank, X, mask: impute(rank, X, mask)[0],
+                lambda rank, X, mask: _collapse(
+                    impute(rank, X, mask)[0], self._n_levels
+                ),
                 sorted({min(rank, max_rank) for rank in grid}),
                 X,
                 mask,
                 fraction=self.holdout_fraction,
                 random_state=self.random_state,
+                categorical=categorical,
             )
         self.n_components_ = min(self.n_components_, max_rank)
         X_filled, model, self.n_iter_ = impute(self.n_components_, X, mask)
@@ -283,10 +343,12 @@ class PCAImputer(_BaseImputer):
             self.explained_variance_,
             self.noise_variance_,
         ) = model
+        unit = np.repeat(unit, widths)
         self.mean_, self.scale_ = self.mean_ * unit, self.scale_ * unit
-        return X_filled * unit
+        return _collapse(X_filled * unit, self._n_levels)
 
     def _impute(self, X, mask):
+        X, mask = _one_hot(X, mask, self._n_levels)
         missing = np.flatnonzero(mask)
         Z = np.where(mask, 0.0, (X - self.mean_) / self.scale_)
         shrinkage = _shrinkage(self.explained_variance_, self.noise_variance_)
@@ -297,4 +359,4 @@ class PCAImputer(_BaseImputer):
             np.put(Z, missing, Z_fit.ravel()[missing])
             if change < self.tol:
                 break
-        return Z * self.scale_ + self.mean_
+        return _collapse(Z * self.scale_ + self.mean_, self._n_levels)

@@ -13,6 +13,7 @@ from miwae_impute import (
     MissForestImputer,
     MIWAEImputer,
     NearestNeighborsImputer,
+    PCAImputer,
 )
 from miwae_impute._categorical import categorical_mask, observed_levels
 from miwae_impute._likelihoods import Categorical, make_likelihood
@@ -117,6 +118,7 @@ IMPUTERS = [
     MIWAEImputer(**FAST),
     MissForestImputer(n_estimators=5, max_iter=3, random_state=0),
     NearestNeighborsImputer(n_neighbors_grid=(1, 5), random_state=0),
+    PCAImputer(n_components_grid=(0, 2), random_state=0),
 ]
 
 
@@ -323,6 +325,7 @@ def test_numeric_tables_keep_the_plain_encoder_input():
 BASELINES = [
     MissForestImputer(n_estimators=20, random_state=0),
     NearestNeighborsImputer(random_state=0),
+    PCAImputer(random_state=0),
 ]
 
 

@@ -84,3 +84,49 @@ def test_invalid_grid(grid):
     _, X_missing, _ = _low_rank(7, n=30)
     with pytest.raises(ValueError, match="n_components_grid must be"):
         PCAImputer(n_components_grid=grid).fit(X_missing)
+
+
+def _mixed(seed=0, n=200, missing=0.2):
+    """Two numeric features of a latent, and its sign as a 2-level category."""
+    rng = np.random.default_rng(seed)
+    z = rng.normal(size=n)
+    X = np.column_stack(
+        [z + 0.1 * rng.normal(size=n), (z > 0) + 5.0, -z + 0.1 * rng.normal(size=n)]
+    )
+    mask = rng.random(X.shape) < missing
+    return X, np.where(mask, np.nan, X), mask
+
+
+def test_categorical_feature_is_scaled_as_in_famd():
+    _, X_missing, _ = _mixed()
+    imputer = PCAImputer(n_components=1, categorical_features=[1]).fit(X_missing)
+    assert imputer.components_.shape == (1, 4)  # x, 2 level indicators, y
+    proportions = imputer.mean_[1:3]
+    assert_allclose(proportions.sum(), 1.0)
+    assert_allclose(imputer.scale_[1:3], np.sqrt(proportions))
+    # 2 numeric features and a 2-level one: 3 dimensions, rank at most 2.
+    assert (
+        PCAImputer(n_components=5, categorical_features=[1])
+        .fit(X_missing)
+        .n_components_
+        == 2
+    )
+
+
+def test_categorical_entries_get_the_largest_reconstructed_indicator():
+    X, X_missing, mask = _mixed(1)
+    out = PCAImputer(n_components=1, categorical_features=[1]).fit_transform(X_missing)
+    assert set(np.unique(out[:, 1])) == {5.0, 6.0}
+    assert np.mean(out[mask[:, 1], 1] != X[mask[:, 1], 1]) < 0.15
+    # Rank 0 imputes the most frequent level.
+    mode = PCAImputer(n_components=0, categorical_features=[1]).fit_transform(X_missing)
+    assert_allclose(
+        mode, MeanImputer(categorical_features=[1]).fit_transform(X_missing)
+    )
+
+
+def test_auto_counts_wrong_levels_on_held_out_categorical_entries():
+    _, X_missing, _ = _mixed(2)
+    imputer = PCAImputer(categorical_features=[1], random_state=0).fit(X_missing)
+    assert sorted(imputer.holdout_errors_) == [0, 1, 2]
+    assert imputer.n_components_ >= 1
