@@ -512,7 +512,7 @@ def test_weight_averaging_keeps_the_averaged_weights():
     X = rng.normal(size=(80, 3)) @ rng.normal(size=(3, 3))
     X[rng.random(X.shape) < 0.2] = np.nan
     params = dict(max_iter=4, L=20, hidden_layer_sizes=(8,), random_state=0)
-    last = MIWAEImputer(**params).fit(X)
+    last = MIWAEImputer(ema_decay=None, **params).fit(X)
     averaged = MIWAEImputer(ema_decay=0.9, **params).fit(X)
     again = MIWAEImputer(ema_decay=0.9, **params).fit(X)
     # The same steps are taken; only the kept weights differ.
