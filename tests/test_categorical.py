@@ -339,3 +339,23 @@ def test_baselines_learn_a_dependent_category(imputer):
         pfc = (out[column][missing] != full[column][missing]).mean()
         mode_pfc = (mode[column][missing] != full[column][missing]).mean()
         assert pfc < 0.5 * mode_pfc, column
+
+
+def test_many_levels_fit_with_flat_memory():
+    # An identifier-like column: 600 levels for 1200 rows. The warning names
+    # it, and the decoder's 600 outputs are processed in chunks at inference.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=1200),
+            "id": pd.Categorical([f"u{i % 600}" for i in range(1200)]),
+        }
+    )
+    frame.loc[::7, "id"] = None
+    frame.loc[3::5, "x"] = np.nan
+    imputer = MIWAEImputer(max_iter=1, L=50, hidden_layer_sizes=(8,), random_state=0)
+    with pytest.warns(UserWarning, match="'id'.*600 levels.*identifier"):
+        imputer.fit(frame)
+    out, proba = imputer.transform(frame, return_proba=True)
+    assert proba["id"].shape == (1200, 600)
+    assert out["id"].notna().all()
