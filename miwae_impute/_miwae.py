@@ -3,8 +3,6 @@
 import copy
 import math
 import numbers
-import time
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -13,21 +11,19 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import check_is_fitted
-from torch.optim.swa_utils import AveragedModel
-from tqdm.auto import tqdm
 
 from ._base import _BaseImputer, _standardization
 from ._model import (
     _ACTIVATIONS,
     MIWAE,
     bound_per_row,
-    miwae_bound,
     posterior_moments,
     sir_draws,
 )
 from ._persistence import load_imputer, save_imputer
 from ._random import row_seeds
 from ._selection import HeldOutEntries
+from ._training import _LR_SCHEDULES, _Training
 
 # Importance samples used by score/score_samples, whatever K was used in training:
 # bounds with different numbers of samples are not comparable.
@@ -36,23 +32,6 @@ _SCORE_SEED = 20190610
 
 # Least observations of a value for a point mass there (see _point_mass_values).
 _MIN_POINT_MASS_COUNT = 20
-
-# Checkpoints of a fit, at which the error on the held-out entries is measured.
-_CHECKPOINTS = 10
-
-# Gradient steps of max_iter="auto". The paper trains every data set for the
-# same number of steps (500,000 on a GPU); this budget is chosen in BENCHMARKS.md
-# to fit a UCI data set in about a minute on 2 CPU cores.
-_AUTO_STEPS = 3000
-
-
-# Multipliers of learning_rate_init as a function of the step, given the total.
-_LR_SCHEDULES = {
-    "constant": lambda n_steps: lambda step: 1.0,
-    "cosine": lambda n_steps: (
-        lambda step: 0.5 + 0.5 * math.cos(math.pi * step / n_steps)
-    ),
-}
 
 
 def _to_cpu(state):
@@ -123,21 +102,6 @@ def _discrete_values(X_obs, max_levels):
     return values
 
 
-def _moving_average(decay):
-    """An exponential moving average of the weights with a warm-up.
-
-    The decay after n updates is min(decay, (1 + n) / (10 + n)), as in
-    TensorFlow's ExponentialMovingAverage: a short fit averages its last steps,
-    not its initial weights. From about 2000 steps on, it is ``decay`` itself.
-    """
-
-    def average(averaged, current, n_averaged):
-        n = float(n_averaged)
-        return torch.lerp(averaged, current, 1 - min(decay, (1 + n) / (10 + n)))
-
-    return average
-
-
 def _seed_from(random_state):
     """A 63-bit seed from ``random_state`` without touching numpy's global RNG."""
     if random_state is None:
@@ -145,7 +109,7 @@ def _seed_from(random_state):
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
-class MIWAEImputer(_BaseImputer):
+class MIWAEImputer(_Training, _BaseImputer):
     """Impute missing values with a MIWAE deep latent variable model.
 
     A deep latent variable model with a Gaussian prior p(z) = N(0, I), a Student-t
@@ -583,115 +547,6 @@ class MIWAEImputer(_BaseImputer):
         if feature is None:
             return (values - self.mean_) / self.scale_
         return (values - self.mean_[feature]) / self.scale_[feature]
-
-    def _epoch(self, x, m, rows, generator, schedule=None, average=None):
-        """One pass of Adam over ``rows`` in minibatches; mean bound per row.
-
-        ``average``, an :class:`~torch.optim.swa_utils.AveragedModel`, is
-        updated after every step.
-        """
-        model, optimizer = self.model_.train(), self._optimizer
-        total = 0.0
-        perm = rows[torch.randperm(len(rows), generator=generator).to(x.device)]
-        for batch in perm.split(self.batch_size):
-            log_r, _ = model.log_weights(x[batch], m[batch], self.K, generator)
-            bound = miwae_bound(log_r)
-            optimizer.zero_grad(set_to_none=True)
-            (-bound.mean()).backward()
-            optimizer.step()
-            if schedule is not None:
-                schedule.step()
-            if average is not None:
-                average.update_parameters(model)
-            total += float(bound.detach().sum())
-        return total / len(rows)
-
-    def _train(self, x, m, train, val, generator, held_out):
-        """Epochs of :meth:`_epoch` with early stopping, time budget and interrupt.
-
-        Without early stopping, the weights that impute the held-out entries
-        best among ``_CHECKPOINTS`` checkpoints (and the last epoch) are kept.
-        A KeyboardInterrupt stops training and keeps the weights reached so far
-        (the best ones, with early stopping), so the imputer is usable.
-        """
-        steps_per_epoch = math.ceil(len(train) / self.batch_size)
-        max_iter = self.max_iter
-        if max_iter == "auto":
-            max_iter = math.ceil(_AUTO_STEPS / steps_per_epoch)
-        schedule = torch.optim.lr_scheduler.LambdaLR(
-            self._optimizer,
-            _LR_SCHEDULES[self.learning_rate](max_iter * steps_per_epoch),
-        )
-        average = None
-        if self.ema_decay is not None:
-            average = AveragedModel(self.model_, avg_fn=_moving_average(self.ema_decay))
-        # The weights that are monitored, compared and kept.
-        fitted = self.model_ if average is None else average.module
-        history = self.history_
-        if len(val):
-            history["validation_bound"] = []
-            # The same draws every epoch, so that epochs compare fairly.
-            val_seeds = row_seeds(x[val], m[val], self._seed)
-        best, best_state, stall = -math.inf, None, 0
-        every = max(1, max_iter // _CHECKPOINTS) if held_out and not len(val) else 0
-        if every:
-            history["holdout_mse"] = []  # [epoch, MSE] at each checkpoint
-        start = time.perf_counter()
-        epochs = tqdm(range(max_iter), desc="MIWAE fit", disable=not self.verbose)
-        try:
-            for epoch in epochs:
-                history["train_bound"].append(
-                    self._epoch(x, m, train, generator, schedule, average)
-                )
-                self.n_iter_ += 1
-                self._check_diverged(history["train_bound"][-1], self.n_iter_)
-                if len(val):
-                    monitored = float(
-                        bound_per_row(
-                            fitted.eval(), x[val], m[val], self.K, val_seeds
-                        ).mean()
-                    )
-                    history["validation_bound"].append(monitored)
-                    self._check_diverged(monitored, self.n_iter_)
-                    epochs.set_postfix(validation_bound=f"{monitored:.3f}")
-                    if monitored > best + self.tol:
-                        best, stall = monitored, 0
-                        best_state = copy.deepcopy(fitted.state_dict())
-                    elif (stall := stall + 1) >= self.n_iter_no_change:
-                        break
-                out_of_time = (
-                    self.max_time and time.perf_counter() - start > self.max_time
-                )
-                last = epoch + 1 == max_iter or out_of_time
-                if every and ((epoch + 1) % every == 0 or last):
-                    error = held_out.error(fitted.eval())
-                    history["holdout_mse"].append([self.n_iter_, error])
-                    if -error > best:
-                        best = -error
-                        best_state = copy.deepcopy(fitted.state_dict())
-                if out_of_time:
-                    break
-        except KeyboardInterrupt:
-            warnings.warn(
-                f"MIWAE training interrupted after {self.n_iter_} epoch(s); the "
-                "imputer keeps the weights reached so far.",
-                UserWarning,
-                stacklevel=4,
-            )
-        if self.n_iter_ == 0:
-            raise KeyboardInterrupt("interrupted before the first epoch ended")
-        if best_state is None and average is not None:
-            best_state = average.module.state_dict()
-        if best_state is not None:
-            self.model_.load_state_dict(best_state)
-
-    def _check_diverged(self, value, epoch):
-        if not math.isfinite(value):
-            raise FloatingPointError(
-                f"MIWAE training diverged at epoch {epoch}: the bound is {value}. "
-                f"Lower learning_rate_init (now {self.learning_rate_init}), use a "
-                "larger batch_size, or check the data for extreme outliers."
-            )
 
     # -- inference -----------------------------------------------------------
     def _impute(self, X, mask):
