@@ -338,12 +338,13 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             Names of the imputed features followed by the indicator features.
         """
         check_is_fitted(self, "n_features_in_")
-        names = _check_feature_names_in(self, input_features)
-        if not self.keep_empty_features:
-            names = names[self._valid_features]
+        all_names = _check_feature_names_in(self, input_features)
+        names = (
+            all_names if self.keep_empty_features else all_names[self._valid_features]
+        )
         if self.add_indicator:
             names = np.concatenate(
-                [names, self.indicator_.get_feature_names_out(input_features)]
+                [names, self.indicator_.get_feature_names_out(all_names)]
             )
         return names
 

@@ -210,6 +210,8 @@ def test_missing_indicator_marks_only_missing_cells():
     out = MeanImputer(add_indicator=True).fit_transform(frame)
     indicator = out.iloc[:, frame.shape[1] :].to_numpy()
     np.testing.assert_array_equal(indicator, hide[:, hide.any(axis=0)])
+    names = [f"missingindicator_{c}" for c in frame.columns[hide.any(axis=0)]]
+    assert list(out.columns[frame.shape[1] :]) == names
 
 
 # -- MIWAE's categorical model ----------------------------------------------------
