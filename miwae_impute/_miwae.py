@@ -165,8 +165,9 @@ class MIWAEImputer(_Training, _BaseImputer):
         the averaged weights are the fitted ones (and those compared by early
         stopping and ``holdout_fraction``). None keeps the weights of the last
         step. The average of about the last 200 steps imputed better than
-        the last step's weights on the paper's six data sets and on most
-        tables of the development collection (see BENCHMARKS.md).
+        the last step's weights on all six of the paper's data sets and on 11
+        of the 13 tables of the development collection (seeds 0-2; see
+        BENCHMARKS.md).
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the training rows). "auto" trains
         for about 3000 gradient steps (at least one epoch) whatever the number
