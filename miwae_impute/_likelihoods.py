@@ -129,6 +129,11 @@ class StudentT(nn.Module):
         loc, scale, df = self.student_t(out)
         return loc.square() + student_t_variance(scale, df)
 
+    def moments(self, out):
+        """E[x_j | z], E[x_j^2 | z] and, for categorical columns, the levels'
+        probabilities (None here), sharing their work where they can."""
+        return self.mean(out), self.second_moment(out), None
+
     def sample(self, out, generator, row_dim):
         return student_t_rsample(*self.student_t(out), 1, generator, row_dim)[0]
 
@@ -253,6 +258,15 @@ class Discrete(nn.Module):
         p = self.log_probabilities(out).exp()
         return (p * self._support(p).nan_to_num().square()).sum(-1)
 
+    def moments(self, out):
+        """See :meth:`StudentT.moments`; one softmax serves all three."""
+        p = self.log_probabilities(out).exp()
+        support = self._support(p).nan_to_num()
+        return (p * support).sum(-1), (p * support.square()).sum(-1), self._levels(p)
+
+    def _levels(self, p):
+        return None
+
     def sample(self, out, generator, row_dim):
         log_p = self.log_probabilities(out)
         u = rand(log_p.shape, generator, row_dim, log_p)
@@ -293,7 +307,11 @@ class Categorical(Discrete):
 
     def probabilities(self, out):
         """p(x_j = c | z) of every level of every column, ``(..., sum_j k_j)``."""
-        return self.log_probabilities(out).exp().flatten(-2)[..., self._slots]
+        return self._levels(self.log_probabilities(out).exp())
+
+    def _levels(self, p):
+        """The probabilities of the levels, without the padding slots."""
+        return p.flatten(-2)[..., self._slots]
 
 
 class ProductLikelihood(nn.Module):
@@ -401,6 +419,23 @@ class ProductLikelihood(nn.Module):
         """E[x_j^2 | z], shape ``(..., p)``."""
         return self._in_column_order(
             [term.second_moment(part) for term, part, _ in self._groups(out)]
+        )
+
+    def moments(self, out):
+        """E[x_j | z] and E[x_j^2 | z] (each ``(..., p)``) and
+        :meth:`probabilities`, computed together: what importance sampling
+        averages."""
+        means, seconds, levels = [], [], []
+        for term, part, _ in self._groups(out):
+            mean, second, probabilities = term.moments(part)
+            means.append(mean)
+            seconds.append(second)
+            if probabilities is not None:
+                levels.append(probabilities)
+        return (
+            self._in_column_order(means),
+            self._in_column_order(seconds),
+            torch.cat(levels, dim=-1) if levels else out[..., :0],
         )
 
     def sample(self, out, generator, row_dim):

@@ -210,9 +210,10 @@ def posterior_moments(model, x, mask, n_samples, seeds):
             rescale = torch.exp(log_max - new_max)
             r = torch.exp(log_r - new_max)
             total = total * rescale + r.sum(0)
-            first = first * rescale + (r * model.likelihood.mean(out)).sum(0)
-            second = second * rescale + (r * model.likelihood.second_moment(out)).sum(0)
-            third = third * rescale + (r * model.likelihood.probabilities(out)).sum(0)
+            mu, mu2, p_levels = model.likelihood.moments(out)
+            first = first * rescale + (r * mu).sum(0)
+            second = second * rescale + (r * mu2).sum(0)
+            third = third * rescale + (r * p_levels).sum(0)
             log_max = new_max
         mean = first / total
         means.append(mean)

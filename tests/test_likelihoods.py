@@ -180,3 +180,18 @@ def test_product_with_every_family():
         [1.0],
         [0.0, 1.0],
     )
+
+
+def test_moments_are_the_mean_second_moment_and_probabilities_together():
+    likelihood = make_likelihood(
+        5,
+        point_mass_values=[np.nan, 0.0, np.nan, np.nan, np.nan],
+        support=[None, None, [0.0, 1.5, 3.0], None, None],
+        n_levels=[0, 0, 0, 3, 2],
+    )
+    out = torch.randn(7, 4, likelihood.width, dtype=torch.float64)
+    mean, second, probabilities = likelihood.moments(out)
+    assert torch.equal(mean, likelihood.mean(out))
+    assert torch.equal(second, likelihood.second_moment(out))
+    assert torch.equal(probabilities, likelihood.probabilities(out))
+    assert probabilities.shape == (7, 4, 5)
