@@ -125,7 +125,6 @@ class _Input:
     dtypes: pd.Series | None = None
     fill: np.ndarray | None = None
     raw: object = None
-    decoded: dict | None = None  # output column of each categorical feature
 
     def __post_init__(self):
         if self.fill is None:
@@ -530,13 +529,13 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             sub = X_out[:, valid]
             sub[fill] = imputed[fill]
             X_out[:, valid] = sub
-        if self.is_categorical_.any() and data.columns is None:
-            X_out = self._decode_array(X_out, data)
-        elif self.is_categorical_.any():
-            data.decoded = {
-                j: self._decoded(X_out, data, j)
-                for j in np.flatnonzero(self.is_categorical_ & self._valid_features)
-            }
+        decoded = None  # the output column of each categorical feature (frames)
+        if self.is_categorical_.any():
+            categorical = np.flatnonzero(self.is_categorical_ & self._valid_features)
+            if data.columns is None:
+                X_out = self._decode_array(X_out, data, categorical)
+            else:
+                decoded = {j: self._decoded(X_out, data, j) for j in categorical}
         empty = ~self._valid_features
         if empty.any():
             if self.keep_empty_features:
@@ -546,22 +545,22 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         if self.add_indicator:
             indicator = self.indicator_.transform(np.where(data.fill, np.nan, 0.0))
             X_out = np.hstack([X_out, indicator.astype(X_out.dtype)])
-        return self._wrap_like(X_out, data)
+        return self._wrap_like(X_out, data, decoded=decoded)
 
     def _decoded(self, X_out, data, j):
         """Column ``j`` of the output: the user's, with levels at the filled codes."""
         values = data.raw.iloc[:, j] if data.columns is not None else data.raw[:, j]
         return decode_column(values, data.fill[:, j], X_out[:, j], self.categories_[j])
 
-    def _decode_array(self, X_out, data):
-        """The output array with each categorical column as the user gave it.
+    def _decode_array(self, X_out, data, categorical):
+        """The output array with each ``categorical`` column as the user gave it.
 
         Numeric arrays stay numeric (the levels are numbers); an object array,
         which holds labels, stays an object array.
         """
         raw = np.asarray(data.raw)
         out = X_out.astype(object) if raw.dtype == object else X_out
-        for j in np.flatnonzero(self.is_categorical_ & self._valid_features):
+        for j in categorical:
             out[:, j] = self._decoded(X_out, data, j)
         return out
 
@@ -589,19 +588,19 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
                 "data, or report the problem with the data that caused it."
             )
 
-    def _wrap_like(self, X_out, data, *, with_indicator=True):
+    def _wrap_like(self, X_out, data, *, with_indicator=True, decoded=None):
         """Give a DataFrame back for DataFrame input, keeping index and dtypes.
 
         float32 columns stay float32; every other numeric column (float64,
         integers, nullable Int64/Float64) comes back as float64, which can hold
-        the imputed values without rounding.
+        the imputed values without rounding. ``decoded`` holds the output
+        column of each categorical feature, by feature index.
         """
         if data.columns is None:
             return X_out
-        categorical = self.is_categorical_.any() and with_indicator
         if (
             with_indicator
-            and not categorical
+            and decoded is None
             and _get_output_config("transform", self)["dense"] != "default"
         ):
             return X_out  # set_output's wrapper names the columns
@@ -616,10 +615,10 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         float32 = [c for c, d in data.dtypes[keep].items() if d == np.float32]
         if float32:
             out = out.astype(dict.fromkeys(float32, np.float32))
-        if categorical:
+        if decoded:
             kept = np.arange(len(self._valid_features))[keep]
             for i, j in enumerate(kept):
-                if j in data.decoded:
+                if j in decoded:
                     # A Series, so that an object column is not inferred as str.
-                    out.isetitem(i, data.decoded[j].set_axis(out.index))
+                    out.isetitem(i, decoded[j].set_axis(out.index))
         return out

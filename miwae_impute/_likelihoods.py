@@ -251,12 +251,10 @@ class Discrete(nn.Module):
         return torch.where(at, log_p, 0.0).sum(-1)
 
     def mean(self, out):
-        p = self.log_probabilities(out).exp()
-        return (p * self._support(p).nan_to_num()).sum(-1)
+        return self.moments(out)[0]
 
     def second_moment(self, out):
-        p = self.log_probabilities(out).exp()
-        return (p * self._support(p).nan_to_num().square()).sum(-1)
+        return self.moments(out)[1]
 
     def moments(self, out):
         """See :meth:`StudentT.moments`; one softmax serves all three."""

@@ -42,9 +42,11 @@ def _moving_average(decay):
     not its initial weights. From 1,790 updates on, it is 0.995 for a decay of 0.995.
     """
 
-    def average(averaged, current, n_averaged):
-        n = float(n_averaged)
-        return torch.lerp(averaged, current, 1 - min(decay, (1 + n) / (10 + n)))
+    def average(averaged, current, n_averaged):  # all parameters at once
+        n = float(n_averaged)  # one device sync a step, not one per parameter
+        weight = 1 - min(decay, (1 + n) / (10 + n))
+        for a, c in zip(averaged, current):
+            a.lerp_(c, weight)
 
     return average
 
@@ -97,7 +99,9 @@ class _Training:
         )
         average = None
         if self.ema_decay is not None:
-            average = AveragedModel(self.model_, avg_fn=_moving_average(self.ema_decay))
+            average = AveragedModel(
+                self.model_, multi_avg_fn=_moving_average(self.ema_decay)
+            )
         # The weights that are monitored, compared and kept.
         fitted = self.model_ if average is None else average.module
         history = self.history_
