@@ -313,13 +313,12 @@ def _plain_step_seconds(imputer, x, m, budget):
     import torch
     from torch import nn
 
-    from miwae_impute._model import _Tanh, miwae_bound
+    from miwae_impute._model import miwae_bound
 
     model = copy.deepcopy(imputer.model_).train()
-    for network in (model.encoder, model.decoder):
-        for i, layer in enumerate(network):
-            if isinstance(layer, _Tanh):
-                network[i] = nn.Tanh()
+    # Plain Sequentials: nn.Tanh evaluated as torch.tanh, no folding.
+    model.encoder = nn.Sequential(*model.encoder)
+    model.decoder = nn.Sequential(*model.decoder)
     optimizer = torch.optim.Adam(model.parameters(), lr=imputer.learning_rate_init)
     xb, mb = x[: imputer.batch_size], m[: imputer.batch_size]
 

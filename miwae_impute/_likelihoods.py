@@ -30,7 +30,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._random import rand, randn, standard_gamma
+from ._random import rand
 
 __all__ = [
     "Categorical",
@@ -60,17 +60,24 @@ def student_t_log_prob(x, loc, scale, df):
 def student_t_rsample(loc, scale, df, n_samples, generator, row_dim=0):
     """Reparameterised Student-t draws, shape ``(n_samples, *loc.shape)``.
 
-    t = loc + scale * eps / sqrt(g / df) with eps ~ N(0, 1) and g ~ chi2(df); the
-    gamma draw carries implicit reparameterisation gradients with respect to df.
-    ``generator`` is a ``torch.Generator``, or
+    Bailey's polar method without its rejection step: with u, v ~ U(0, 1),
+
+        t = loc + scale * cos(2 pi v) * sqrt(df * (u^(-2/df) - 1))
+
+    is exactly StudentT(df, loc, scale) (Bailey, 1994, "Polar generation of
+    random variates with the t-distribution", Math. Comp. 62; a point uniform
+    in the unit disc has a uniform squared radius u and a uniform angle). As
+    df grows it becomes Box-Muller. It is a smooth function of (loc, scale,
+    df), so the gradients are plain pathwise ones: no gamma draw, no implicit
+    gradient. ``generator`` is a ``torch.Generator``, or
     :class:`~miwae_impute._random.RowGenerators` whose rows run along dimension
     ``row_dim`` of ``loc``.
     """
-    shape = (n_samples, *loc.shape)
-    eps = randn(shape, generator, row_dim + 1, loc)
-    gamma = standard_gamma((0.5 * df).expand(shape), generator, row_dim + 1)
-    chi2 = (2.0 * gamma).clamp_min(torch.finfo(loc.dtype).tiny)
-    return loc + scale * eps * torch.rsqrt(chi2 / df)
+    u, v = rand((2, n_samples, *loc.shape), generator, row_dim + 2, loc)
+    log_u = torch.log1p(-u)  # log of a uniform on (0, 1], never -inf
+    tiny = torch.finfo(loc.dtype).tiny  # u = 1: radius 0, gradient 0, not NaN
+    radius = torch.sqrt((df * torch.expm1(-2.0 * log_u / df)).clamp_min(tiny))
+    return loc + scale * radius * torch.cos((2.0 * math.pi) * v)
 
 
 def student_t_variance(scale, df):
@@ -116,7 +123,11 @@ class StudentT(nn.Module):
 
     def student_t(self, out):
         """(loc, scale, df) from the first ``3 * n_columns`` outputs."""
-        loc, scale, df = out[..., : 3 * self.n_columns].chunk(3, dim=-1)
+        # Contiguous copies first: softplus on a strided slice of ``out`` is
+        # several times slower than the copy and softplus together.
+        loc, scale, df = (
+            part.contiguous() for part in out[..., : 3 * self.n_columns].chunk(3, -1)
+        )
         return loc, F.softplus(scale) + self.min_scale, F.softplus(df) + self.min_df
 
     def log_prob(self, x, out):

@@ -449,9 +449,7 @@ class MIWAEImputer(_Training, _BaseImputer):
             x, m = self._to_tensors(X_valid, mask, self._torch_device())
             self.model_.to(x.device)
         if not hasattr(self, "_optimizer"):  # after fit, or unpickled
-            self._optimizer = torch.optim.Adam(
-                self.model_.parameters(), lr=self.learning_rate_init
-            )
+            self._optimizer = self._adam()
             if (saved := self.__dict__.pop("_optimizer_state", None)) is not None:
                 self._optimizer.load_state_dict(saved)  # onto the weights' device
         generator = self._generator(x.device)
@@ -505,9 +503,7 @@ class MIWAEImputer(_Training, _BaseImputer):
         with torch.random.fork_rng(devices=[]):  # weights from a local seed
             torch.manual_seed(self._seed)
             self.model_ = self._build_model(latent_dim).to(device)
-        self._optimizer = torch.optim.Adam(
-            self.model_.parameters(), lr=self.learning_rate_init
-        )
+        self._optimizer = self._adam()
         self.__dict__.pop("_optimizer_state", None)  # moments of an unpickled model
         self._generator_state = (
             torch.Generator(device).manual_seed(self._seed).get_state()

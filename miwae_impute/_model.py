@@ -22,6 +22,7 @@ import math
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ._likelihoods import (
     StudentT,
@@ -44,15 +45,34 @@ def normal_log_prob(z):
     return -0.5 * (z.square() + _LOG_2PI).sum(-1)
 
 
-class _Tanh(nn.Module):
-    """tanh(x) written as 2 sigmoid(2x) - 1: the same function, and about three
-    times faster than ``torch.tanh`` on CPUs where tanh is not vectorised."""
+_ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU, "elu": nn.ELU, "silu": nn.SiLU}
+
+
+class _MLP(nn.Sequential):
+    """Linear layers with an activation between them.
+
+    With tanh, it evaluates tanh(a) = 2 sigmoid(2a) - 1 with the two affine
+    maps folded into the Linear layers around it, so that each hidden layer is
+    one matmul and one sigmoid: the same function as the plain
+    ``nn.Sequential``, with three fewer passes over each hidden layer's
+    output, and sigmoid is several times faster than tanh on CPUs where tanh
+    is not vectorised. The parameters, and so ``state_dict``, are the plain
+    Linear layers'.
+    """
 
     def forward(self, x):
-        return 2.0 * torch.sigmoid(2.0 * x) - 1.0
-
-
-_ACTIVATIONS = {"tanh": _Tanh, "relu": nn.ReLU, "elu": nn.ELU, "silu": nn.SiLU}
+        if not all(isinstance(m, nn.Tanh) for m in self[1::2]):
+            return super().forward(x)
+        linears = self[::2]
+        for i, layer in enumerate(linears):
+            weight, bias = layer.weight, layer.bias
+            if i:  # the input is g = sigmoid(2a), and tanh(a) = 2g - 1
+                weight, bias = 2.0 * weight, bias - weight.sum(1)
+            if i + 1 < len(linears):
+                x = F.linear(x, 2.0 * weight, 2.0 * bias).sigmoid_()
+            else:
+                x = F.linear(x, weight, bias)
+        return x
 
 
 def _mlp(n_in, hidden_layer_sizes, n_out, activation):
@@ -61,7 +81,7 @@ def _mlp(n_in, hidden_layer_sizes, n_out, activation):
         layers += [nn.Linear(n_in, width), _ACTIVATIONS[activation]()]
         n_in = width
     layers.append(nn.Linear(n_in, n_out))
-    return nn.Sequential(*layers)
+    return _MLP(*layers)
 
 
 class MIWAE(nn.Module):

@@ -2,14 +2,15 @@
 
 Training draws from one explicit ``torch.Generator``. Inference draws through
 :class:`RowGenerators`, one stream per row, so that a row's imputation, draws
-and score depend on its own seed only. The helpers :func:`randn` and
-:func:`rand` accept either. Nothing here reads or advances the global torch RNG.
+and score depend on its own seed only. The helper :func:`rand` accepts
+either: every draw of the model is a function of uniforms. Nothing here
+reads or advances the global torch RNG.
 """
 
 import numpy as np
 import torch
 
-__all__ = ["RowGenerators", "rand", "randn", "row_seeds", "standard_gamma"]
+__all__ = ["RowGenerators", "rand", "row_seeds"]
 
 
 class RowGenerators:
@@ -31,57 +32,27 @@ class RowGenerators:
         self.generators = [torch.Generator(device).manual_seed(int(s)) for s in seeds]
         self.device = device
 
-    def _per_row(self, draw, shape, row_dim):
+    def rand(self, shape, row_dim, dtype):
+        """Uniform draws of ``shape``, row i's slice along ``row_dim`` from
+        stream i."""
         row_shape = list(shape)
         row_shape[row_dim] = 1
-        return torch.cat([draw(row_shape, g) for g in self.generators], row_dim)
-
-    def randn(self, shape, row_dim, dtype):
-        def draw(row_shape, g):
-            return torch.randn(row_shape, generator=g, dtype=dtype, device=self.device)
-
-        return self._per_row(draw, shape, row_dim)
-
-    def rand(self, shape, row_dim, dtype):
-        def draw(row_shape, g):
-            return torch.rand(row_shape, generator=g, dtype=dtype, device=self.device)
-
-        return self._per_row(draw, shape, row_dim)
-
-    def standard_gamma(self, alpha, row_dim):
-        parts = alpha.split(1, row_dim)
-        return torch.cat(
-            [
-                torch._standard_gamma(a, generator=g)
-                for a, g in zip(parts, self.generators)
-            ],
-            row_dim,
-        )
+        draws = [
+            torch.rand(row_shape, generator=g, dtype=dtype, device=self.device)
+            for g in self.generators
+        ]
+        return torch.cat(draws, row_dim)
 
 
-def randn(shape, generator, row_dim, like):
-    """Standard normal draws of ``shape``, with the dtype and device of ``like``.
+def rand(shape, generator, row_dim, like):
+    """Uniform draws on [0, 1) of ``shape``, with the dtype and device of ``like``.
 
     ``generator`` is a ``torch.Generator``, or :class:`RowGenerators` whose rows
     run along dimension ``row_dim``.
     """
     if isinstance(generator, RowGenerators):
-        return generator.randn(shape, row_dim, like.dtype)
-    return torch.randn(shape, generator=generator, dtype=like.dtype, device=like.device)
-
-
-def rand(shape, generator, row_dim, like):
-    """Uniform draws on [0, 1) of ``shape``; see :func:`randn`."""
-    if isinstance(generator, RowGenerators):
         return generator.rand(shape, row_dim, like.dtype)
     return torch.rand(shape, generator=generator, dtype=like.dtype, device=like.device)
-
-
-def standard_gamma(alpha, generator, row_dim):
-    """Gamma(alpha, 1) draws with implicit reparameterisation gradients."""
-    if isinstance(generator, RowGenerators):
-        return generator.standard_gamma(alpha, row_dim)
-    return torch._standard_gamma(alpha, generator=generator)
 
 
 def row_seeds(x, mask, seed):

@@ -10,7 +10,6 @@ import time
 import warnings
 
 import torch
-from torch.optim.swa_utils import AveragedModel
 from tqdm.auto import tqdm
 
 from ._model import bound_per_row, miwae_bound
@@ -34,21 +33,41 @@ _LR_SCHEDULES = {
 }
 
 
-def _moving_average(decay):
-    """An exponential moving average of the weights with a warm-up.
+class _MovingAverage:
+    """An exponential moving average of a model's weights, with a warm-up.
 
-    The decay after n updates is min(decay, (1 + n) / (10 + n)), as in
-    TensorFlow's ExponentialMovingAverage: a short fit averages its last steps,
-    not its initial weights. From 1,790 updates on, it is 0.995 for a decay of 0.995.
+    The first update copies the weights; after n updates the decay is
+    min(decay, (1 + n) / (10 + n)), as in TensorFlow's
+    ExponentialMovingAverage: a short fit averages its last steps, not its
+    initial weights. From 1,790 updates on, it is 0.995 for a decay of 0.995.
+    All parameters are updated by one ``torch._foreach_lerp_`` call a step.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model being trained.
+    decay : float
+        The decay of the average.
+
+    Attributes
+    ----------
+    module : torch.nn.Module
+        A copy of ``model`` that holds the averaged weights.
     """
 
-    def average(averaged, current, n_averaged):  # all parameters at once
-        n = float(n_averaged)  # one device sync a step, not one per parameter
-        weight = 1 - min(decay, (1 + n) / (10 + n))
-        for a, c in zip(averaged, current):
-            a.lerp_(c, weight)
+    def __init__(self, model, decay):
+        self.module = copy.deepcopy(model)
+        self.decay = decay
+        self.n_averaged = 0
+        self._current = list(model.parameters())
+        self._averaged = list(self.module.parameters())
 
-    return average
+    @torch.no_grad()
+    def update(self):
+        n = self.n_averaged
+        weight = 1.0 if n == 0 else 1 - min(self.decay, (1 + n) / (10 + n))
+        torch._foreach_lerp_(self._averaged, self._current, weight)
+        self.n_averaged += 1
 
 
 class _Training:
@@ -59,11 +78,18 @@ class _Training:
     state (``model_``, ``_optimizer``, ``history_``, ``n_iter_``, ``_seed``).
     """
 
+    def _adam(self):
+        """Adam on the model's weights; ``foreach``: a handful of multi-tensor
+        ops a step instead of about ten per weight tensor."""
+        return torch.optim.Adam(
+            self.model_.parameters(), lr=self.learning_rate_init, foreach=True
+        )
+
     def _epoch(self, x, m, rows, generator, schedule=None, average=None):
         """One pass of Adam over ``rows`` in minibatches; mean bound per row.
 
-        ``average``, an :class:`~torch.optim.swa_utils.AveragedModel`, is
-        updated after every step.
+        ``average``, a :class:`_MovingAverage` of the weights, is updated
+        after every step.
         """
         model, optimizer = self.model_.train(), self._optimizer
         total = 0.0
@@ -77,7 +103,7 @@ class _Training:
             if schedule is not None:
                 schedule.step()
             if average is not None:
-                average.update_parameters(model)
+                average.update()
             total += float(bound.detach().sum())
         return total / len(rows)
 
@@ -99,9 +125,7 @@ class _Training:
         )
         average = None
         if self.ema_decay is not None:
-            average = AveragedModel(
-                self.model_, multi_avg_fn=_moving_average(self.ema_decay)
-            )
+            average = _MovingAverage(self.model_, self.ema_decay)
         # The weights that are monitored, compared and kept.
         fitted = self.model_ if average is None else average.module
         history = self.history_

@@ -48,6 +48,39 @@ def test_student_t_rsample_distribution_and_gradients():
     assert all(torch.isfinite(t.grad).all() and t.grad.abs() > 0 for t in (scale, df))
 
 
+@pytest.mark.parametrize("df", [3.0, 7.5, 200.0])
+def test_student_t_rsample_matches_the_t_distribution_in_float32(df):
+    args = (torch.zeros(1), torch.ones(1), torch.full((1,), df), 50000)
+    draws = student_t_rsample(*args, torch.Generator().manual_seed(1))
+    assert draws.dtype == torch.float32 and torch.isfinite(draws).all()
+    assert stats.kstest(draws.numpy().ravel(), stats.t(df).cdf).pvalue > 1e-3
+
+
+def test_student_t_rsample_pathwise_gradient_matches_the_closed_form():
+    # E|t| = scale * 2 sqrt(df) Gamma((df+1)/2) / (sqrt(pi) (df-1) Gamma(df/2)):
+    # the Monte Carlo gradient of the mean |draw| must match its derivatives.
+    def mean_abs(scale, df):
+        log_ratio = torch.lgamma((df + 1) / 2) - torch.lgamma(df / 2)
+        return (
+            scale
+            * 2
+            * torch.sqrt(df)
+            * torch.exp(log_ratio)
+            / (math.sqrt(math.pi) * (df - 1))
+        )
+
+    scale = torch.tensor([1.5], dtype=torch.float64, requires_grad=True)
+    df = torch.tensor([5.0], dtype=torch.float64, requires_grad=True)
+    generator = torch.Generator().manual_seed(0)
+    draws = student_t_rsample(
+        torch.zeros(1, dtype=torch.float64), scale, df, 400000, generator
+    )
+    estimate = torch.autograd.grad(draws.abs().mean(), (scale, df))
+    exact = torch.autograd.grad(mean_abs(scale, df).sum(), (scale, df))
+    for e, x in zip(estimate, exact):
+        np.testing.assert_allclose(e.numpy(), x.numpy(), rtol=0.03)
+
+
 def test_student_t_rsample_is_reproducible():
     args = (torch.zeros(3), torch.ones(3), torch.full((3,), 5.0), 4)
     a = student_t_rsample(*args, torch.Generator().manual_seed(3))
@@ -214,8 +247,8 @@ def test_inference_of_a_row_does_not_depend_on_its_batch():
 
 
 def test_row_generators_give_independent_reproducible_streams():
-    a = RowGenerators([1, 2], "cpu").randn((5, 2, 3), 1, torch.float64)
-    b = RowGenerators([1, 2], "cpu").randn((5, 2, 3), 1, torch.float64)
-    c = RowGenerators([1], "cpu").randn((5, 1, 3), 1, torch.float64)
+    a = RowGenerators([1, 2], "cpu").rand((5, 2, 3), 1, torch.float64)
+    b = RowGenerators([1, 2], "cpu").rand((5, 2, 3), 1, torch.float64)
+    c = RowGenerators([1], "cpu").rand((5, 1, 3), 1, torch.float64)
     assert torch.equal(a, b) and torch.equal(a[:, :1], c)
     assert not torch.equal(a[:, 0], a[:, 1])
