@@ -170,8 +170,9 @@ class MIWAEImputer(_Training, _BaseImputer):
         BENCHMARKS.md).
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the training rows). "auto" trains
-        for about 3000 gradient steps (at least one epoch) whatever the number
-        of rows, as the paper trains a fixed number of steps.
+        on about 192,000 rows (3000 gradient steps of 64 rows; at least one
+        epoch) whatever the number of rows, as the paper trains a fixed
+        number of steps.
     batch_size : int, default=64
         Rows per gradient step.
     learning_rate : {"constant", "cosine"}, default="constant"
