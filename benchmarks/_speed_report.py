@@ -183,7 +183,84 @@ def _peers_section(results):
     )
 
 
-def render(results, quick=False):
+def _paper_sets_section(results):
+    rows = [
+        [
+            r["dataset"],
+            " x ".join(str(n) for n in r["shape"]),
+            f"{r['fit_s']:.1f}",
+            f"{r['transform_s']:.1f}",
+            f"**{r['seconds']:.1f}**",
+            f"{r['mse']:.3f}",
+        ]
+        for r in results["paper_sets"]
+    ]
+    return "\n\n".join(
+        [
+            "### Default fit + transform on the paper's data sets (50% MCAR, seed 0)",
+            "`MIWAEImputer(random_state=0)`, everything at its default; "
+            "standardised MSE on the removed cells.",
+            _table(["data", "shape", "fit s", "transform s", "total s", "MSE"], rows),
+        ]
+    )
+
+
+def _by(rows, *keys):
+    return {tuple(row[key] for key in keys): row for row in rows or ()}
+
+
+def _compare_rows(before, after):
+    """(figure, before, after, after / before) rows of two runs' figures."""
+    rows = []
+
+    def add(figure, old, new, fmt):
+        if old is not None and new is not None:
+            rows.append([figure, fmt.format(old), fmt.format(new), f"{new / old:.2f}"])
+
+    for key, row in _by(after.get("training"), "dataset").items():
+        old = _by(before.get("training"), "dataset").get(key)
+        name = f"training step, {key[0]} (p={row['p']}), ms"
+        add(name, old and old["ms_per_step"], row["ms_per_step"], "{:.2f}")
+        name = f"training step, {key[0]}, share of GEMM peak"
+        add(name, old and old["share_of_peak"], row["share_of_peak"], "{:.1%}")
+    old_cases = {
+        (r.get("dataset", "white"), r["L"]): r for r in before.get("imputation", ())
+    }
+    for row in after.get("imputation", ()):
+        old = old_cases.get((row["dataset"], row["L"]))
+        name = f"transform, {row['dataset']}, L={row['L']}, rows/s"
+        add(name, old and old["rows_per_s"], row["rows_per_s"], "{:.0f}")
+        name = f"transform, {row['dataset']}, L={row['L']}, peak RSS MiB"
+        add(name, old and old["peak_rss_mib"], row["peak_rss_mib"], "{:.0f}")
+    for key, row in _by(after.get("paper_sets"), "dataset").items():
+        old = _by(before.get("paper_sets"), "dataset").get(key)
+        add(
+            f"fit + transform, {key[0]}, s",
+            old and old["seconds"],
+            row["seconds"],
+            "{:.1f}",
+        )
+        add(f"MSE, {key[0]}", old and old["mse"], row["mse"], "{:.3f}")
+    return rows
+
+
+def _compare_section(before, after):
+    return "\n\n".join(
+        [
+            "### Before and after",
+            f"Before: the run at commit {before.get('git_commit', '?')} "
+            f"({before['threads']} thread(s)); after: this run, commit "
+            f"{after.get('git_commit', '?')}. Each run on the idle machine, one "
+            "after the other.",
+            _table(
+                ["figure", "before", "after", "after / before"],
+                _compare_rows(before, after),
+            ),
+        ]
+    )
+
+
+def render(results, quick=False, before=None):
     """Markdown of all the tables of ``results``.
 
     Parameters
@@ -192,6 +269,8 @@ def render(results, quick=False):
         From :func:`run_speed`.
     quick : bool
         Mark the report as a smoke test.
+    before : dict, default=None
+        The results of an earlier run, for a before/after table.
 
     Returns
     -------
@@ -200,17 +279,21 @@ def render(results, quick=False):
     header = f"{results['threads']} torch/BLAS thread(s)."
     if quick:
         header = "QUICK MODE (smoke-test budgets, not benchmarks). " + header
-    parts = [
-        header,
-        _training_section(results),
-        _profile_section(results),
-        _imputation_section(results),
-        _scaling_section(results),
-        _peers_section(results),
+    sections = [
+        ("training", _training_section),
+        ("profile", _profile_section),
+        ("imputation", _imputation_section),
+        ("scaling", _scaling_section),
+        ("paper_sets", _paper_sets_section),
+        ("peers", _peers_section),
     ]
-    sections = results.get("section_seconds", {})
-    if sections:
-        spent = ", ".join(f"{key} {value:.0f} s" for key, value in sections.items())
+    parts = [header]
+    if before is not None:
+        parts.append(_compare_section(before, results))
+    parts += [section(results) for key, section in sections if results.get(key)]
+    spent = results.get("section_seconds", {})
+    if spent:
+        spent = ", ".join(f"{key} {value:.0f} s" for key, value in spent.items())
         parts.append(f"Wall time per measurement: {spent}.")
     return "\n\n".join(parts) + "\n"
 

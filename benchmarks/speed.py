@@ -52,7 +52,7 @@ import numpy as np
 from ._speed_report import render, write_benchmarks_md
 from .datasets import load_dataset, standardize
 from .missingness import make_mask
-from .uci import DEFAULT_THREADS, _run_context, _warm_up_torch
+from .uci import DEFAULT_THREADS, _git_commit, _run_context, _warm_up_torch
 
 __all__ = ["Budget", "main", "run_speed", "training_flops"]
 
@@ -62,6 +62,8 @@ _MISSING_RATE, _SEED = 0.5, 0
 _SCALING_FEATURES = 20
 # Rows of the partial_fit epoch that builds the timed model and optimiser.
 _BUILD_ROWS = 512
+_MEASUREMENTS = ("training", "profile", "profile_imputation", "imputation")
+_MEASUREMENTS += ("scaling", "paper_sets", "peers")
 
 
 @dataclass(frozen=True)
@@ -80,8 +82,11 @@ class Budget:
         Steps of the plain baseline per repeat.
     profile_steps : int
         Steps under the profiler.
-    impute_cases : tuple of (int, int)
-        (L, rows) of each imputation case.
+    impute_cases : tuple of (str, int, int)
+        (data, L, rows) of each imputation case: "white", or "synthetic-30",
+        a synthetic 5,000 x 30 table.
+    paper_sets : tuple of str
+        The paper's data sets of the default fit + transform timing.
     scaling_sizes : tuple of int
         Numbers of rows of the scaling study.
     scaling_train_rows, scaling_transform_rows : int
@@ -102,7 +107,12 @@ class Budget:
     train_rows: int | None = None
     plain_steps: int = 20
     profile_steps: int = 20
-    impute_cases: tuple = ((1000, 4898), (10_000, 500))
+    impute_cases: tuple = (
+        ("white", 1000, 4898),
+        ("white", 10_000, 500),
+        ("synthetic-30", 10_000, 5000),
+    )
+    paper_sets: tuple = ("banknote", "breast", "concrete", "red", "white", "yeast")
     scaling_sizes: tuple = (1000, 10_000, 100_000, 1_000_000)
     scaling_train_rows: int = 4096
     scaling_transform_rows: int = 500
@@ -119,7 +129,8 @@ QUICK = Budget(
     train_rows=320,
     plain_steps=3,
     profile_steps=3,
-    impute_cases=((1000, 100), (10_000, 20)),
+    impute_cases=(("white", 1000, 100), ("synthetic-30", 10_000, 20)),
+    paper_sets=("breast",),
     scaling_sizes=(1000, 10_000),
     scaling_train_rows=640,
     scaling_transform_rows=20,
@@ -426,8 +437,7 @@ def _impute_case(config):
 
     torch.set_num_threads(config["threads"])
     imputer = MIWAEImputer.load(config["model"]).set_params(L=config["L"])
-    _, _, X_missing = _masked_data(config["dataset"], config["data_home"])
-    X_rows = X_missing[: config["rows"]]
+    X_rows = _impute_data(config["dataset"], config["data_home"])[: config["rows"]]
     imputer.transform(X_rows[:8])  # warm-up
     before = _max_rss_mib()
     start = time.perf_counter()
@@ -456,13 +466,20 @@ def _impute_worker():
     print(json.dumps(_impute_case(json.loads(sys.argv[1]))))
 
 
+def _impute_data(name, data_home):
+    """The masked rows of an imputation case: white, or a synthetic 5,000 x 30."""
+    if name == "synthetic-30":
+        return _synthetic(5000, n_features=30)[0]
+    return _masked_data(name, data_home)[2]
+
+
 def imputation_throughput(budget, threads, data_home=None, peak=None):
     """Run each imputation case of ``budget`` in a fresh Python process.
 
     Parameters
     ----------
     budget : Budget
-        ``impute_cases``: (L, rows) pairs.
+        ``impute_cases``: (data, L, rows) triples.
     threads : int
         Torch threads of the subprocesses.
     data_home : str or None
@@ -474,14 +491,15 @@ def imputation_throughput(budget, threads, data_home=None, peak=None):
     -------
     rows : list of dict
     """
-    _, _, X_missing = _masked_data("white", data_home)
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        _built_imputer(X_missing).save(folder)
-        for n_samples, n_rows in budget.impute_cases:
+        for name in dict.fromkeys(case[0] for case in budget.impute_cases):
+            model = os.path.join(folder, name)
+            _built_imputer(_impute_data(name, data_home)).save(model)
+        for name, n_samples, n_rows in budget.impute_cases:
             config = {
-                "model": folder,
-                "dataset": "white",
+                "model": os.path.join(folder, name),
+                "dataset": name,
                 "L": n_samples,
                 "rows": n_rows,
                 "threads": threads,
@@ -661,8 +679,47 @@ def against_peers(budget, data_home=None):
     return rows
 
 
+def paper_sets(budget, data_home=None):
+    """Default fit + transform time and MSE on the paper's data sets, seed 0.
+
+    Parameters
+    ----------
+    budget : Budget
+        ``paper_sets`` names the data sets; ``peer_params["miwae"]``
+        overrides the defaults (smaller in quick mode).
+    data_home : str or None
+        Folder of the data files.
+
+    Returns
+    -------
+    rows : list of dict
+        ``dataset``, ``fit_s``, ``transform_s``, ``seconds`` and ``mse``.
+    """
+    build = _peers(budget)["miwae"]
+    rows = []
+    for name in budget.paper_sets:
+        X, mask, X_missing = _masked_data(name, data_home)
+        imputer = build()
+        start = time.perf_counter()
+        imputer.fit(X_missing)
+        fitted = time.perf_counter()
+        X_imputed = imputer.transform(X_missing)
+        done = time.perf_counter()
+        rows.append(
+            {
+                "dataset": name,
+                "shape": list(X.shape),
+                "fit_s": fitted - start,
+                "transform_s": done - fitted,
+                "seconds": done - start,
+                "mse": float(np.mean((X_imputed[mask] - X[mask]) ** 2)),
+            }
+        )
+    return rows
+
+
 # -- the run -----------------------------------------------------------------------
-def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print):
+def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print, skip=()):
     """Run every measurement of ``budget``; the raw figures as a dict.
 
     Parameters
@@ -675,6 +732,8 @@ def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print):
         Folder of the data files.
     log : callable
         Called with a line of progress.
+    skip : collection of str
+        Measurements not to run (their tables are left out).
 
     Returns
     -------
@@ -686,13 +745,16 @@ def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print):
     seconds = results["section_seconds"] = {}
 
     def measure(key, function, *args):
+        if key in skip:
+            results[key] = [] if key != "scaling" else ([], {})
+            return results[key]
         log(f"{key} ...")
         start = time.perf_counter()
         results[key] = function(*args)
         seconds[key] = time.perf_counter() - start
         return results[key]
 
-    n_samples = budget.impute_cases[0][0]
+    n_samples = budget.impute_cases[0][1]
     with _run_context(threads):
         measure("warm_up", _warm_up_torch)
         peak = measure("gemm_gflops", gemm_peak, budget.gemm_size, budget.repeats)
@@ -708,6 +770,7 @@ def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print):
         )
         measure("imputation", imputation_throughput, budget, threads, data_home, peak)
         measure("scaling", scaling, budget)
+        measure("paper_sets", paper_sets, budget, data_home)
         measure("peers", against_peers, budget, data_home)
     results["scaling"], results["scaling_slopes"] = results["scaling"]
     results["scaling_features"] = _SCALING_FEATURES
@@ -749,6 +812,21 @@ def _parser():
     )
     parser.add_argument("--data-home", default=None, help="folder of the data files")
     parser.add_argument(
+        "--skip",
+        nargs="+",
+        default=(),
+        choices=_MEASUREMENTS,
+        metavar="NAME",
+        help=f"measurements not to run: any of {', '.join(_MEASUREMENTS)}",
+    )
+    parser.add_argument(
+        "--compare",
+        default=None,
+        metavar="DIR",
+        help="speed.json of an earlier run (for example at an earlier commit), "
+        "set against this one in a before/after table",
+    )
+    parser.add_argument(
         "--write-benchmarks-md",
         nargs="?",
         const=str(_REPO_ROOT / "BENCHMARKS.md"),
@@ -783,10 +861,14 @@ def main(argv=None):
     def log(line):
         print(f"[{time.perf_counter() - start:6.1f} s] {line}", file=sys.stderr)
 
-    results = run_speed(budget, args.threads, args.data_home, log)
+    results = run_speed(budget, args.threads, args.data_home, log, args.skip)
     wall = time.perf_counter() - start
     results |= {"quick": args.quick, "budget": asdict(budget), "wall_s": wall}
-    markdown = render(results, quick=args.quick)
+    results["git_commit"] = _git_commit()
+    before = None
+    if args.compare:
+        before = json.loads((Path(args.compare) / "speed.json").read_text())
+    markdown = render(results, quick=args.quick, before=before)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "speed.md").write_text(markdown)

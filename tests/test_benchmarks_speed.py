@@ -94,7 +94,8 @@ def test_quick_run_profiles_training_and_imputation(quick_run):
 def test_quick_run_measures_imputation_in_subprocesses(quick_run):
     results, _, _ = quick_run
     cases = results["imputation"]
-    assert [(c["L"], c["n_rows"]) for c in cases] == list(speed.QUICK.impute_cases)
+    expected = [tuple(case) for case in speed.QUICK.impute_cases]
+    assert [(c["dataset"], c["L"], c["n_rows"]) for c in cases] == expected
     for case in cases:
         assert case["rows_per_s"] > 0
         assert case["peak_rss_mib"] >= case["rss_before_mib"] > 0
@@ -130,11 +131,13 @@ def test_quick_run_writes_the_tables(quick_run):
         "### Where the time goes",
         "### Imputation throughput",
         "### Scaling with n",
+        "### Default fit + transform on the paper's data sets",
         "### Against the peers",
     ):
         assert heading in markdown
     assert "| breast | 30 | 320 |" in markdown
-    assert "| white | 10000 | 20 |" in markdown
+    assert "| synthetic-30 | 10000 | 20 |" in markdown
+    assert "| breast | 569 x 30 |" in markdown
     assert "| white | missforest-style |" in markdown
     assert "GFLOP/s" in markdown
 
@@ -148,3 +151,35 @@ def test_quick_run_replaces_the_speed_section_of_benchmarks_md(quick_run):
     assert "- command: `python -m benchmarks.speed --quick" in benchmarks_md
     assert "cores," in benchmarks_md and "thread(s)" in benchmarks_md
     assert "#### Training throughput" in benchmarks_md
+
+
+def test_quick_run_times_default_fits_on_the_paper_sets(quick_run):
+    results, _, _ = quick_run
+    (row,) = results["paper_sets"]
+    assert row["dataset"] == "breast" and row["shape"] == [569, 30]
+    assert row["seconds"] == pytest.approx(row["fit_s"] + row["transform_s"])
+    assert 0 < row["mse"] < 1.5  # one epoch: better than nothing, not trained
+
+
+def test_skip_and_compare_give_a_before_after_table(quick_run, tmp_path):
+    before, _, _ = quick_run
+    before = {**before, "git_commit": "abc1234"}
+    before["training"] = [
+        {**r, "ms_per_step": 2 * r["ms_per_step"]} for r in before["training"]
+    ]
+    (tmp_path / "before").mkdir()
+    (tmp_path / "before" / "speed.json").write_text(json.dumps(before))
+    argv = ["--quick", "--out", str(tmp_path / "after"), "--data-home", str(SHARED)]
+    skipped = ["profile", "profile_imputation", "imputation", "scaling", "peers"]
+    argv += ["--skip", *skipped, "--compare", str(tmp_path / "before")]
+    assert speed.main(argv) == 0
+    after = json.loads((tmp_path / "after" / "speed.json").read_text())
+    assert after["peers"] == [] and after["imputation"] == []
+    markdown = (tmp_path / "after" / "speed.md").read_text()
+    assert "### Before and after" in markdown and "abc1234" in markdown
+    assert "### Against the peers" not in markdown
+    lines = [line for line in markdown.splitlines() if "training step, breast" in line]
+    old = before["training"][0]["ms_per_step"]
+    new = after["training"][0]["ms_per_step"]
+    assert f"| {old:.2f} | {new:.2f} | {new / old:.2f} |" in lines[0]
+    assert any(line.startswith("| MSE, breast |") for line in markdown.splitlines())
