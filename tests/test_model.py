@@ -252,3 +252,33 @@ def test_row_generators_give_independent_reproducible_streams():
     c = RowGenerators([1], "cpu").rand((5, 1, 3), 1, torch.float64)
     assert torch.equal(a, b) and torch.equal(a[:, :1], c)
     assert not torch.equal(a[:, 0], a[:, 1])
+
+
+def test_inference_on_threads_gives_the_one_thread_results():
+    # With T torch threads, T row chunks run at once, one thread each: the
+    # results are bit for bit those of one thread, and T is restored.
+    model = MIWAE(4, 2, (8,)).double()
+    generator = np.random.default_rng(0)
+    x = torch.as_tensor(generator.normal(size=(40, 4)))
+    mask = torch.as_tensor(generator.random((40, 4)) < 0.7, dtype=torch.float64)
+    seeds = np.arange(40)
+    threads = torch.get_num_threads()
+
+    def run():
+        return (
+            *posterior_moments(model, x * mask, mask, 3000, seeds),
+            sir_draws(model, x * mask, mask, 3000, 2, seeds),
+            bound_per_row(model, x * mask, mask, 3000, seeds),
+        )
+
+    try:
+        torch.set_num_threads(1)
+        one = run()
+        torch.set_num_threads(2)
+        two = run()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+    assert one[0].shape == (40, 4) and not two[0].requires_grad
+    for a, b in zip(one, two):
+        assert torch.equal(a, b)
