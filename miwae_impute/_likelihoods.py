@@ -58,24 +58,38 @@ def student_t_log_prob(x, loc, scale, df):
 
 
 def student_t_rsample(loc, scale, df, n_samples, generator, row_dim=0):
-    """Reparameterised Student-t draws, shape ``(n_samples, *loc.shape)``.
+    """Student-t draws, shape ``(n_samples, *loc.shape)``; reparameterised
+    when gradients are needed.
 
-    Bailey's polar method without its rejection step: with u, v ~ U(0, 1),
+    With gradients (training), t = loc + scale * eps / sqrt(g / df), eps ~
+    N(0, 1) and g ~ chi2(df), whose gamma draw carries implicit
+    reparameterisation gradients with respect to df (Figurnov et al., 2018).
+    ``generator`` is then a ``torch.Generator``.
+
+    Without (inference), Bailey's polar method without its rejection step:
+    with u, v ~ U(0, 1),
 
         t = loc + scale * cos(2 pi v) * sqrt(df * (u^(-2/df) - 1))
 
-    is exactly StudentT(df, loc, scale) (Bailey, 1994, "Polar generation of
-    random variates with the t-distribution", Math. Comp. 62; a point uniform
-    in the unit disc has a uniform squared radius u and a uniform angle). As
-    df grows it becomes Box-Muller. It is a smooth function of (loc, scale,
-    df), so the gradients are plain pathwise ones: no gamma draw, no implicit
-    gradient. ``generator`` is a ``torch.Generator``, or
-    :class:`~miwae_impute._random.RowGenerators` whose rows run along dimension
-    ``row_dim`` of ``loc``.
+    is exactly StudentT(df, loc, scale) (Bailey, 1994, Math. Comp. 62; a point
+    uniform in the unit disc has a uniform squared radius u and a uniform
+    angle), and it costs two uniforms and a few elementwise ops instead of a
+    gamma draw. Its pathwise gradient with respect to df is also exact, but
+    trained models imputed worse with it (BENCHMARKS.md), so training keeps
+    the gamma draw. ``generator`` is a ``torch.Generator``, or
+    :class:`~miwae_impute._random.RowGenerators` whose rows run along
+    dimension ``row_dim`` of ``loc``.
     """
+    tiny = torch.finfo(loc.dtype).tiny
+    if torch.is_grad_enabled() and df.requires_grad:
+        shape = (n_samples, *loc.shape)
+        eps = torch.randn(
+            shape, generator=generator, dtype=loc.dtype, device=loc.device
+        )
+        gamma = torch._standard_gamma((0.5 * df).expand(shape), generator=generator)
+        return loc + scale * eps * torch.rsqrt((2.0 * gamma).clamp_min(tiny) / df)
     u, v = rand((2, n_samples, *loc.shape), generator, row_dim + 2, loc)
     log_u = torch.log1p(-u)  # log of a uniform on (0, 1], never -inf
-    tiny = torch.finfo(loc.dtype).tiny  # u = 1: radius 0, gradient 0, not NaN
     radius = torch.sqrt((df * torch.expm1(-2.0 * log_u / df)).clamp_min(tiny))
     return loc + scale * radius * torch.cos((2.0 * math.pi) * v)
 

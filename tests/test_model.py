@@ -49,14 +49,14 @@ def test_student_t_rsample_distribution_and_gradients():
 
 
 @pytest.mark.parametrize("df", [3.0, 7.5, 200.0])
-def test_student_t_rsample_matches_the_t_distribution_in_float32(df):
+def test_student_t_polar_draws_match_the_t_distribution_in_float32(df):
     args = (torch.zeros(1), torch.ones(1), torch.full((1,), df), 50000)
     draws = student_t_rsample(*args, torch.Generator().manual_seed(1))
     assert draws.dtype == torch.float32 and torch.isfinite(draws).all()
     assert stats.kstest(draws.numpy().ravel(), stats.t(df).cdf).pvalue > 1e-3
 
 
-def test_student_t_rsample_pathwise_gradient_matches_the_closed_form():
+def test_student_t_rsample_gradient_matches_the_closed_form():
     # E|t| = scale * 2 sqrt(df) Gamma((df+1)/2) / (sqrt(pi) (df-1) Gamma(df/2)):
     # the Monte Carlo gradient of the mean |draw| must match its derivatives.
     def mean_abs(scale, df):
