@@ -77,7 +77,8 @@ def _profile_section(results):
             "### Where the time goes (`torch.profiler`, top ops by self CPU time)",
             "One training step (breast, defaults):",
             _ops_table(results["profile"], "step"),
-            f"`transform` at L={L} (white), per 1,000 rows:",
+            f"`transform` at L={L} (white), per 1,000 rows, on one thread (each "
+            "pooled worker runs its chunks so):",
             _ops_table(results["profile_imputation"], "1k rows"),
         ]
     )

@@ -377,6 +377,10 @@ def profile_training(name, budget, data_home=None, top=12):
 def profile_imputation(name, n_rows, n_samples, data_home=None, top=12):
     """Ops of ``transform`` by self CPU time, per 1,000 imputed rows.
 
+    Run on one torch thread: with T threads, transform runs T row chunks at
+    once on T worker threads, whose ops the profiler does not see; on one
+    thread the same chunks run one by one on the calling thread.
+
     Parameters
     ----------
     name : str
@@ -395,10 +399,17 @@ def profile_imputation(name, n_rows, n_samples, data_home=None, top=12):
     ops : list of dict
         As :func:`profile_training`, per 1,000 rows instead of per step.
     """
+    import torch
+
     _, _, X_missing = _masked_data(name, data_home)
     imputer = _built_imputer(X_missing, L=n_samples)
     run = partial(imputer.transform, X_missing[:n_rows])
-    return _top_ops(run, n_rows / 1000, top)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return _top_ops(run, n_rows / 1000, top)
+    finally:
+        torch.set_num_threads(threads)
 
 
 def _top_ops(function, units, top):

@@ -376,6 +376,11 @@ class ProductLikelihood(nn.Module):
         return sum(term.width for term in self.terms)
 
     @property
+    def n_probabilities(self):
+        """Width of :meth:`probabilities`: the levels of the categorical columns."""
+        return sum(term.width for term in self.terms if term.one_hot)
+
+    @property
     def input_width(self):
         """Encoder inputs of all groups."""
         return sum(term.input_width for term in self.terms)

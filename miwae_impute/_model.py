@@ -197,27 +197,32 @@ def _chunks(n_rows, n_samples, width):
 
 
 def _over_row_chunks(function, n_rows, row_chunk, device):
-    """``function(rows)`` for each slice of ``row_chunk`` rows, in order.
+    """Call ``function(rows)`` for each slice of ``row_chunk`` rows.
 
     On the CPU with torch threads T > 1, T chunks run at once, each on one
     thread: inference is many small elementwise ops, which one thread each
     runs faster than T threads share one. Torch's thread count is restored
     afterwards. Every row draws from its own stream, so the results are those
-    of one thread running the chunks one by one.
+    of one thread running the chunks one by one. ``function`` writes its
+    results into tensors allocated beforehand: results kept alive in the
+    workers' memory arenas would fragment them, and memory would grow with n.
     """
     chunks = [slice(start, start + row_chunk) for start in range(0, n_rows, row_chunk)]
     threads = torch.get_num_threads()
     if torch.device(device).type != "cpu" or threads == 1 or len(chunks) == 1:
-        return [function(rows) for rows in chunks]
+        for rows in chunks:
+            function(rows)
+        return
 
     def run(rows):  # inference mode is per thread
         with torch.inference_mode():
-            return function(rows)
+            function(rows)
 
     torch.set_num_threads(1)
     try:
         with ThreadPoolExecutor(threads) as pool:
-            return list(pool.map(run, chunks))
+            for _ in pool.map(run, chunks):  # raises a worker's exception
+                pass
     finally:
         torch.set_num_threads(threads)
 
@@ -242,6 +247,8 @@ def posterior_moments(model, x, mask, n_samples, seeds):
     Row i draws from its own stream, seeded with ``seeds[i]``.
     """
     row_chunk, sample_chunk = _chunks(x.shape[0], n_samples, _width(model))
+    means, variances = x.new_empty(x.shape), x.new_empty(x.shape)
+    probabilities = x.new_empty((len(x), model.likelihood.n_probabilities))
 
     def moments(rows):
         xb, mb = x[rows], mask[rows]
@@ -262,12 +269,12 @@ def posterior_moments(model, x, mask, n_samples, seeds):
             second = second * rescale + (r * mu2).sum(0)
             third = third * rescale + (r * p_levels).sum(0)
             log_max = new_max
-        mean = first / total
-        variance = (second / total - mean.square()).clamp_min(0.0)
-        return mean, variance, third / total
+        means[rows] = mean = first / total
+        variances[rows] = (second / total - mean.square()).clamp_min(0.0)
+        probabilities[rows] = third / total
 
-    parts = _over_row_chunks(moments, x.shape[0], row_chunk, x.device)
-    return tuple(torch.cat(part) for part in zip(*parts))
+    _over_row_chunks(moments, x.shape[0], row_chunk, x.device)
+    return means, variances, probabilities
 
 
 @torch.inference_mode()
@@ -285,6 +292,7 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
     row_chunk, sample_chunk = _chunks(
         x.shape[0], n_samples, max(_width(model), n_draws)
     )
+    draws = x.new_empty((n_draws, *x.shape))
 
     def draw(rows):
         xb, mb = x[rows], mask[rows]
@@ -304,9 +312,10 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
             take = index[..., None].expand(*index.shape, out.shape[-1])
             picked = out.gather(0, take)
             chosen = torch.where(better[..., None], picked, chosen)
-        return model.likelihood.sample(chosen, generator, row_dim=1)
+        draws[:, rows] = model.likelihood.sample(chosen, generator, row_dim=1)
 
-    return torch.cat(_over_row_chunks(draw, x.shape[0], row_chunk, x.device), dim=1)
+    _over_row_chunks(draw, x.shape[0], row_chunk, x.device)
+    return draws
 
 
 @torch.inference_mode()
@@ -316,10 +325,12 @@ def bound_per_row(model, x, mask, n_samples, seeds):
     Row i draws from its own stream, seeded with ``seeds[i]``.
     """
     row_chunk, _ = _chunks(x.shape[0], n_samples, _width(model))
+    bounds = x.new_empty(len(x))
 
     def bound(rows):
         generator = RowGenerators(seeds[rows], x.device)
         log_r, _ = model.log_weights(x[rows], mask[rows], n_samples, generator)
-        return miwae_bound(log_r)
+        bounds[rows] = miwae_bound(log_r)
 
-    return torch.cat(_over_row_chunks(bound, x.shape[0], row_chunk, x.device))
+    _over_row_chunks(bound, x.shape[0], row_chunk, x.device)
+    return bounds
