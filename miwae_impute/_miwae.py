@@ -175,6 +175,17 @@ class MIWAEImputer(_Training, _BaseImputer):
         number of steps.
     batch_size : int, default=64
         Rows per gradient step.
+    missingness : {"ignorable", "self-masking", "logistic"}, default="ignorable"
+        The model of why values are missing. "ignorable" (MIWAE) assumes
+        that a value's chance of being missing does not depend on the
+        missing value itself (missing at random). The other two are
+        not-MIWAE (Ipsen, Mattei & Frellsen, 2021), which also learns
+        p(s | x), the chance that each numeric value is observed:
+        "self-masking", sigmoid(-w_j (x_j - b_j)) of the value itself (high
+        incomes unreported, sensors saturating), or "logistic",
+        sigmoid(W_j . x + c_j) of the whole row. Data alone cannot tell
+        missing not at random from at random: the choice is an assumption.
+        The learned model is ``model_.missingness``, in standardised units.
     learning_rate : {"constant", "cosine"}, default="constant"
         Schedule of Adam's step size: constant, or cosine decay from
         ``learning_rate_init`` to 0 over ``max_iter`` epochs.
@@ -313,6 +324,7 @@ class MIWAEImputer(_Training, _BaseImputer):
         "point_mass_threshold": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "holdout_fraction": [Interval(numbers.Real, 0, 0.5, closed="left")],
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
+        "missingness": [StrOptions({"ignorable", "self-masking", "logistic"})],
         "max_discrete_levels": [
             Interval(numbers.Integral, 2, None, closed="left"),
             None,
@@ -348,6 +360,7 @@ class MIWAEImputer(_Training, _BaseImputer):
         max_discrete_levels=None,
         holdout_fraction=0.0,
         ema_decay=0.995,
+        missingness="ignorable",
         max_iter="auto",
         batch_size=64,
         learning_rate="constant",
@@ -380,6 +393,7 @@ class MIWAEImputer(_Training, _BaseImputer):
         self.max_discrete_levels = max_discrete_levels
         self.holdout_fraction = holdout_fraction
         self.ema_decay = ema_decay
+        self.missingness = missingness
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -525,6 +539,7 @@ class MIWAEImputer(_Training, _BaseImputer):
                 for j, v in enumerate(self.discrete_values_)
             ],
             n_levels=self._n_levels(),
+            missingness=self.missingness,
         )
 
     def _n_levels(self):

@@ -12,6 +12,9 @@ imputation of incomplete data sets":
                    levels (see ``_likelihoods``)
 - log weights      log r_k = log p(x_o | z_k) + log p(z_k) - log q(z_k | x_o)
 - MIWAE bound      L_K = logsumexp_k(log r_k) - log K
+- not-MIWAE        with a missingness model p(s | x) (``_missingness``), each
+                   code z_k comes with a draw x_m,k ~ p(x_m | z_k), and
+                   log r_k gains log p(s | x_o, x_m,k) (Ipsen et al., 2021)
 
 All randomness is drawn from an explicit ``torch.Generator`` (training) or from
 :class:`~miwae_impute._random.RowGenerators`, one stream per row (inference):
@@ -21,6 +24,7 @@ nothing here reads or advances the global torch RNG.
 import math
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -31,6 +35,7 @@ from ._likelihoods import (
     student_t_log_prob,
     student_t_rsample,
 )
+from ._missingness import make_missingness
 from ._random import RowGenerators
 
 _LOG_2PI = math.log(2 * math.pi)
@@ -113,6 +118,9 @@ class MIWAE(nn.Module):
     n_levels : array-like of int of shape (p,), default=None
         Levels of each categorical column (0 for the others), whose values
         are codes 0 to n_levels - 1.
+    missingness : {"ignorable", "self-masking", "logistic"}, default="ignorable"
+        The model p(s | x) of the mask of the numeric columns (see
+        ``_missingness``); "ignorable" is MIWAE, the others not-MIWAE.
     """
 
     def __init__(
@@ -126,6 +134,7 @@ class MIWAE(nn.Module):
         point_mass_values=None,
         support=None,
         n_levels=None,
+        missingness="ignorable",
     ):
         super().__init__()
         self.posterior = StudentT(latent_dim, min_scale, min_df)
@@ -141,6 +150,8 @@ class MIWAE(nn.Module):
         self.decoder = _mlp(
             latent_dim, hidden_layer_sizes, self.likelihood.width, activation
         )
+        levels = np.zeros(n_features) if n_levels is None else np.asarray(n_levels)
+        self.missingness = make_missingness(missingness, np.flatnonzero(levels == 0))
 
     def encode(self, x, mask):
         """Parameters (loc, scale, df) of q(z | x_o); ``x`` is zero-imputed."""
@@ -171,6 +182,11 @@ class MIWAE(nn.Module):
         p_x_given_z : Tensor of shape (n_samples, batch, width)
             The decoder's output at each code: the parameters of p(x | z_k),
             which ``self.likelihood`` reads.
+        x_k : Tensor of shape (n_samples, batch, p) or None
+            With a missingness model (not-MIWAE), the completed rows that the
+            weights score: the observed values, and a draw x_m,k ~ p(x_m |
+            z_k) of the missing ones (reparameterised for the Student-t
+            columns); None without.
         """
         q_loc, q_scale, q_df = self.encode(x, mask)
         z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
@@ -178,7 +194,13 @@ class MIWAE(nn.Module):
         log_p_x_given_z = (self.likelihood.log_prob(x, p_x_given_z) * mask).sum(-1)
         log_p_z = normal_log_prob(z)
         log_q_z = student_t_log_prob(z, q_loc, q_scale, q_df).sum(-1)
-        return log_p_x_given_z + log_p_z - log_q_z, p_x_given_z
+        log_r = log_p_x_given_z + log_p_z - log_q_z
+        if self.missingness is None:
+            return log_r, p_x_given_z, None
+        x_m = self.likelihood.sample(p_x_given_z, generator, row_dim=1)
+        x_k = torch.where(mask > 0, x, x_m)
+        log_p_s_given_x = self.missingness.log_prob(mask, x_k).sum(-1)
+        return log_r + log_p_s_given_x, p_x_given_z, x_k
 
 
 def miwae_bound(log_r):
@@ -227,6 +249,12 @@ def _over_row_chunks(function, n_rows, row_chunk, device):
         torch.set_num_threads(threads)
 
 
+def _drawn(model, drawn, other):
+    """``drawn`` in the columns of the missingness model, ``other`` elsewhere."""
+    columns = model.missingness.columns
+    return other.index_copy(-1, columns, drawn.index_select(-1, columns))
+
+
 def _width(model):
     """The widest layer output, which bounds the per-sample memory."""
     return max(m.out_features for m in model.modules() if isinstance(m, nn.Linear))
@@ -258,13 +286,15 @@ def posterior_moments(model, x, mask, n_samples, seeds):
         total = first = second = third = 0.0
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
-            log_r, out = model.log_weights(xb, mb, s, generator)
+            log_r, out, x_k = model.log_weights(xb, mb, s, generator)
             log_r = log_r.unsqueeze(-1)
             new_max = torch.maximum(log_max, log_r.amax(0))
             rescale = torch.exp(log_max - new_max)
             r = torch.exp(log_r - new_max)
             total = total * rescale + r.sum(0)
             mu, mu2, p_levels = model.likelihood.moments(out)
+            if x_k is not None:  # not-MIWAE: the weights score these draws
+                mu, mu2 = _drawn(model, x_k, mu), _drawn(model, x_k.square(), mu2)
             first = first * rescale + (r * mu).sum(0)
             second = second * rescale + (r * mu2).sum(0)
             third = third * rescale + (r * p_levels).sum(0)
@@ -301,9 +331,10 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
             (n_draws, len(xb)), -torch.inf, dtype=x.dtype, device=x.device
         )
         chosen = x.new_zeros((n_draws, len(xb), model.likelihood.width))
+        chosen_x = x.new_zeros((n_draws, *xb.shape))
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
-            log_r, out = model.log_weights(xb, mb, s, generator)
+            log_r, out, x_k = model.log_weights(xb, mb, s, generator)
             u = generator.rand((n_draws, *log_r.shape), 2, log_r.dtype)
             gumbel = -torch.log(-torch.log(u.clamp_min(1e-12)))
             score, index = (log_r + gumbel).max(dim=1)  # (n_draws, rows)
@@ -312,7 +343,13 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
             take = index[..., None].expand(*index.shape, out.shape[-1])
             picked = out.gather(0, take)
             chosen = torch.where(better[..., None], picked, chosen)
-        draws[:, rows] = model.likelihood.sample(chosen, generator, row_dim=1)
+            if x_k is not None:  # not-MIWAE resamples (z_k, x_m,k) pairs
+                take = index[..., None].expand(*index.shape, x_k.shape[-1])
+                chosen_x = torch.where(better[..., None], x_k.gather(0, take), chosen_x)
+        sample = model.likelihood.sample(chosen, generator, row_dim=1)
+        if model.missingness is not None:
+            sample = _drawn(model, chosen_x, sample)
+        draws[:, rows] = sample
 
     _over_row_chunks(draw, x.shape[0], row_chunk, x.device)
     return draws
@@ -329,7 +366,7 @@ def bound_per_row(model, x, mask, n_samples, seeds):
 
     def bound(rows):
         generator = RowGenerators(seeds[rows], x.device)
-        log_r, _ = model.log_weights(x[rows], mask[rows], n_samples, generator)
+        log_r = model.log_weights(x[rows], mask[rows], n_samples, generator)[0]
         bounds[rows] = miwae_bound(log_r)
 
     _over_row_chunks(bound, x.shape[0], row_chunk, x.device)

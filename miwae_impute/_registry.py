@@ -10,6 +10,7 @@ from ._simple import MeanImputer
 _IMPUTERS = {
     "miwae": (MIWAEImputer, {}),
     "mvae": (MIWAEImputer, {"K": 1}),
+    "not-miwae": (MIWAEImputer, {"missingness": "self-masking"}),
     "mean": (MeanImputer, {}),
     "knn": (NearestNeighborsImputer, {}),
     "pca": (PCAImputer, {}),
@@ -22,10 +23,11 @@ def make_imputer(name, **params):
 
     Parameters
     ----------
-    name : {"miwae", "mvae", "mean", "knn", "pca", "missforest"}
+    name : {"miwae", "mvae", "not-miwae", "mean", "knn", "pca", "missforest"}
         The method: :class:`MIWAEImputer`; the MVAE, i.e. :class:`MIWAEImputer`
-        with ``K=1`` (the VAE bound); :class:`MeanImputer`;
-        :class:`NearestNeighborsImputer`; :class:`PCAImputer`;
+        with ``K=1`` (the VAE bound); not-MIWAE, i.e. :class:`MIWAEImputer`
+        with ``missingness="self-masking"`` (values missing not at random);
+        :class:`MeanImputer`; :class:`NearestNeighborsImputer`; :class:`PCAImputer`;
         :class:`MissForestImputer`.
     **params : dict
         Parameters of the imputer's constructor.

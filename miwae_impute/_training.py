@@ -95,7 +95,7 @@ class _Training:
         total = 0.0
         perm = rows[torch.randperm(len(rows), generator=generator).to(x.device)]
         for batch in perm.split(self.batch_size):
-            log_r, _ = model.log_weights(x[batch], m[batch], self.K, generator)
+            log_r = model.log_weights(x[batch], m[batch], self.K, generator)[0]
             bound = miwae_bound(log_r)
             optimizer.zero_grad(set_to_none=True)
             (-bound.mean()).backward()

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from scipy import stats
+from scipy import special, stats
 
 from miwae_impute._likelihoods import student_t_log_prob, student_t_rsample
 from miwae_impute._model import (
@@ -282,3 +282,72 @@ def test_inference_on_threads_gives_the_one_thread_results():
     assert one[0].shape == (40, 4) and not two[0].requires_grad
     for a, b in zip(one, two):
         assert torch.equal(a, b)
+
+
+# -- not-MIWAE: the linear-Gaussian model with a known self-masking model -----
+SELF_MASKING_W = np.array([0.5, 1.5, -0.8])
+SELF_MASKING_B = np.array([0.0, -0.5, 0.3])
+
+
+def _not_miwae_model(encoder_shift=0.2, encoder_scale=1.2, w=SELF_MASKING_W):
+    model = _linear_gaussian_model(encoder_shift, encoder_scale)
+    not_miwae = MIWAE(P, D, (), min_scale=0.0, min_df=0.0, missingness="self-masking")
+    not_miwae = not_miwae.double()
+    not_miwae.load_state_dict(model.state_dict(), strict=False)
+    with torch.no_grad():
+        not_miwae.missingness.weight[:] = torch.as_tensor(w)
+        not_miwae.missingness.bias[:] = torch.as_tensor(SELF_MASKING_B)
+    return not_miwae
+
+
+def _not_miwae_analytic():
+    """log p(x_o, s) and E[x_m | x_o, s] by Gauss-Hermite quadrature."""
+    log_p_o, mean_m, var_m = _analytic(X_ROW, OBSERVED)
+    nodes, weights = np.polynomial.hermite_e.hermegauss(80)
+    (j,) = np.flatnonzero(~OBSERVED)
+    x_m = mean_m[0] + math.sqrt(var_m[0]) * nodes
+    weights = weights / weights.sum()
+    # p(s_j = 0 | x_j) = 1 - sigmoid(-w (x - b)) = sigmoid(w (x - b))
+    missing = special.expit(SELF_MASKING_W[j] * (x_m - SELF_MASKING_B[j]))
+    o = OBSERVED
+    observed = special.expit(-SELF_MASKING_W[o] * (X_ROW[o] - SELF_MASKING_B[o]))
+    log_p = log_p_o + np.log(observed).sum() + math.log(weights @ missing)
+    return log_p, (weights * missing) @ x_m / (weights @ missing)
+
+
+def test_not_miwae_with_w_zero_adds_a_constant_to_the_log_weights():
+    miwae = _linear_gaussian_model(0.3, 0.8)
+    not_miwae = _not_miwae_model(0.3, 0.8, w=np.zeros(P))
+    x, mask = _tensors(50)
+    log_r, _, none = miwae.log_weights(x, mask, 7, torch.Generator().manual_seed(1))
+    log_r_s, _, x_k = not_miwae.log_weights(
+        x, mask, 7, torch.Generator().manual_seed(1)
+    )
+    assert none is None and x_k.shape == (7, 50, P)
+    torch.testing.assert_close(log_r_s, log_r - P * math.log(2.0))
+    assert torch.equal(x_k[..., OBSERVED], x[..., OBSERVED].expand(7, 50, -1))
+
+
+def test_not_miwae_bound_and_imputation_match_quadrature():
+    model = _not_miwae_model()
+    log_p, mean_m = _not_miwae_analytic()
+    x, mask = _tensors(2000)
+    bounds = [
+        float(bound_per_row(model, x, mask, k, _seeds(x, k)).mean()) for k in (1, 1000)
+    ]
+    assert bounds[0] < bounds[1] <= log_p + 1e-3
+    assert bounds[1] == pytest.approx(log_p, abs=0.01)
+    x, mask = _tensors(1)
+    mean, _, _ = posterior_moments(model, x, mask, 200000, _seeds(x))
+    assert float(mean[0, ~OBSERVED][0]) == pytest.approx(mean_m, abs=0.02)
+    _, miwae_mean, _ = _analytic(X_ROW, OBSERVED)
+    assert abs(mean_m - miwae_mean[0]) > 0.1  # the missingness model matters here
+    draws = sir_draws(
+        model,
+        x.expand(4000, -1),
+        mask.expand(4000, -1),
+        200,
+        1,
+        _seeds(x.expand(4000, -1)),
+    )
+    assert float(draws[0, :, 1].mean()) == pytest.approx(mean_m, abs=0.05)

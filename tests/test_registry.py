@@ -16,6 +16,7 @@ from miwae_impute import (
     [
         ("miwae", MIWAEImputer),
         ("mvae", MIWAEImputer),
+        ("not-miwae", MIWAEImputer),
         ("mean", MeanImputer),
         ("knn", NearestNeighborsImputer),
         ("pca", PCAImputer),
@@ -53,3 +54,10 @@ def test_public_names():
     assert {"make_imputer", "imputation_mse", "masked_mse_scorer"} <= set(
         miwae_impute.__all__
     )
+
+
+def test_not_miwae_is_miwae_with_a_self_masking_model():
+    assert make_imputer("not-miwae").missingness == "self-masking"
+    assert make_imputer("miwae").missingness == "ignorable"
+    with pytest.raises(ValueError, match="'not-miwae' imputer has missingness"):
+        make_imputer("not-miwae", missingness="ignorable")

@@ -27,13 +27,14 @@ from miwae_impute._registry import _IMPUTERS
 TINY = {
     "miwae": dict(max_iter=2, L=10, K=2, hidden_layer_sizes=(4,), random_state=0),
     "mvae": dict(max_iter=2, L=10, hidden_layer_sizes=(4,), random_state=0),
+    "not-miwae": dict(max_iter=2, L=10, K=2, hidden_layer_sizes=(4,), random_state=0),
     "mean": {},
     "knn": dict(n_neighbors=2),
     "pca": dict(n_components=1, max_iter=20),
     "missforest": dict(n_estimators=3, max_iter=2, random_state=0),
 }
 NAMES = sorted(TINY)
-MIWAE_NAMES = ["miwae", "mvae"]
+MIWAE_NAMES = ["miwae", "mvae", "not-miwae"]
 
 SETTINGS = settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow]

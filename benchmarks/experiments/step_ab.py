@@ -118,7 +118,7 @@ def _step_maker(p, adam_kwargs):
     generator = torch.Generator().manual_seed(0)
 
     def step():
-        log_r, _ = model.log_weights(x, mask, 20, generator)
+        log_r = model.log_weights(x, mask, 20, generator)[0]
         optimizer.zero_grad(set_to_none=True)
         (-_model.miwae_bound(log_r).mean()).backward()
         optimizer.step()

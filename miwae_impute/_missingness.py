@@ -1,0 +1,114 @@
+"""Missingness models p(s | x) of not-MIWAE: one class per model.
+
+not-MIWAE (Ipsen, Mattei & Frellsen, ICLR 2021) models the mask s (1 where a
+value is observed) with the data, p(x, s) = int p(x | z) p(s | x) p(z) dz, so
+that the chance of a value being missing may depend on the value itself
+(missing not at random). Each model gives the elementwise Bernoulli log
+likelihood of the mask, ``log_prob(mask, x)``, at a completed row ``x``: the
+observed values, and draws of the missing ones.
+
+The models cover the numeric columns; a categorical column's mask is taken as
+ignorable (its term is 0), since a logistic function of a level's code has no
+meaning.
+"""
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["LogisticMissingness", "SelfMasking", "make_missingness"]
+
+
+class _Missingness(nn.Module):
+    """The shared part: the Bernoulli log likelihood of the mask from logits."""
+
+    def __init__(self, columns):
+        super().__init__()
+        self.register_buffer("columns", torch.as_tensor(columns, dtype=torch.long))
+
+    def log_prob(self, mask, x):
+        """log p(s_j | x) of each modelled column j, 0 for the others.
+
+        Parameters
+        ----------
+        mask : Tensor of shape (..., p)
+            1.0 where observed, 0.0 where missing.
+        x : Tensor of shape (..., p)
+            The completed data: observed values and draws of the missing ones.
+        """
+        logits = self.logits(x.index_select(-1, self.columns))
+        s = mask.index_select(-1, self.columns).expand_as(logits)
+        log_p = -F.binary_cross_entropy_with_logits(logits, s, reduction="none")
+        return x.new_zeros(log_p.shape[:-1] + x.shape[-1:]).index_copy(
+            -1, self.columns, log_p
+        )
+
+
+class SelfMasking(_Missingness):
+    """p(s_j = 1 | x) = sigmoid(-w_j (x_j - b_j)): a column's own value sets its
+    chance of being observed.
+
+    With w_j > 0, values above b_j tend to be missing; with w_j < 0, values
+    below it. w = 0 is missing at random. This is the not-MIWAE paper's
+    self-masking model; w and b start at 0.
+
+    Parameters
+    ----------
+    columns : array-like of int
+        The modelled columns (the numeric ones), in the model's units.
+    """
+
+    def __init__(self, columns):
+        super().__init__(columns)
+        self.weight = nn.Parameter(torch.zeros(len(columns)))
+        self.bias = nn.Parameter(torch.zeros(len(columns)))
+
+    def logits(self, x):
+        """logit p(s_j = 1 | x_j) of the modelled columns."""
+        return -self.weight * (x - self.bias)
+
+
+class LogisticMissingness(_Missingness):
+    """p(s_j = 1 | x) = sigmoid(W_j . x + c_j): each column's chance of being
+    observed is a logistic function of the whole (completed) row.
+
+    It contains the self-masking model (W diagonal) and missing at random
+    given the other columns. W and c start at 0.
+
+    Parameters
+    ----------
+    columns : array-like of int
+        The modelled columns (the numeric ones).
+    """
+
+    def __init__(self, columns):
+        super().__init__(columns)
+        self.linear = nn.Linear(len(columns), len(columns))
+        nn.init.zeros_(self.linear.weight)
+        nn.init.zeros_(self.linear.bias)
+
+    def logits(self, x):
+        """logit p(s_j = 1 | x) of the modelled columns."""
+        return self.linear(x)
+
+
+_MODELS = {"self-masking": SelfMasking, "logistic": LogisticMissingness}
+
+
+def make_missingness(name, columns):
+    """The missingness model ``name`` over ``columns``; None if "ignorable".
+
+    Parameters
+    ----------
+    name : {"ignorable", "self-masking", "logistic"}
+        The model.
+    columns : array-like of int
+        The modelled (numeric) columns.
+
+    Returns
+    -------
+    model : nn.Module or None
+    """
+    if name == "ignorable" or not len(columns):
+        return None
+    return _MODELS[name](columns)
