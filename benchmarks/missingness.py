@@ -6,6 +6,9 @@
   columns with a logistic model of the observed ones.
 - :func:`mnar` is self-masking: a value is missing with a probability that is a
   logistic function of that value.
+- :func:`above_mean` is the not-MIWAE paper's self-masking protocol (Ipsen et
+  al., 2021): in half of the columns, values above the column's mean go
+  missing (with probability ``rate``), values below it stay.
 
 For MAR and MNAR the logistic intercepts are calibrated so that the expected
 share of missing cells is ``rate``; the realised share differs from it only by
@@ -18,7 +21,7 @@ from scipy.special import expit
 
 from .datasets import standardize
 
-__all__ = ["MECHANISMS", "make_mask", "mar", "mcar", "mnar"]
+__all__ = ["MECHANISMS", "above_mean", "make_mask", "mar", "mcar", "mnar"]
 
 
 def mcar(shape, rate, seed):
@@ -122,8 +125,42 @@ def mnar(X, rate, seed, *, strength=2.0):
     return _calibrated_draw(strength * Z, rate, np.random.default_rng(seed))
 
 
+def above_mean(X, rate, seed):
+    """Self-masking above the mean, in half of the columns (not-MIWAE's protocol).
+
+    A random half of the columns (at least one) is chosen; in each, every
+    value above the column's mean is missing with probability ``rate``, and
+    the values below it are all observed. The other columns are complete, so
+    no row loses every value.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Complete data.
+    rate : float in [0, 1)
+        Probability that a value above its column's mean goes missing, in the
+        chosen columns.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_samples, n_features)
+        True where a cell is missing.
+    """
+    _check_rate(rate)
+    X = _check_complete(X)
+    rng = np.random.default_rng(seed)
+    n_features = X.shape[1]
+    chosen = rng.permutation(n_features)[: max(1, n_features // 2)]
+    mask = np.zeros(X.shape, dtype=bool)
+    above = X[:, chosen] > X[:, chosen].mean(axis=0)
+    mask[:, chosen] = above & (rng.random(above.shape) < rate)
+    return mask
+
+
 #: Names of the mechanisms understood by :func:`make_mask`.
-MECHANISMS = ("mcar", "mar", "mnar")
+MECHANISMS = ("mcar", "mar", "mnar", "above-mean")
 
 
 def make_mask(mechanism, X, rate, seed):
@@ -131,7 +168,7 @@ def make_mask(mechanism, X, rate, seed):
 
     Parameters
     ----------
-    mechanism : {"mcar", "mar", "mnar"}
+    mechanism : {"mcar", "mar", "mnar", "above-mean"}
         The missing-data mechanism.
     X : ndarray of shape (n_samples, n_features)
         Complete data.
@@ -151,6 +188,8 @@ def make_mask(mechanism, X, rate, seed):
         return mar(X, rate, seed)
     if mechanism == "mnar":
         return mnar(X, rate, seed)
+    if mechanism == "above-mean":
+        return above_mean(X, rate, seed)
     raise ValueError(f"Unknown mechanism {mechanism!r}; choose from {MECHANISMS}.")
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.missingness import make_mask, mar, mcar, mnar
+from benchmarks.missingness import above_mean, make_mask, mar, mcar, mnar
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +76,16 @@ def test_invalid_arguments(X):
     with pytest.raises(ValueError, match="Unknown mechanism"):
         make_mask("mixed", X, 0.5, seed=0)
     assert not mar(X, 0.0, seed=0).any()
+
+
+def test_above_mean_removes_high_values_in_half_of_the_columns(X):
+    mask = make_mask("above-mean", X, 0.9, seed=0)
+    np.testing.assert_array_equal(mask, above_mean(X, 0.9, seed=0))
+    touched = mask.any(axis=0)
+    assert touched.sum() == X.shape[1] // 2
+    above = np.greater(X, X.mean(axis=0))
+    assert not (mask & ~above).any()  # values below the mean all stay
+    share = mask[:, touched].sum() / above[:, touched].sum()
+    assert abs(share - 0.9) < 0.02
+    assert not mask.all(axis=1).any()
+    assert (mask != above_mean(X, 0.9, seed=1)).any()

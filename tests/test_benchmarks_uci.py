@@ -227,3 +227,12 @@ def test_report_only_runs_nothing_and_reports_stored_rows(stub, tmp_path, capsys
     made = len(stub)
     uci.main(_cli(out, "--methods", "mean", "--report-only"))
     assert len(stub) == made and "| mean | – /" not in (out / "table.md").read_text()
+
+
+def test_not_miwae_and_the_above_mean_mechanism_are_accepted():
+    args = uci._parser().parse_args(
+        ["--methods", "not-miwae", "--mechanism", "above-mean"]
+    )
+    assert args.methods == ["not-miwae"] and args.mechanism == "above-mean"
+    assert uci._parse_params(["not-miwae.max_iter=3"]) == {"not-miwae": {"max_iter": 3}}
+    assert "not-miwae" not in uci.METHODS  # the paper's table stays as it is
