@@ -206,42 +206,46 @@ def _paper_sets_section(results):
     )
 
 
-def _by(rows, *keys):
-    return {tuple(row[key] for key in keys): row for row in rows or ()}
+def _matched(before, after, section, *keys):
+    """(after's row, before's row with the same ``keys`` or None) of a section."""
+    old = {tuple(r[k] for k in keys): r for r in before.get(section) or ()}
+    for row in after.get(section) or ():
+        yield row, old.get(tuple(row[k] for k in keys))
 
 
 def _compare_rows(before, after):
     """(figure, before, after, after / before) rows of two runs' figures."""
     rows = []
 
-    def add(figure, old, new, fmt):
-        if old is not None and new is not None:
+    def add(figure, old, new, key, fmt):
+        if old is not None:
+            old, new = old[key], new[key]
             rows.append([figure, fmt.format(old), fmt.format(new), f"{new / old:.2f}"])
 
-    for key, row in _by(after.get("training"), "dataset").items():
-        old = _by(before.get("training"), "dataset").get(key)
-        name = f"training step, {key[0]} (p={row['p']}), ms"
-        add(name, old and old["ms_per_step"], row["ms_per_step"], "{:.2f}")
-        name = f"training step, {key[0]}, share of GEMM peak"
-        add(name, old and old["share_of_peak"], row["share_of_peak"], "{:.1%}")
-    old_cases = {
-        (r.get("dataset", "white"), r["L"]): r for r in before.get("imputation", ())
-    }
-    for row in after.get("imputation", ()):
-        old = old_cases.get((row["dataset"], row["L"]))
-        name = f"transform, {row['dataset']}, L={row['L']}, rows/s"
-        add(name, old and old["rows_per_s"], row["rows_per_s"], "{:.0f}")
-        name = f"transform, {row['dataset']}, L={row['L']}, peak RSS MiB"
-        add(name, old and old["peak_rss_mib"], row["peak_rss_mib"], "{:.0f}")
-    for key, row in _by(after.get("paper_sets"), "dataset").items():
-        old = _by(before.get("paper_sets"), "dataset").get(key)
+    for row, old in _matched(before, after, "training", "dataset"):
+        name = row["dataset"]
         add(
-            f"fit + transform, {key[0]}, s",
-            old and old["seconds"],
-            row["seconds"],
-            "{:.1f}",
+            f"training step, {name} (p={row['p']}), ms",
+            old,
+            row,
+            "ms_per_step",
+            "{:.2f}",
         )
-        add(f"MSE, {key[0]}", old and old["mse"], row["mse"], "{:.3f}")
+        add(
+            f"training step, {name}, share of GEMM peak",
+            old,
+            row,
+            "share_of_peak",
+            "{:.1%}",
+        )
+    for row, old in _matched(before, after, "imputation", "dataset", "L"):
+        case = f"transform, {row['dataset']}, L={row['L']}"
+        add(f"{case}, rows/s", old, row, "rows_per_s", "{:.0f}")
+        add(f"{case}, peak RSS MiB", old, row, "peak_rss_mib", "{:.0f}")
+    for row, old in _matched(before, after, "paper_sets", "dataset"):
+        name = row["dataset"]
+        add(f"fit + transform, {name}, s", old, row, "seconds", "{:.1f}")
+        add(f"MSE, {name}", old, row, "mse", "{:.3f}")
     return rows
 
 
