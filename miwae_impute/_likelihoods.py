@@ -13,6 +13,11 @@ vectorised call. Every family has the same small protocol, in the spirit of
   variance;
 - ``sample(out, generator, row_dim)``: one draw of x_j ~ p(x_j | z), for
   sampling-importance-resampling;
+- ``candidates(out, generator, row_dim)``: one draw of x_j ~ p(x_j | z) with
+  its discrete part summed out, as candidate values and their log
+  probabilities, each of shape ``(c, ..., n_columns)``: a Student-t draw (c =
+  1), the mass point and a Student-t draw (c = 2), or every value of a
+  discrete column. not-MIWAE weighs them by p(s_j | x_j) (see ``_model``);
 - ``encoder_input(x, mask)``: what the encoder sees of the columns (``x``
   itself, zero-imputed, except for :class:`Categorical`, whose levels it sees
   one-hot), ``input_width`` values a row.
@@ -30,7 +35,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from ._random import rand
+from ._random import gumbel, rand
 
 __all__ = [
     "Categorical",
@@ -162,6 +167,11 @@ class StudentT(nn.Module):
     def sample(self, out, generator, row_dim):
         return student_t_rsample(*self.student_t(out), 1, generator, row_dim)[0]
 
+    def candidates(self, out, generator, row_dim):
+        """One reparameterised draw, of probability 1."""
+        t = StudentT.sample(self, out, generator, row_dim).unsqueeze(0)
+        return t, torch.zeros_like(t)
+
 
 class PointMassStudentT(StudentT):
     """x_j | z ~ pi_j(z) delta(a_j) + (1 - pi_j(z)) StudentT(loc, scale, df).
@@ -215,6 +225,16 @@ class PointMassStudentT(StudentT):
         logit = self.logit(out)
         at_mass = rand(logit.shape, generator, row_dim, logit) < torch.sigmoid(logit)
         return torch.where(at_mass, self._value(continuous), continuous)
+
+    def candidates(self, out, generator, row_dim):
+        """The mass point, of probability pi, and a Student-t draw, 1 - pi."""
+        continuous = super().candidates(out, generator, row_dim)[0][0]
+        logit = self.logit(out)
+        mass = self._value(continuous).expand_as(continuous)
+        return (
+            torch.stack([mass, continuous]),
+            torch.stack([F.logsigmoid(logit), F.logsigmoid(-logit)]),
+        )
 
 
 class Discrete(nn.Module):
@@ -292,11 +312,18 @@ class Discrete(nn.Module):
 
     def sample(self, out, generator, row_dim):
         log_p = self.log_probabilities(out)
-        u = rand(log_p.shape, generator, row_dim, log_p)
-        gumbel = -torch.log(-torch.log(u.clamp_min(1e-12)))
-        choice = (log_p + gumbel).argmax(-1, keepdim=True)
+        choice = (log_p + gumbel(log_p.shape, generator, row_dim, log_p)).argmax(
+            -1, keepdim=True
+        )
         support = self._support(log_p).expand_as(log_p)
         return support.gather(-1, choice).squeeze(-1)
+
+    def candidates(self, out, generator, row_dim):
+        """Every value of the support, with its probability (0 at padding)."""
+        log_p = self.log_probabilities(out).movedim(-1, 0)
+        values = self._support(log_p).nan_to_num().T
+        shape = (len(values), *[1] * (log_p.dim() - 2), self.n_columns)
+        return values.reshape(shape).expand_as(log_p), log_p
 
 
 class Categorical(Discrete):
@@ -335,6 +362,11 @@ class Categorical(Discrete):
     def _levels(self, p):
         """The probabilities of the levels, without the padding slots."""
         return p.flatten(-2)[..., self._slots]
+
+    def candidates(self, out, generator, row_dim):
+        """A placeholder: the missingness models leave categorical columns out."""
+        zeros = out.new_zeros((1, *out.shape[:-1], self.n_columns))
+        return zeros, zeros
 
 
 class ProductLikelihood(nn.Module):
@@ -473,6 +505,30 @@ class ProductLikelihood(nn.Module):
                 term.sample(part, generator, row_dim)
                 for term, part, _ in self._groups(out)
             ]
+        )
+
+    def candidates(self, out, generator, row_dim):
+        """Every term's candidates (see the module docstring), padded to the
+        most candidates of any term with value 0 and probability 0: shapes
+        ``(c, ..., p)``."""
+        parts = [
+            term.candidates(part, generator, row_dim)
+            for term, part, _ in self._groups(out)
+        ]
+        c = max(len(values) for values, _ in parts)
+        padded = [
+            (
+                F.pad(values, (0, 0) * (values.dim() - 1) + (0, c - len(values))),
+                F.pad(
+                    log_p,
+                    (0, 0) * (log_p.dim() - 1) + (0, c - len(log_p)),
+                    value=-torch.inf,
+                ),
+            )
+            for values, log_p in parts
+        ]
+        return tuple(
+            self._in_column_order([part[i] for part in padded]) for i in (0, 1)
         )
 
 

@@ -12,15 +12,26 @@ ignorable (its term is 0), since a logistic function of a level's code has no
 meaning.
 """
 
+import math
+from functools import partial
+
+import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["LogisticMissingness", "SelfMasking", "make_missingness"]
+__all__ = ["MODELS", "LogisticMissingness", "SelfMasking", "make_missingness"]
 
 
 class _Missingness(nn.Module):
-    """The shared part: the Bernoulli log likelihood of the mask from logits."""
+    """The shared part: the Bernoulli log likelihood of the mask from logits.
+
+    ``factorised`` says whether p(s | x) = prod_j p(s_j | x_j), so that a
+    column's missing value can be summed out on its own.
+    """
+
+    factorised = False
 
     def __init__(self, columns):
         super().__init__()
@@ -56,16 +67,47 @@ class SelfMasking(_Missingness):
     ----------
     columns : array-like of int
         The modelled columns (the numeric ones), in the model's units.
+    sign : {None, 1, -1}, default=None
+        The known direction: 1 if high values go missing (w = softplus(v) >
+        0), -1 if low values do (w < 0), None to learn it. The not-MIWAE
+        paper's UCI experiments state it ("self-masking known"); a free sign
+        can settle on the wrong side, from which the mask alone cannot pull
+        it back.
     """
 
-    def __init__(self, columns):
+    factorised = True
+
+    def __init__(self, columns, sign=None):
         super().__init__(columns)
-        self.weight = nn.Parameter(torch.zeros(len(columns)))
+        self.sign = sign
+        start = 0.0 if sign is None else math.log(math.expm1(0.5))  # w = +-0.5
+        self.raw_weight = nn.Parameter(torch.full((len(columns),), start))
         self.bias = nn.Parameter(torch.zeros(len(columns)))
+
+    @property
+    def weight(self):
+        """w of each modelled column."""
+        if self.sign is None:
+            return self.raw_weight
+        return self.sign * F.softplus(self.raw_weight)
 
     def logits(self, x):
         """logit p(s_j = 1 | x_j) of the modelled columns."""
         return -self.weight * (x - self.bias)
+
+    @torch.no_grad()
+    def in_units(self, mean, scale, names):
+        """(w_j, b_j) for data in units where x = mean + scale * x_model.
+
+        Returns a DataFrame with columns "weight" and "bias", indexed by
+        ``names`` of the modelled columns: p(s_j = 1 | x) = sigmoid(-weight_j
+        (x_j - bias_j)) in those units.
+        """
+        w, b = self.weight.double().cpu().numpy(), self.bias.double().cpu().numpy()
+        return pd.DataFrame(
+            {"weight": w / scale, "bias": mean + b * scale},
+            index=pd.Index(names, name="feature"),
+        )
 
 
 class LogisticMissingness(_Missingness):
@@ -91,8 +133,29 @@ class LogisticMissingness(_Missingness):
         """logit p(s_j = 1 | x) of the modelled columns."""
         return self.linear(x)
 
+    @torch.no_grad()
+    def in_units(self, mean, scale, names):
+        """(W, c) for data in units where x = mean + scale * x_model.
 
-_MODELS = {"self-masking": SelfMasking, "logistic": LogisticMissingness}
+        Returns a DataFrame indexed by ``names`` of the modelled columns, with
+        a column of weights per modelled column and "intercept": p(s_j = 1 |
+        x) = sigmoid(sum_k W_jk x_k + intercept_j) in those units.
+        """
+        W = self.linear.weight.double().cpu().numpy() / scale
+        c = self.linear.bias.double().cpu().numpy() - W @ mean
+        return pd.DataFrame(
+            np.column_stack([W, c]),
+            index=pd.Index(names, name="feature"),
+            columns=[*names, "intercept"],
+        )
+
+
+MODELS = {
+    "self-masking": SelfMasking,
+    "self-masking-high": partial(SelfMasking, sign=1),
+    "self-masking-low": partial(SelfMasking, sign=-1),
+    "logistic": LogisticMissingness,
+}
 
 
 def make_missingness(name, columns):
@@ -111,4 +174,4 @@ def make_missingness(name, columns):
     """
     if name == "ignorable" or not len(columns):
         return None
-    return _MODELS[name](columns)
+    return MODELS[name](columns)

@@ -10,9 +10,10 @@ import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils._set_output import _wrap_data_with_container
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._base import _BaseImputer, _standardization
+from ._missingness import MODELS
 from ._model import (
     _ACTIVATIONS,
     MIWAE,
@@ -175,17 +176,22 @@ class MIWAEImputer(_Training, _BaseImputer):
         number of steps.
     batch_size : int, default=64
         Rows per gradient step.
-    missingness : {"ignorable", "self-masking", "logistic"}, default="ignorable"
+    missingness : {"ignorable", "self-masking", "self-masking-high", \
+            "self-masking-low", "logistic"}, default="ignorable"
         The model of why values are missing. "ignorable" (MIWAE) assumes
         that a value's chance of being missing does not depend on the
-        missing value itself (missing at random). The other two are
+        missing value itself (missing at random). The others are
         not-MIWAE (Ipsen, Mattei & Frellsen, 2021), which also learns
         p(s | x), the chance that each numeric value is observed:
         "self-masking", sigmoid(-w_j (x_j - b_j)) of the value itself (high
-        incomes unreported, sensors saturating), or "logistic",
-        sigmoid(W_j . x + c_j) of the whole row. Data alone cannot tell
-        missing not at random from at random: the choice is an assumption.
-        The learned model is ``model_.missingness``, in standardised units.
+        incomes unreported, sensors saturating), with the sign of w_j
+        learned; "self-masking-high" (w_j > 0) or "self-masking-low" (w_j <
+        0) when the direction is known, as high or low values go missing,
+        which guards against a fit settling on the wrong side; or
+        "logistic", sigmoid(W_j . x + c_j) of the whole row. Data alone
+        cannot tell missing not at random from at random: the choice is an
+        assumption. The learned model is ``missingness_`` in the data's
+        units (``model_.missingness`` in standardised units).
     learning_rate : {"constant", "cosine"}, default="constant"
         Schedule of Adam's step size: constant, or cosine decay from
         ``learning_rate_init`` to 0 over ``max_iter`` epochs.
@@ -267,6 +273,11 @@ class MIWAEImputer(_Training, _BaseImputer):
     scale_ : ndarray of shape (n_valid_features,)
         Standard deviation of the observed entries (for a constant feature, a
         power of two of the order of its magnitude).
+    missingness_ : DataFrame
+        With a missingness model (not-MIWAE), the learned p(s | x) in the
+        data's units, a row per numeric feature: "weight" and "bias" of the
+        self-masking models, p(observed) = sigmoid(-weight (x - bias)), or the
+        logistic model's weights and "intercept". Not set for "ignorable".
     model_ : MIWAE
         The fitted torch module, on CPU.
     indicator_ : MissingIndicator
@@ -324,7 +335,7 @@ class MIWAEImputer(_Training, _BaseImputer):
         "point_mass_threshold": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "holdout_fraction": [Interval(numbers.Real, 0, 0.5, closed="left")],
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
-        "missingness": [StrOptions({"ignorable", "self-masking", "logistic"})],
+        "missingness": [StrOptions({"ignorable", *MODELS})],
         "max_discrete_levels": [
             Interval(numbers.Integral, 2, None, closed="left"),
             None,
@@ -554,6 +565,19 @@ class MIWAEImputer(_Training, _BaseImputer):
     @property
     def _valid(self):
         return np.flatnonzero(self._valid_features)
+
+    @property
+    def missingness_(self):
+        check_is_fitted(self, "model_")
+        model = self.model_.missingness
+        if model is None:
+            raise AttributeError(
+                "missingness_ is the learned model of a not-MIWAE fit; this "
+                "imputer has missingness='ignorable'."
+            )
+        columns = model.columns.cpu().numpy()
+        names = _check_feature_names_in(self, None)[self._valid][columns]
+        return model.in_units(self.mean_[columns], self.scale_[columns], names)
 
     def _standardize_atoms(self, values, feature=None):
         """Values of all features, or of one ``feature``, in the model's units."""

@@ -23,6 +23,7 @@ nothing here reads or advances the global torch RNG.
 
 import math
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -36,7 +37,7 @@ from ._likelihoods import (
     student_t_rsample,
 )
 from ._missingness import make_missingness
-from ._random import RowGenerators
+from ._random import RowGenerators, gumbel
 
 _LOG_2PI = math.log(2 * math.pi)
 
@@ -182,11 +183,10 @@ class MIWAE(nn.Module):
         p_x_given_z : Tensor of shape (n_samples, batch, width)
             The decoder's output at each code: the parameters of p(x | z_k),
             which ``self.likelihood`` reads.
-        x_k : Tensor of shape (n_samples, batch, p) or None
-            With a missingness model (not-MIWAE), the completed rows that the
-            weights score: the observed values, and a draw x_m,k ~ p(x_m |
-            z_k) of the missing ones (reparameterised for the Student-t
-            columns); None without.
+        completion : Completion or None
+            With a missingness model (not-MIWAE), the missing values that the
+            weights score, with the observed ones (see :class:`Completion`);
+            None without.
         """
         q_loc, q_scale, q_df = self.encode(x, mask)
         z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
@@ -197,10 +197,58 @@ class MIWAE(nn.Module):
         log_r = log_p_x_given_z + log_p_z - log_q_z
         if self.missingness is None:
             return log_r, p_x_given_z, None
-        x_m = self.likelihood.sample(p_x_given_z, generator, row_dim=1)
-        x_k = torch.where(mask > 0, x, x_m)
-        log_p_s_given_x = self.missingness.log_prob(mask, x_k).sum(-1)
-        return log_r + log_p_s_given_x, p_x_given_z, x_k
+        log_p_s_given_x, completion = self._complete(x, mask, p_x_given_z, generator)
+        return log_r + log_p_s_given_x, p_x_given_z, completion
+
+    def _complete(self, x, mask, p_x_given_z, generator):
+        """log p(s | x_o, x_m,k) of each code, and the completion it scores.
+
+        x_m,k ~ p(x_m | z_k) comes as candidates (``likelihood.candidates``):
+        a reparameterised Student-t draw, and the mass point or the values of
+        a discrete column with their probabilities. A missingness model that
+        factorises over columns (self-masking) sums them out, p(s_j | z_k,
+        t_k) = sum_c p(x_j = c | z_k) p(s_j | c), an unbiased estimate of
+        p(s_j | z_k) whose gradient reaches the probabilities; otherwise one
+        candidate per cell is drawn. Observed cells have one candidate, x_j.
+        """
+        values, log_p = self.likelihood.candidates(p_x_given_z, generator, 1)
+        observed = mask > 0
+        first = torch.arange(len(log_p), device=x.device).view(-1, 1, 1, 1) == 0
+        values = torch.where(observed, x, values)
+        log_p = torch.where(observed, torch.where(first, 0.0, -torch.inf), log_p)
+        if not self.missingness.factorised:
+            values = Completion(values, log_p).sample(generator, 1).unsqueeze(0)
+            log_p = torch.zeros_like(values)
+        log_joint = log_p + self.missingness.log_prob(mask, values)
+        log_p_s = torch.logsumexp(log_joint, 0)
+        return log_p_s.sum(-1), Completion(values, log_joint - log_p_s)
+
+
+class Completion(NamedTuple):
+    """The missing values behind not-MIWAE's weights: for each code and cell,
+    candidate values and their log probabilities given z_k and the mask, of
+    shape (c, n_samples, batch, p); observed cells have their value, of
+    probability 1."""
+
+    values: torch.Tensor
+    log_p: torch.Tensor
+
+    def moments(self):
+        """E[x_j | z_k, s] and E[x_j^2 | z_k, s] of every code."""
+        p = self.log_p.exp()
+        return (p * self.values).sum(0), (p * self.values.square()).sum(0)
+
+    def gather(self, index):
+        """The candidates of codes ``index`` (n_draws, batch), chosen per row."""
+        c, _, _, width = self.values.shape
+        take = index.expand(c, *index.shape)[..., None].expand(-1, -1, -1, width)
+        return Completion(self.values.gather(1, take), self.log_p.gather(1, take))
+
+    def sample(self, generator, row_dim):
+        """One candidate per cell, drawn by its probability (Gumbel-max)."""
+        noise = gumbel(self.log_p.shape, generator, row_dim + 1, self.log_p)
+        choice = (self.log_p + noise).argmax(0, keepdim=True)
+        return self.values.gather(0, choice).squeeze(0)
 
 
 def miwae_bound(log_r):
@@ -286,15 +334,16 @@ def posterior_moments(model, x, mask, n_samples, seeds):
         total = first = second = third = 0.0
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
-            log_r, out, x_k = model.log_weights(xb, mb, s, generator)
+            log_r, out, completion = model.log_weights(xb, mb, s, generator)
             log_r = log_r.unsqueeze(-1)
             new_max = torch.maximum(log_max, log_r.amax(0))
             rescale = torch.exp(log_max - new_max)
             r = torch.exp(log_r - new_max)
             total = total * rescale + r.sum(0)
             mu, mu2, p_levels = model.likelihood.moments(out)
-            if x_k is not None:  # not-MIWAE: the weights score these draws
-                mu, mu2 = _drawn(model, x_k, mu), _drawn(model, x_k.square(), mu2)
+            if completion is not None:  # not-MIWAE: the weights score these
+                drawn, drawn2 = completion.moments()
+                mu, mu2 = _drawn(model, drawn, mu), _drawn(model, drawn2, mu2)
             first = first * rescale + (r * mu).sum(0)
             second = second * rescale + (r * mu2).sum(0)
             third = third * rescale + (r * p_levels).sum(0)
@@ -331,24 +380,31 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
             (n_draws, len(xb)), -torch.inf, dtype=x.dtype, device=x.device
         )
         chosen = x.new_zeros((n_draws, len(xb), model.likelihood.width))
-        chosen_x = x.new_zeros((n_draws, *xb.shape))
+        chosen_completion = None
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
-            log_r, out, x_k = model.log_weights(xb, mb, s, generator)
-            u = generator.rand((n_draws, *log_r.shape), 2, log_r.dtype)
-            gumbel = -torch.log(-torch.log(u.clamp_min(1e-12)))
-            score, index = (log_r + gumbel).max(dim=1)  # (n_draws, rows)
+            log_r, out, completion = model.log_weights(xb, mb, s, generator)
+            noise = gumbel((n_draws, *log_r.shape), generator, 2, log_r)
+            score, index = (log_r + noise).max(dim=1)  # (n_draws, rows)
             better = score > best
             best = torch.where(better, score, best)
             take = index[..., None].expand(*index.shape, out.shape[-1])
             picked = out.gather(0, take)
             chosen = torch.where(better[..., None], picked, chosen)
-            if x_k is not None:  # not-MIWAE resamples (z_k, x_m,k) pairs
-                take = index[..., None].expand(*index.shape, x_k.shape[-1])
-                chosen_x = torch.where(better[..., None], x_k.gather(0, take), chosen_x)
+            if completion is not None:  # not-MIWAE resamples (z_k, x_m,k) pairs
+                picked = completion.gather(index)
+                if chosen_completion is None:
+                    chosen_completion = picked
+                else:
+                    chosen_completion = Completion(
+                        *(
+                            torch.where(better[..., None], new, old)
+                            for new, old in zip(picked, chosen_completion)
+                        )
+                    )
         sample = model.likelihood.sample(chosen, generator, row_dim=1)
-        if model.missingness is not None:
-            sample = _drawn(model, chosen_x, sample)
+        if chosen_completion is not None:
+            sample = _drawn(model, chosen_completion.sample(generator, 1), sample)
         draws[:, rows] = sample
 
     _over_row_chunks(draw, x.shape[0], row_chunk, x.device)

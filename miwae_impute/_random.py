@@ -10,7 +10,7 @@ reads or advances the global torch RNG.
 import numpy as np
 import torch
 
-__all__ = ["RowGenerators", "rand", "row_seeds"]
+__all__ = ["RowGenerators", "gumbel", "rand", "row_seeds"]
 
 
 class RowGenerators:
@@ -53,6 +53,13 @@ def rand(shape, generator, row_dim, like):
     if isinstance(generator, RowGenerators):
         return generator.rand(shape, row_dim, like.dtype)
     return torch.rand(shape, generator=generator, dtype=like.dtype, device=like.device)
+
+
+def gumbel(shape, generator, row_dim, like):
+    """Standard Gumbel draws, -log(-log u), for Gumbel-max choices (see
+    :func:`rand` for the arguments)."""
+    u = rand(shape, generator, row_dim, like)
+    return -torch.log(-torch.log(u.clamp_min(1e-12)))
 
 
 def row_seeds(x, mask, seed):

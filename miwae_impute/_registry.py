@@ -6,11 +6,21 @@ from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
 from ._simple import MeanImputer
 
-# name -> (class, parameters that the name fixes)
+# name -> (class, {parameter: the values the name allows, its default first})
 _IMPUTERS = {
     "miwae": (MIWAEImputer, {}),
-    "mvae": (MIWAEImputer, {"K": 1}),
-    "not-miwae": (MIWAEImputer, {"missingness": "self-masking"}),
+    "mvae": (MIWAEImputer, {"K": (1,)}),
+    "not-miwae": (
+        MIWAEImputer,
+        {
+            "missingness": (
+                "self-masking",
+                "self-masking-high",
+                "self-masking-low",
+                "logistic",
+            )
+        },
+    ),
     "mean": (MeanImputer, {}),
     "knn": (NearestNeighborsImputer, {}),
     "pca": (PCAImputer, {}),
@@ -26,7 +36,8 @@ def make_imputer(name, **params):
     name : {"miwae", "mvae", "not-miwae", "mean", "knn", "pca", "missforest"}
         The method: :class:`MIWAEImputer`; the MVAE, i.e. :class:`MIWAEImputer`
         with ``K=1`` (the VAE bound); not-MIWAE, i.e. :class:`MIWAEImputer`
-        with ``missingness="self-masking"`` (values missing not at random);
+        with ``missingness="self-masking"`` (values missing not at random;
+        it also takes the other not-MIWAE models, not "ignorable");
         :class:`MeanImputer`; :class:`NearestNeighborsImputer`; :class:`PCAImputer`;
         :class:`MissForestImputer`.
     **params : dict
@@ -49,10 +60,11 @@ def make_imputer(name, **params):
         raise ValueError(
             f"Unknown imputer {name!r}; valid names are {sorted(_IMPUTERS)}."
         )
-    cls, fixed = _IMPUTERS[name]
-    for key, value in fixed.items():
-        if params.get(key, value) != value:
+    cls, allowed = _IMPUTERS[name]
+    for key, values in allowed.items():
+        if params.setdefault(key, values[0]) not in values:
+            valid = f"={values[0]!r}" if len(values) == 1 else f" in {values}"
             raise ValueError(
-                f"The {name!r} imputer has {key}={value!r}, got {key}={params[key]!r}."
+                f"The {name!r} imputer has {key}{valid}, got {key}={params[key]!r}."
             )
-    return cls(**{**params, **fixed})
+    return cls(**params)

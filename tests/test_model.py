@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
-from scipy import special, stats
+from scipy import integrate, special, stats
+from torch.nn import functional as F
 
 from miwae_impute._likelihoods import student_t_log_prob, student_t_rsample
 from miwae_impute._model import (
@@ -320,12 +321,83 @@ def test_not_miwae_with_w_zero_adds_a_constant_to_the_log_weights():
     not_miwae = _not_miwae_model(0.3, 0.8, w=np.zeros(P))
     x, mask = _tensors(50)
     log_r, _, none = miwae.log_weights(x, mask, 7, torch.Generator().manual_seed(1))
-    log_r_s, _, x_k = not_miwae.log_weights(
+    log_r_s, _, completion = not_miwae.log_weights(
         x, mask, 7, torch.Generator().manual_seed(1)
     )
-    assert none is None and x_k.shape == (7, 50, P)
+    # Student-t columns only: one candidate, a draw, per code and cell.
+    assert none is None and completion.values.shape == (1, 7, 50, P)
     torch.testing.assert_close(log_r_s, log_r - P * math.log(2.0))
-    assert torch.equal(x_k[..., OBSERVED], x[..., OBSERVED].expand(7, 50, -1))
+    values = completion.values[0]
+    assert torch.equal(values[..., OBSERVED], x[..., OBSERVED].expand(7, 50, -1))
+    assert torch.equal(completion.log_p, torch.zeros_like(completion.log_p))
+
+
+def _constant_decoder_models(missingness="self-masking"):
+    """MIWAE and not-MIWAE with p(x | z) the same for every z: a Student-t
+    column, a point mass at 0.5 plus a Student-t, and a discrete column on
+    {-1, 0, 2}; and the missingness model's (w, b)."""
+    kwargs = dict(
+        point_mass_values=[np.nan, 0.5, np.nan],
+        support=[None, None, [-1.0, 0.0, 2.0]],
+        min_scale=0.0,
+        min_df=0.0,
+    )
+    miwae = MIWAE(3, 2, (), **kwargs).double()
+    not_miwae = MIWAE(3, 2, (), missingness=missingness, **kwargs).double()
+    # Outputs: loc, scale, df of the 2 Student-t parts; the mass logit; 3 logits.
+    bias = torch.tensor([0.3, -0.2, 0.0, 0.4, 2.0, 5.0, -0.7, 0.2, 0.5, -0.4])
+    with torch.no_grad():
+        miwae.decoder[0].weight.zero_()
+        miwae.decoder[0].bias.copy_(bias)
+    not_miwae.load_state_dict(miwae.state_dict(), strict=False)
+    w, b = torch.tensor([0.7, 1.3, -0.9]), torch.tensor([0.1, -0.2, 0.6])
+    with torch.no_grad():
+        not_miwae.missingness.weight[:] = w
+        not_miwae.missingness.bias[:] = b
+    return miwae, not_miwae, w.double().numpy(), b.double().numpy()
+
+
+def test_not_miwae_sums_out_discrete_values_and_the_mass_point():
+    """log p(s_j | z) of a missing discrete or point-mass cell is summed over
+    its values: exactly for the discrete column, an unbiased estimate over
+    the Student-t draw for the point mass."""
+    miwae, not_miwae, w, b = _constant_decoder_models()
+    x = torch.tensor([[0.4, 0.0, 0.0]], dtype=torch.float64)
+    mask = torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64)
+    n = 40000
+    with torch.no_grad():
+        log_r = miwae.log_weights(x, mask, n, torch.Generator().manual_seed(3))[0]
+        log_r_s = not_miwae.log_weights(x, mask, n, torch.Generator().manual_seed(3))
+        out = miwae.decode(torch.zeros(1, 2, dtype=torch.float64))[0]
+    observed = math.log(special.expit(-w[0] * (0.4 - b[0])))
+    # Discrete column: sum_c p_c p(s = 0 | v_c), p(s = 0 | x) = sigmoid(w (x - b)).
+    p = torch.softmax(out[7:], 0).numpy()
+    support = np.array([-1.0, 0.0, 2.0])
+    discrete = math.log(p @ special.expit(w[2] * (support - b[2])))
+    # Point mass: pi p(s = 0 | 0.5) + (1 - pi) E_t[p(s = 0 | t)] by quadrature.
+    pi = float(torch.sigmoid(out[6]))
+    loc, (scale, df) = float(out[3]), F.softplus(out[[4, 5]]).numpy()
+    t = stats.t(df=df, loc=loc, scale=scale)
+    tail = integrate.quad(
+        lambda v: t.pdf(v) * special.expit(w[1] * (v - b[1])),
+        -np.inf,
+        np.inf,
+    )[0]
+    mass = pi * special.expit(w[1] * (0.5 - b[1]))
+    factor = np.exp((log_r_s[0] - log_r).numpy() - observed - discrete)
+    assert factor.mean() == pytest.approx(mass + (1 - pi) * tail, abs=0.005)
+    assert factor.min() >= mass - 1e-12  # the mass point is always counted
+    # The discrete column's imputation and draws follow p(x_j | z, s_j = 0).
+    posterior = p * special.expit(w[2] * (support - b[2]))
+    posterior /= posterior.sum()
+    mean = posterior_moments(not_miwae, x, mask, 50, _seeds(x))[0]
+    assert float(mean[0, 2]) == pytest.approx(posterior @ support, abs=1e-9)
+    rows = 4000
+    draws = sir_draws(
+        not_miwae, x.expand(rows, -1), mask.expand(rows, -1), 5, 1, np.arange(rows)
+    )[0, :, 2].numpy()
+    frequencies = [np.mean(draws == v) for v in support]
+    np.testing.assert_allclose(frequencies, posterior, atol=0.03)
 
 
 def test_not_miwae_bound_and_imputation_match_quadrature():

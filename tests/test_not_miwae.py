@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from miwae_impute import MIWAEImputer, make_imputer
 
@@ -64,6 +65,41 @@ def test_not_miwae_has_the_whole_contract(fitted, tmp_path):
         loaded.transform(X_missing), not_miwae.transform(X_missing)
     )
     assert np.isfinite(not_miwae.score(X_missing))
+
+
+@pytest.mark.parametrize("direction, sign", [("high", 1), ("low", -1)])
+def test_a_stated_direction_fixes_the_sign_of_w(direction, sign):
+    X, mask, X_missing = _self_masked(n=300, seed=2)
+    imputer = MIWAEImputer(
+        missingness=f"self-masking-{direction}", max_iter=3, random_state=0
+    )
+    imputed = imputer.fit_transform(X_missing)
+    assert np.array_equal(imputed[~mask], X[~mask])
+    weight = imputer.model_.missingness.weight.detach().numpy()
+    assert weight.shape == (3,) and (np.sign(weight) == sign).all()
+
+
+@pytest.mark.parametrize("missingness", ["self-masking", "logistic"])
+def test_missingness_in_data_units_gives_the_model_probabilities(missingness):
+    X, mask, X_missing = _self_masked(n=300, seed=3)
+    frame = pd.DataFrame(
+        X_missing * [10.0, 0.1, 2.0] + [5.0, -1.0, 0.0], columns=list("abc")
+    )
+    imputer = MIWAEImputer(missingness=missingness, max_iter=2, random_state=0)
+    imputer.fit(frame)
+    table = imputer.missingness_
+    assert list(table.index) == ["a", "b", "c"]
+    x = frame.fillna(0.0).to_numpy()
+    if missingness == "self-masking":
+        logits = -table["weight"].to_numpy() * (x - table["bias"].to_numpy())
+    else:
+        logits = x @ table[list("abc")].to_numpy().T + table["intercept"].to_numpy()
+    model = imputer.model_.missingness
+    standardised = torch.as_tensor((x - imputer.mean_) / imputer.scale_)
+    expected = model.double().logits(standardised).detach().numpy()
+    np.testing.assert_allclose(logits, expected, rtol=1e-6, atol=1e-9)
+    with pytest.raises(AttributeError, match="missingness='ignorable'"):
+        _ = MIWAEImputer(max_iter=1).fit(frame).missingness_
 
 
 def test_logistic_missingness_fits_a_dataframe_in_one_line():

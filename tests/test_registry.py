@@ -59,5 +59,7 @@ def test_public_names():
 def test_not_miwae_is_miwae_with_a_self_masking_model():
     assert make_imputer("not-miwae").missingness == "self-masking"
     assert make_imputer("miwae").missingness == "ignorable"
-    with pytest.raises(ValueError, match="'not-miwae' imputer has missingness"):
+    high = make_imputer("not-miwae", missingness="self-masking-high")
+    assert high.missingness == "self-masking-high"
+    with pytest.raises(ValueError, match="'not-miwae' imputer has missingness in"):
         make_imputer("not-miwae", missingness="ignorable")
