@@ -5,34 +5,19 @@ import math
 import numbers
 
 import numpy as np
-import pandas as pd
 import torch
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils._set_output import _wrap_data_with_container
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._base import _BaseImputer, _standardization
+from ._columns import _discrete_values, _point_mass_values
+from ._inference import _Inference
 from ._missingness import MODELS
-from ._model import (
-    _ACTIVATIONS,
-    MIWAE,
-    bound_per_row,
-    posterior_moments,
-    sir_draws,
-)
+from ._model import _ACTIVATIONS, MIWAE
 from ._persistence import load_imputer, save_imputer
-from ._random import row_seeds
 from ._selection import HeldOutEntries
 from ._training import _LR_SCHEDULES, _Training
-
-# Importance samples used by score/score_samples, whatever K was used in training:
-# bounds with different numbers of samples are not comparable.
-_SCORE_SAMPLES = 100
-_SCORE_SEED = 20190610
-
-# Least observations of a value for a point mass there (see _point_mass_values).
-_MIN_POINT_MASS_COUNT = 20
 
 
 def _to_cpu(state):
@@ -44,65 +29,6 @@ def _to_cpu(state):
     return state.detach().to("cpu", copy=True) if torch.is_tensor(state) else state
 
 
-def _point_mass_values(X_obs, threshold):
-    """Each feature's most frequent value, where it holds ``threshold`` or more.
-
-    Parameters
-    ----------
-    X_obs : ndarray of shape (n_samples, n_features)
-        Data with NaN at the missing entries.
-    threshold : float in (0, 1] or None
-        Least share of the observed entries at the value; None for none.
-
-    Returns
-    -------
-    values : ndarray of shape (n_features,)
-        The value of each feature with a point mass, NaN for the others. A
-        value must also occur at least 20 times, so that the model has enough
-        examples to learn its probability from; a constant feature has none
-        (it is imputed by its value).
-    """
-    values = np.full(X_obs.shape[1], np.nan)
-    if threshold is None:
-        return values
-    for j, column in enumerate(X_obs.T):
-        levels, counts = np.unique(column[~np.isnan(column)], return_counts=True)
-        if len(levels) < 2:
-            continue
-        top = np.argmax(counts)
-        if counts[top] >= max(_MIN_POINT_MASS_COUNT, threshold * counts.sum()):
-            values[j] = levels[top]
-    return values
-
-
-def _discrete_values(X_obs, max_levels):
-    """The distinct observed values of each feature that has few of them.
-
-    Parameters
-    ----------
-    X_obs : ndarray of shape (n_samples, n_features)
-        Data with NaN at the missing entries.
-    max_levels : int or None
-        Most distinct values of a discrete feature; None for none.
-
-    Returns
-    -------
-    values : list of (ndarray or None)
-        The sorted values of each feature with 2 to ``max_levels`` distinct
-        observed values, each observed at least twice on average; None for the
-        others.
-    """
-    values = [None] * X_obs.shape[1]
-    if max_levels is None:
-        return values
-    for j, column in enumerate(X_obs.T):
-        observed = column[~np.isnan(column)]
-        levels = np.unique(observed)
-        if 2 <= len(levels) <= min(max_levels, len(observed) / 2):
-            values[j] = levels
-    return values
-
-
 def _seed_from(random_state):
     """A 63-bit seed from ``random_state`` without touching numpy's global RNG."""
     if random_state is None:
@@ -110,7 +36,7 @@ def _seed_from(random_state):
     return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
-class MIWAEImputer(_Training, _BaseImputer):
+class MIWAEImputer(_Inference, _Training, _BaseImputer):
     """Impute missing values with a MIWAE deep latent variable model.
 
     A deep latent variable model with a Gaussian prior p(z) = N(0, I), a Student-t
@@ -585,223 +511,6 @@ class MIWAEImputer(_Training, _BaseImputer):
             return (values - self.mean_) / self.scale_
         return (values - self.mean_[feature]) / self.scale_[feature]
 
-    # -- inference -----------------------------------------------------------
-    def _impute(self, X, mask):
-        return self._posterior(X, mask)[0]
-
-    def _posterior(self, X, mask):
-        """Posterior mean and standard deviation of every entry, in data units.
-
-        A categorical feature gets the code of its most probable level, and a
-        standard deviation of NaN; the third value holds the probabilities of
-        each categorical feature's levels, in a list (None for the numeric).
-        """
-        x, m = self._to_tensors(X, mask, self._torch_device())
-        model = self.model_.to(x.device)
-        seeds = row_seeds(x, m, self._seed + 1)
-        mean, var, proba = posterior_moments(model, x, m, self.L, seeds)
-        mean = mean.double().cpu().numpy() * self.shrinkage_ * self.scale_
-        mean += self.mean_
-        std = var.sqrt().double().cpu().numpy() * self.scale_
-        n_levels = self._n_levels()
-        blocks = np.split(proba.double().cpu().numpy(), np.cumsum(n_levels)[:-1], 1)
-        probabilities = [None] * len(n_levels)
-        for j in np.flatnonzero(n_levels):
-            probabilities[j] = blocks[j]
-            mean[:, j], std[:, j] = blocks[j].argmax(axis=1), np.nan
-        mean = self._pin_constants(mean)
-        return mean, np.where(self._constant, 0.0, std), probabilities
-
-    @property
-    def _constant(self):
-        return ~np.isnan(self._constant_values)
-
-    def _pin_constants(self, X):
-        """Constant features take their one observed value, exactly."""
-        return np.where(self._constant, self._constant_values, X)
-
-    def _draws_in_data_units(self, draws):
-        """Draws of the model in data units; a draw at an atom is its value.
-
-        Atoms are the mass points and the values of discrete features.
-        Unstandardising in float64 would move a draw at an atom by a rounding
-        error: those draws take the observed value exactly.
-        """
-        draws = draws.cpu().numpy()
-        out = draws.astype(np.float64) * self.scale_ + self.mean_
-        for j, atoms in enumerate(self._atoms()):
-            for value in atoms:
-                model_value = np.asarray(self._standardize_atoms(value, j), draws.dtype)
-                out[..., j][draws[..., j] == model_value] = value
-        return out
-
-    def _atoms(self):
-        """The values that the model draws exactly, per feature, in data units."""
-        return [
-            levels if levels is not None else ([] if np.isnan(mass) else [mass])
-            for levels, mass in zip(self.discrete_values_, self.point_mass_values_)
-        ]
-
-    def transform(self, X, return_std=False, return_proba=False):
-        """Impute the missing entries of ``X`` by their conditional mean.
-
-        A categorical entry gets its most probable level under the model,
-        argmax_c p(x_j = c | x_o).
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Data to complete; observed entries are copied unchanged.
-        return_std : bool, default=False
-            Also return the posterior standard deviation of each entry.
-        return_proba : bool, default=False
-            Also return the conditional probabilities of the levels of each
-            categorical feature.
-
-        Returns
-        -------
-        X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
-            ``X`` with missing entries replaced by E[x_m | x_o], or for a
-            categorical entry by its most probable level.
-        X_std : ndarray or DataFrame of shape (n_samples, n_features_kept)
-            Only with ``return_std=True``: the posterior standard deviation of
-            each imputed entry, 0 for observed entries (and empty features),
-            NaN for the missing entries of categorical features, which have
-            probabilities instead.
-        X_proba : dict
-            Only with ``return_proba=True``: for each non-empty categorical
-            feature (keyed by its name, or its index without feature names),
-            p(x_j = c | x_o) of each level c of ``categories_[j]``, shape
-            (n_samples, n_levels); a DataFrame with the levels as columns for
-            DataFrame input. An observed entry has probability 1 at its level.
-        """
-        data = self._check_transform_input(X)
-        if not (return_std or return_proba):
-            return self._assemble(data, self._impute_valid(data))
-        valid = self._valid_features
-        std = np.zeros(data.X.shape)
-        imputed, probabilities = None, [None] * valid.sum()
-        if data.mask[:, valid].any():
-            imputed, std_valid, probabilities = self._posterior(
-                data.X[:, valid], data.mask[:, valid]
-            )
-            std[:, valid] = np.where(data.mask[:, valid], std_valid, 0.0)
-        if not self.keep_empty_features:
-            std = std[:, valid]
-        result = [self._assemble(data, imputed)]
-        if return_std:
-            result.append(
-                self._wrap_like(std.astype(data.X.dtype), data, with_indicator=False)
-            )
-        if return_proba:
-            result.append(self._level_probabilities(data, probabilities))
-        return tuple(result)
-
-    def _level_probabilities(self, data, probabilities):
-        """The dict of ``transform(return_proba=True)``; see there."""
-        names = self._column_names(np.ones(self.n_features_in_, dtype=bool))
-        proba = {}
-        for position, j in enumerate(self._valid):
-            if not self.is_categorical_[j]:
-                continue
-            levels = self.categories_[j]
-            codes = data.X[:, j]
-            observed = ~data.mask[:, j]
-            p = probabilities[position]
-            if p is None:  # nothing missing
-                p = np.zeros((len(codes), len(levels)))
-            p[observed] = np.eye(len(levels))[codes[observed].astype(np.intp)]
-            if data.columns is not None:
-                p = pd.DataFrame(p, index=data.index, columns=pd.Index(levels))
-            proba[names[j]] = p
-        return proba
-
-    def sample(self, X, n_imputations=5):
-        """Draw multiple imputations by sampling-importance-resampling.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Data to complete.
-        n_imputations : int, default=5
-            Number of completed data sets to draw.
-
-        Returns
-        -------
-        imputations : list of ndarray or DataFrame
-            ``n_imputations`` completed copies of ``X``, in the container type
-            that :meth:`transform` returns. Observed entries are unchanged.
-        """
-        if not isinstance(n_imputations, numbers.Integral) or n_imputations < 1:
-            raise ValueError(
-                f"n_imputations must be a positive integer, got {n_imputations!r}."
-            )
-        data = self._check_transform_input(X)
-        valid = self._valid_features
-        if not data.mask[:, valid].any():
-            draws = [None] * n_imputations
-        else:
-            x, m = self._to_tensors(
-                data.X[:, valid], data.mask[:, valid], self._torch_device()
-            )
-            seeds = row_seeds(x, m, self._seed + 2)
-            model = self.model_.to(x.device)
-            draws = sir_draws(model, x, m, self.L, n_imputations, seeds)
-            draws = self._pin_constants(self._draws_in_data_units(draws))
-        return [
-            _wrap_data_with_container("transform", self._assemble(data, d), X, self)
-            for d in draws
-        ]
-
-    def score_samples(self, X):
-        """MIWAE bound of each row: a lower bound of log p(x_o) in data units.
-
-        The bound uses a fixed number of importance samples (100) and a fixed
-        seed, so values are comparable across models fitted with different K.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Data with missing entries.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,)
-            Per-row lower bound of the log-likelihood of the observed entries.
-        """
-        data = self._check_transform_input(X)
-        if not self._valid_features.any():
-            return np.zeros(len(data.X))  # the log-likelihood of nothing observed
-        X_valid, mask = (
-            data.X[:, self._valid_features],
-            data.mask[:, self._valid_features],
-        )
-        # float64, so that a row's score does not move with the batch's rounding.
-        x, m = self._to_tensors(X_valid, mask, self._torch_device(), torch.float64)
-        model = copy.deepcopy(self.model_).to(x.device, torch.float64)
-        seeds = row_seeds(x, m, _SCORE_SEED)
-        bound = bound_per_row(model, x, m, _SCORE_SAMPLES, seeds)
-        # Change of variables from standardised to data units.
-        log_jacobian = (~mask * np.log(self.scale_)).sum(axis=1)
-        return bound.double().cpu().numpy() - log_jacobian
-
-    def score(self, X, y=None):
-        """Mean per-row MIWAE bound of ``X``; higher is better.
-
-        Parameters
-        ----------
-        X : array-like or DataFrame of shape (n_samples, n_features)
-            Data with missing entries.
-        y : Ignored
-            Not used, present for API consistency.
-
-        Returns
-        -------
-        score : float
-            Mean of :meth:`score_samples`.
-        """
-        return float(np.mean(self.score_samples(X)))
-
     # -- persistence ---------------------------------------------------------
     def __getstate__(self):
         # CPU tensors only, so that a model fitted on a GPU loads anywhere. Adam's
@@ -813,28 +522,6 @@ class MIWAEImputer(_Training, _BaseImputer):
         if "model_" in state:
             state["model_"] = copy.deepcopy(state["model_"]).to("cpu")
         return state
-
-    # -- helpers -------------------------------------------------------------
-    def _torch_device(self):
-        device = torch.device(self.device)
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(
-                f"device={self.device!r} was requested but CUDA is not available; "
-                "use device='cpu'."
-            )
-        return device
-
-    def _to_tensors(self, X, mask, device, dtype=torch.float32):
-        """Standardised, zero-imputed data and the float observed-mask.
-
-        Values beyond 1e15 standard deviations are clipped there: any real
-        datum is far inside, and (x - loc)**2 / scale**2 then stays within
-        float32 in the Student-t density.
-        """
-        Xs = np.where(mask, 0.0, np.clip((X - self.mean_) / self.scale_, -1e15, 1e15))
-        x = torch.as_tensor(Xs, dtype=dtype, device=device)
-        m = torch.as_tensor(~mask, dtype=dtype, device=device)
-        return x, m
 
     def save(self, path):
         """Save the fitted imputer without pickle: JSON metadata and torch weights.

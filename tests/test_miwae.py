@@ -352,7 +352,7 @@ def _zero_inflated(n=400, rate=0.3, seed=0):
 
 
 def test_point_mass_values_follow_the_threshold():
-    from miwae_impute._miwae import _point_mass_values
+    from miwae_impute._columns import _point_mass_values
 
     def column(value, count, n=100):
         values = np.arange(n, dtype=float) + 0.5
@@ -414,7 +414,7 @@ def test_point_mass_survives_save_and_load(tmp_path):
 
 
 def test_discrete_values_follow_max_levels():
-    from miwae_impute._miwae import _discrete_values
+    from miwae_impute._columns import _discrete_values
 
     X = np.column_stack(
         [
