@@ -1,0 +1,192 @@
+"""MSE and RMSE tables of one protocol, gathered from several result folders.
+
+The not-MIWAE comparison (issue 13) runs ``benchmarks.uci`` several times:
+the baselines in one folder, not-MIWAE with each missingness model in others
+(``--param not-miwae.missingness=...``). This command reads their
+``results.csv`` files, labels each row by its method and the parameters it was
+given beyond the defaults, and writes the MSE and RMSE tables (mean and std
+over seeds, standardised units) and the ratios of each not-MIWAE variant to
+MIWAE and to the best baseline of each data set::
+
+    python -m benchmarks.mnar benchmarks/results/mnar-v2-high \\
+        benchmarks/results/mnar-v2-free benchmarks/results/mnar-above-mean-a \\
+        benchmarks/results/mnar-above-mean-b --mechanism above-mean \\
+        --missing-rate 0.9 --write-benchmarks-md BENCHMARKS.md
+
+When folders hold the same (label, data set, seed), the latest row wins.
+It runs nothing.
+"""
+
+import argparse
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import _report
+from .uci import _cpu_model
+
+_BASELINES = ("missforest", "knn", "pca", "mean")
+
+
+def label(method, params):
+    """``method``, with the parameters it was given beyond the defaults."""
+    params = json.loads(params) if isinstance(params, str) else {}
+    if not params:
+        return method
+    return f"{method} ({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})"
+
+
+def gather(folders, mechanism, missing_rate):
+    """The rows of one protocol from ``folders``, labelled; latest row wins.
+
+    Parameters
+    ----------
+    folders : list of str or Path
+        Folders holding a ``results.csv`` of ``benchmarks.uci``.
+    mechanism : str
+        The missingness mechanism of the rows to keep.
+    missing_rate : float
+        Their missing rate.
+
+    Returns
+    -------
+    rows : DataFrame
+        With a ``label`` column and ``rmse`` (the square root of each run's
+        MSE).
+    """
+    frames = [pd.read_csv(Path(folder) / "results.csv") for folder in folders]
+    rows = pd.concat(frames, ignore_index=True)
+    rows = rows[
+        (rows["mechanism"] == mechanism)
+        & np.isclose(rows["missing_rate"], missing_rate)
+        & ~rows["quick"].astype(bool)
+    ].copy()
+    rows["label"] = [label(m, p) for m, p in zip(rows["method"], rows["params"])]
+    rows["rmse"] = np.sqrt(rows["mse"])
+    rows = rows.sort_values("finished_at")
+    return rows.drop_duplicates(["label", "dataset", "seed"], keep="last")
+
+
+def tables(rows):
+    """Markdown: the MSE and RMSE tables, then the ratios of not-MIWAE.
+
+    Parameters
+    ----------
+    rows : DataFrame
+        Output of :func:`gather`.
+
+    Returns
+    -------
+    markdown : str
+    """
+    grouped = rows.groupby(["label", "dataset"])
+    summary = pd.DataFrame(
+        {
+            f"{metric}_{stat}": getattr(grouped[metric], stat)(
+                **({"ddof": 1} if stat == "std" else {})
+            )
+            for metric in ("mse", "rmse")
+            for stat in ("mean", "std")
+        }
+    ).join(grouped["seed"].nunique().rename("n_seeds"))
+    datasets = sorted(rows["dataset"].unique())
+    labels = sorted(rows["label"].unique(), key=_order)
+    seeds = summary["n_seeds"].groupby("label").agg(["min", "max"])
+    parts = []
+    for metric in ("mse", "rmse"):
+        parts += [
+            f"{metric.upper()}, mean (std) over seeds:",
+            _report._markdown(
+                labels,
+                datasets,
+                lambda m, d, metric=metric: _report._mean_std(summary, m, d, metric),
+            ),
+        ]
+    parts.append(
+        "Seeds per cell: "
+        + ", ".join(
+            f"{lab} {lo}-{hi}" if lo != hi else f"{lab} {lo}"
+            for lab, (lo, hi) in seeds.iterrows()
+        )
+        + "."
+    )
+    mse = summary["mse_mean"].unstack("dataset")
+    baselines = [b for b in _BASELINES if b in mse.index]
+    ratios = {}
+    for lab in (lab for lab in labels if lab.startswith("not-miwae")):
+        if "miwae" in mse.index:
+            ratios[f"{lab} / miwae"] = mse.loc[lab] / mse.loc["miwae"]
+        if baselines:
+            ratios[f"{lab} / best baseline"] = mse.loc[lab] / mse.loc[baselines].min()
+    if ratios:
+        frame = pd.DataFrame(ratios).T[datasets]
+        best = mse.loc[baselines].idxmin() if baselines else None
+        parts.append("MSE ratios (below 1: not-MIWAE imputes better):")
+        parts.append(
+            _report._markdown(
+                list(frame.index), datasets, lambda r, d: f"{frame.loc[r, d]:.2f}"
+            )
+        )
+        if best is not None:
+            parts.append(
+                "Best baseline per set: "
+                + ", ".join(f"{d} {best[d]}" for d in datasets)
+                + "."
+            )
+    return "\n\n".join(parts)
+
+
+def _order(name):
+    """not-MIWAE variants first, then MIWAE, then the baselines."""
+    method = name.split(" ")[0]
+    rank = {"not-miwae": 0, "miwae": 1}.get(method, 2)
+    return rank, _BASELINES.index(method) if method in _BASELINES else -1, name
+
+
+def main(argv=None):
+    """Command line entry point; see ``python -m benchmarks.mnar --help``."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.mnar",
+        description="MSE and RMSE tables of one protocol from several result "
+        "folders of benchmarks.uci, with not-MIWAE's ratios.",
+    )
+    parser.add_argument("folders", nargs="+", help="folders with a results.csv")
+    parser.add_argument("--mechanism", default="above-mean")
+    parser.add_argument("--missing-rate", type=float, default=0.9)
+    parser.add_argument(
+        "--write-benchmarks-md", metavar="PATH", help="add or replace the section"
+    )
+    args = parser.parse_args(argv)
+    rows = gather(args.folders, args.mechanism, args.missing_rate)
+    if rows.empty:
+        parser.error("no rows of that protocol in those folders")
+    markdown = tables(rows)
+    print(markdown)
+    if args.write_benchmarks_md:
+        commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
+        finished = rows["finished_at"].astype(str)
+        body = "\n\n".join(
+            [
+                f"## Gathered table: {args.mechanism.upper()}, "
+                f"{args.missing_rate:g} (benchmarks.mnar)",
+                "- command: `python -m benchmarks.mnar " + shlex.join(argv) + "`",
+                f"- machine: {_cpu_model()}; rows finished {finished.min()} to "
+                f"{finished.max()}; commits {commits}",
+                markdown,
+            ]
+        )
+        section = f"{args.mechanism}-{args.missing_rate:g}"
+        _report.update_benchmarks_md(
+            args.write_benchmarks_md, section, body, tool="benchmarks.mnar"
+        )
+        print(f"Updated {args.write_benchmarks_md} (section {section}).")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""benchmarks.mnar: tables gathered from several result folders."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from benchmarks import mnar
+from benchmarks._results import FIELDS
+
+
+def _write(folder, rows):
+    folder.mkdir()
+    frame = pd.DataFrame(
+        [
+            {
+                **dict.fromkeys(FIELDS, ""),
+                "mechanism": "above-mean",
+                "missing_rate": 0.9,
+                "quick": False,
+                "params": json.dumps(params),
+                "method": method,
+                "dataset": dataset,
+                "seed": seed,
+                "mse": mse,
+                "finished_at": finished,
+                "git_commit": "abc",
+            }
+            for method, params, dataset, seed, mse, finished in rows
+        ],
+        columns=FIELDS,
+    )
+    frame.to_csv(folder / "results.csv", index=False)
+
+
+@pytest.fixture
+def folders(tmp_path):
+    _write(
+        tmp_path / "base",
+        [
+            ("miwae", {}, "a", 0, 1.0, "t1"),
+            ("miwae", {}, "a", 1, 3.0, "t1"),
+            ("missforest", {}, "a", 0, 2.0, "t1"),
+            ("mean", {}, "a", 0, 4.0, "t1"),
+            ("not-miwae", {}, "a", 0, 9.0, "t0"),  # superseded below
+        ],
+    )
+    high = {"missingness": "self-masking-high"}
+    _write(
+        tmp_path / "new",
+        [
+            ("not-miwae", {}, "a", 0, 1.0, "t2"),
+            ("not-miwae", high, "a", 0, 0.5, "t2"),
+        ],
+    )
+    return [tmp_path / "base", tmp_path / "new"]
+
+
+def test_rows_are_labelled_and_the_latest_wins(folders):
+    rows = mnar.gather(folders, "above-mean", 0.9)
+    labels = set(rows["label"])
+    assert "not-miwae (missingness=self-masking-high)" in labels
+    only = rows[rows["label"] == "not-miwae"]
+    assert only["mse"].tolist() == [1.0]  # the t2 row, not the t0 one
+    np.testing.assert_allclose(rows["rmse"], np.sqrt(rows["mse"]))
+    assert mnar.gather(folders, "mcar", 0.9).empty
+
+
+def test_tables_give_mse_rmse_and_the_ratios(folders):
+    markdown = mnar.tables(mnar.gather(folders, "above-mean", 0.9))
+    assert "| miwae | 2.000 (1.414) |" in markdown  # MSE 1 and 3 over two seeds
+    rmse = (1 + np.sqrt(3)) / 2
+    assert f"| miwae | {rmse:.3f}" in markdown
+    # not-MIWAE (high) / MIWAE = 0.5 / 2; / the best baseline (missforest) = 0.5 / 2
+    assert "| not-miwae (missingness=self-masking-high) / miwae | 0.25 |" in markdown
+    assert "| not-miwae / best baseline | 0.50 |" in markdown
+    assert "Best baseline per set: a missforest." in markdown
+
+
+def test_main_writes_its_section(folders, tmp_path, capsys):
+    path = tmp_path / "BENCHMARKS.md"
+    argv = [*map(str, folders), "--write-benchmarks-md", str(path)]
+    assert mnar.main(argv) == 0
+    text = path.read_text()
+    assert "<!-- benchmarks.mnar above-mean-0.9 start -->" in text
+    assert "python -m benchmarks.mnar" in text and "commits abc" in text
+    with pytest.raises(SystemExit):
+        mnar.main([*map(str, folders), "--mechanism", "mcar"])
