@@ -63,6 +63,14 @@ def _positive(text):
     return value
 
 
+def _device(text):
+    try:
+        torch.device(text)
+    except RuntimeError as error:
+        raise argparse.ArgumentTypeError(_one_line(error)) from None
+    return text
+
+
 _N = {"type": _positive, "metavar": "N"}
 _OPTIONS = {
     "files": [
@@ -83,8 +91,8 @@ _OPTIONS = {
         ("--max-iter", {**_N, "help": "training budget: epochs for miwae, mvae, "
             "not-miwae (default: 3000 steps of 64 rows), iterations for pca, "
             "missforest"}),
-        ("--device", {"help": "torch device of the miwae methods: cpu (default), "
-            "cuda, cuda:1, ..."}),
+        ("--device", {"type": _device, "help": "torch device of the miwae "
+            "methods: cpu (default), cuda, cuda:1, ..."}),
         ("--threads", {**_N, "help": "torch's CPU threads"}),
         ("-v", "--verbose", {"action": "store_true", "help": "show progress bars"}),
     ],
