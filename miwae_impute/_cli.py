@@ -31,14 +31,13 @@ Impute the missing cells of a table with MIWAE, a deep latent variable model
 (Mattei & Frellsen, 2019), or with one of the baselines. INPUT is a CSV file
 (.csv or .tsv, optionally compressed: .gz, .bz2, .xz, .zst, .zip), a Parquet
 file (.parquet or .pq; needs pyarrow: pip install 'miwae-impute[parquet]'),
-or - for CSV on standard input. Empty cells, NA and NaN are missing. Numeric
-columns get numbers; string and boolean columns are categorical and get one
-of their levels. Only missing cells are written: a float comes back bit for
-bit, and the columns without a missing cell (and, from CSV to CSV, the ones
-left out by --columns, and the index) come back as they were read. The
-completed table goes to OUTPUT, in the format of its extension, or as CSV to
-standard output. Existing files, the input among them, are never overwritten
-without --force."""
+or - for CSV on standard input; empty cells, NA and NaN are missing. Numeric
+columns are imputed with numbers, string and boolean columns with one of
+their values. Only missing cells are written: observed floats come back bit
+for bit, and the columns without missing cells or left out (--columns,
+--index-col) as they were read. The completed table goes to OUTPUT, in the
+format of its extension, or as CSV to standard output. Files that exist, the
+input among them, are not overwritten without --force."""
 
 _EPILOG = """\
 examples:
@@ -102,8 +101,8 @@ _OPTIONS = {
         ("--long", {"action": "store_true", "help": "with --n-imputations, "
             "write the draws to OUTPUT, numbered in a first column 'imputation'"}),
         ("--std", {"metavar": "FILE", "help": "also write the posterior standard "
-            "deviation of the cells to FILE (0 where observed, empty for "
-            "categorical cells)"}),
+            "deviation of the cells to FILE (0 where observed, empty where a "
+            "categorical cell is missing)"}),
     ],
     "model (exclusive)": [
         ("--save-model", {"metavar": "DIR", "help": "save the fitted model to DIR"}),
@@ -185,6 +184,9 @@ def _check_outputs(args):
             raise _Error(f"{path} is the input; pass --force to overwrite it")
         if os.path.lexists(path):
             raise _Error(f"{path} exists; pass --force to overwrite it")
+    for path in tables:
+        if not os.path.isdir(os.path.dirname(path) or "."):
+            raise _Error(f"{path}: no such directory")
     if "parquet" in formats:
         _need_pyarrow()
 
@@ -317,7 +319,6 @@ def _write(table, path, index):
         table.to_csv(sys.stdout, index=index)
         return
     fmt = _format(path)[0]
-    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     partial = os.path.join(os.path.dirname(path), f".{os.getpid()}.{Path(path).name}")
     try:
         if fmt == "parquet":

@@ -335,6 +335,7 @@ ERRORS = [
     ("{tmp}/nope.csv", "nope.csv: no such file"),
     ("{tmp}/data.xlsx", "data.xlsx: unknown file format"),
     ("{data} -o {tmp}/o.txt", "o.txt: unknown file format"),
+    ("{data} -o {tmp}/no/o.csv", "o.csv: no such directory"),
     ("{tmp}/binary.csv", "cannot read"),
     ("{data} --columns a,zz", "has no column(s) ['zz']"),
     ("{data} --index-col key", "no column 'key' for --index-col"),
