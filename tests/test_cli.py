@@ -236,6 +236,16 @@ def test_mixed_types_come_back_as_labels(cli, tmp_path):
     assert colour == {"red", "blue"} and ok == {"True", "False"}
 
 
+def test_compressed_csv_in_tab_separated_out(cli, data, tmp_path):
+    packed, out = tmp_path / "data.csv.gz", tmp_path / "out.tsv"
+    pd.read_csv(data).to_csv(packed, index=False)
+    assert packed.read_bytes()[:2] == b"\x1f\x8b"  # gzip's magic number
+    assert cli(packed, "-o", out, "--method", "mean", "--index-col", "id")[0] == 0
+    imputed = pd.read_csv(out, sep="\t")
+    assert list(imputed.columns) == ["id", "a", "b", "c"]
+    assert not imputed.isna().any().any()
+
+
 def test_parquet_round_trip(cli, tmp_path):
     pytest.importorskip("pyarrow")
     frame = _table()
