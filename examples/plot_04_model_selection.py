@@ -113,7 +113,7 @@ plt.show()
 # the masked error measures the task you care about when you impute. They
 # need not agree: on the breast cancer data, ``BENCHMARKS.md`` records a
 # held-out bound that peaked after about 100 epochs while the imputation
-# error kept falling for thousands of steps. When imputation is the goal,
+# error kept falling up to the 3,000 steps measured. When imputation is the goal,
 # choose by the masked error (``refit="masked MSE"``), and use the bound to
 # compare models as density estimators or when no cells can be spared. In a
 # Pipeline with a supervised model, tune on the downstream score instead.
