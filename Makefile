@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv demo test test-dask lint bench-uci bench-speed clean
+.PHONY: venv demo test test-dask docs lint bench-uci bench-speed clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,17 @@ test-dask: venv
 	$(PY) -m pip install -q -e ".[dask]"
 	$(PY) -m pytest -q tests/test_dask.py
 
+# The documentation site (docs/, examples/): Sphinx with numpydoc, the PyData
+# theme and sphinx-gallery, from the optional `docs` extra. Warnings are errors
+# (numpydoc's docstring checks and broken references among them), and every
+# example of the gallery runs; open docs/_build/html/index.html.
+$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e ".[docs]"
+	touch $@
+
+docs: $(VENV)/.docs-installed
+	$(VENV)/bin/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -38,3 +49,4 @@ bench-speed: venv
 
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst

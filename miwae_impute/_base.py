@@ -323,7 +323,7 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         return self._assemble(data, self._impute_valid(data))
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features, indicator columns included.
+        """Get the names of the output features, indicator columns included.
 
         Parameters
         ----------

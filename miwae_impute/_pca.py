@@ -189,7 +189,7 @@ class PCAImputer(_BaseImputer):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, for DataFrame input with string
         column names.
     n_components_ : int
@@ -198,7 +198,7 @@ class PCAImputer(_BaseImputer):
         With ``n_components="auto"``: mean masked error (standardised units)
         of each candidate rank; empty when no entry could be held out. Empty
         otherwise.
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
         Which features are categorical (see ``categorical_features``).
     categories_ : list of (ndarray or None)
         The observed levels of each categorical feature, None for the others;
@@ -212,9 +212,9 @@ class PCAImputer(_BaseImputer):
     scale_ : ndarray of shape (n_columns,)
         Its standard deviation (1 for constant features); the square root of
         the proportion for a level indicator.
-    components_ : ndarray of shape (n_components_, n_columns)
+    components_ : ndarray of shape (`n_components_`, n_columns)
         Principal axes of the standardised completed data.
-    explained_variance_ : ndarray of shape (n_components_,)
+    explained_variance_ : ndarray of shape (`n_components_`,)
         Their eigenvalues ``lambda_k``.
     noise_variance_ : float
         The estimated noise variance ``sigma^2`` (standardised units).

@@ -38,10 +38,10 @@ class MeanImputer(_BaseImputer):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, for DataFrame input with string
         column names.
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
         Which features are categorical (see ``categorical_features``).
     categories_ : list of (ndarray or None)
         The observed levels of each categorical feature, None for the others;
