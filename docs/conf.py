@@ -88,30 +88,7 @@ numpydoc_validation_exclude = {
     r"\.get_params$",
     r"\.set_params$",
     r"\.set_output$",
-    # TEMPORARY: MIWAEImputer's class docstring fails PR03 (``missingness`` is
-    # documented after ``batch_size`` but is a parameter before ``max_iter``).
-    # miwae_impute/_miwae.py is being split up in another branch; fix the order
-    # there, then remove this line. Its methods are validated.
-    r"^miwae_impute\.MIWAEImputer$",
 }
-
-
-def _escape_shapes(app, what, name, obj, options, lines):
-    """TEMPORARY: quote ``(n_features_in_,)`` in MIWAEImputer's docstring.
-
-    reST reads a word that ends with "_" as a link; the other modules quote
-    such names (``(`n_features_in_`,)``), miwae_impute/_miwae.py does not yet
-    (see above). Remove this hook once it does.
-    """
-    if name == "miwae_impute.MIWAEImputer":
-        lines[:] = [
-            line.replace("(n_features_in_,)", "(`n_features_in_`,)") for line in lines
-        ]
-
-
-def setup(app):
-    # Before numpydoc (priority 500), which turns the lines into reST.
-    app.connect("autodoc-process-docstring", _escape_shapes, priority=400)
 
 
 # -- sphinx-gallery ----------------------------------------------------------

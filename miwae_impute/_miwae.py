@@ -95,13 +95,6 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         the last step's weights on all six of the paper's data sets and on 11
         of the 13 tables of the development collection (seeds 0-2; see
         BENCHMARKS.md).
-    max_iter : int or "auto", default="auto"
-        Maximum number of epochs (passes over the training rows). "auto" trains
-        on about 192,000 rows (3000 gradient steps of 64 rows; at least one
-        epoch) whatever the number of rows, as the paper trains a fixed
-        number of steps.
-    batch_size : int, default=64
-        Rows per gradient step.
     missingness : {"ignorable", "self-masking", "self-masking-high", \
             "self-masking-low", "logistic"}, default="ignorable"
         The model of why values are missing. "ignorable" (MIWAE) assumes
@@ -118,6 +111,13 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         cannot tell missing not at random from at random: the choice is an
         assumption. The learned model is ``missingness_`` in the data's
         units (``model_.missingness`` in standardised units).
+    max_iter : int or "auto", default="auto"
+        Maximum number of epochs (passes over the training rows). "auto" trains
+        on about 192,000 rows (3000 gradient steps of 64 rows; at least one
+        epoch) whatever the number of rows, as the paper trains a fixed
+        number of steps.
+    batch_size : int, default=64
+        Rows per gradient step.
     learning_rate : {"constant", "cosine"}, default="constant"
         Schedule of Adam's step size: constant, or cosine decay from
         ``learning_rate_init`` to 0 over ``max_iter`` epochs.
@@ -166,7 +166,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
     ----------
     n_features_in_ : int
         Number of features seen during fit.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen during fit, for DataFrame input with string
         column names.
     n_iter_ : int
@@ -175,7 +175,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         ``"train_bound"``: mean MIWAE bound (nats per row) on the training rows
         at each epoch; ``"validation_bound"``: the same on the held-out rows
         when early stopping is on.
-    is_categorical_ : ndarray of bool of shape (n_features_in_,)
+    is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
         Which features are categorical (see ``categorical_features``).
     categories_ : list of (ndarray or None)
         The observed levels of each categorical feature, None for the others;
