@@ -40,7 +40,7 @@ def label(method, params):
     return f"{method} ({', '.join(f'{k}={v}' for k, v in sorted(params.items()))})"
 
 
-def gather(folders, mechanism, missing_rate):
+def gather(folders, mechanism, missing_rate, seeds=None):
     """The rows of one protocol from ``folders``, labelled; latest row wins.
 
     Parameters
@@ -51,6 +51,9 @@ def gather(folders, mechanism, missing_rate):
         The missingness mechanism of the rows to keep.
     missing_rate : float
         Their missing rate.
+    seeds : int, default=None
+        Keep seeds 0 to ``seeds - 1`` only, so that every method is compared
+        on the same masks; None keeps all.
 
     Returns
     -------
@@ -64,6 +67,7 @@ def gather(folders, mechanism, missing_rate):
         (rows["mechanism"] == mechanism)
         & np.isclose(rows["missing_rate"], missing_rate)
         & ~rows["quick"].astype(bool)
+        & (rows["seed"] < (np.inf if seeds is None else seeds))
     ].copy()
     rows["label"] = [label(m, p) for m, p in zip(rows["method"], rows["params"])]
     rows["rmse"] = np.sqrt(rows["mse"])
@@ -159,10 +163,13 @@ def main(argv=None):
     parser.add_argument("--mechanism", default="above-mean")
     parser.add_argument("--missing-rate", type=float, default=0.9)
     parser.add_argument(
+        "--seeds", type=int, help="keep seeds 0 to SEEDS - 1 only (default: all)"
+    )
+    parser.add_argument(
         "--write-benchmarks-md", metavar="PATH", help="add or replace the section"
     )
     args = parser.parse_args(argv)
-    rows = gather(args.folders, args.mechanism, args.missing_rate)
+    rows = gather(args.folders, args.mechanism, args.missing_rate, args.seeds)
     if rows.empty:
         parser.error("no rows of that protocol in those folders")
     markdown = tables(rows)

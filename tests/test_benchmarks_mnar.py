@@ -65,6 +65,7 @@ def test_rows_are_labelled_and_the_latest_wins(folders):
     assert only["mse"].tolist() == [1.0]  # the t2 row, not the t0 one
     np.testing.assert_allclose(rows["rmse"], np.sqrt(rows["mse"]))
     assert mnar.gather(folders, "mcar", 0.9).empty
+    assert set(mnar.gather(folders, "above-mean", 0.9, seeds=1)["seed"]) == {0}
 
 
 def test_tables_give_mse_rmse_and_the_ratios(folders):
