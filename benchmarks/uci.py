@@ -496,7 +496,10 @@ def _versions():
 
 
 def _git_commit():
-    """Short commit of the repository, ``-dirty`` when the code differs from it."""
+    """Short commit of the repository, ``-dirty`` when the code differs from it.
+
+    Committed result files being appended to do not count as changed code.
+    """
     try:
         commit = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"],
@@ -506,7 +509,16 @@ def _git_commit():
             check=True,
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "diff", "--quiet", "HEAD", "--", "miwae_impute", "benchmarks"],
+            [
+                "git",
+                "diff",
+                "--quiet",
+                "HEAD",
+                "--",
+                "miwae_impute",
+                "benchmarks",
+                ":(exclude)benchmarks/results",  # the rows being written
+            ],
             cwd=_REPO_ROOT,
             capture_output=True,
         ).returncode
