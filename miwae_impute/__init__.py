@@ -4,6 +4,7 @@ from ._knn import NearestNeighborsImputer
 from ._missforest import MissForestImputer
 from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
+from ._pooling import MultipleImputationEstimator
 from ._registry import make_imputer
 from ._simple import MeanImputer
 from .metrics import imputation_mse, masked_mse_scorer
@@ -12,6 +13,7 @@ __all__ = [
     "MIWAEImputer",
     "MeanImputer",
     "MissForestImputer",
+    "MultipleImputationEstimator",
     "NearestNeighborsImputer",
     "PCAImputer",
     "imputation_mse",

@@ -1,0 +1,577 @@
+"""MultipleImputationEstimator: fit an estimator on m imputed data sets, then pool."""
+
+import numbers
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    check_is_fitted,
+)
+
+from ._miwae import MIWAEImputer
+
+_Y_NAME = "__miwae_impute_y__"  # the outcome's column in the imputation model
+
+
+def _rubin(estimates, variances, df_complete=np.inf):
+    """Pool m estimates of k parameters by Rubin's rules.
+
+    Parameters
+    ----------
+    estimates : array-like of shape (m, k)
+        The estimate of each parameter from each completed data set.
+    variances : array-like of shape (m, k)
+        Their squared standard errors, from each completed data set.
+    df_complete : float, default=np.inf
+        Degrees of freedom of the complete-data analysis (n - k for a linear
+        model), for the Barnard-Rubin correction; np.inf for none.
+
+    Returns
+    -------
+    mean : ndarray of shape (k,)
+        The pooled estimates, the mean of the m estimates.
+    total : ndarray of shape (k,)
+        Their total variance T = W + (1 + 1/m) B, with W the mean
+        within-imputation variance and B the between-imputation variance of
+        the estimates (ddof=1).
+    df : ndarray of shape (k,)
+        Barnard & Rubin's (1999) degrees of freedom of the t reference
+        distribution.
+    fmi : ndarray of shape (k,)
+        Fraction of missing information, lambda = (1 + 1/m) B / T (as
+        statsmodels' ``MICEResults.frac_miss_info``; 0 where T = 0).
+    """
+    estimates = np.asarray(estimates, dtype=float)
+    variances = np.asarray(variances, dtype=float)
+    m = len(estimates)
+    if m < 2:
+        raise ValueError(f"Rubin's rules need at least 2 imputations, got {m}.")
+    mean = estimates.mean(axis=0)
+    within = variances.mean(axis=0)
+    between = estimates.var(axis=0, ddof=1)
+    total = within + (1 + 1 / m) * between
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fmi = np.where(total > 0, (1 + 1 / m) * between / total, 0.0)
+        df_old = (m - 1) / fmi**2  # inf when fmi = 0
+        df_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - fmi)
+        if np.isinf(df_complete):
+            df_obs = np.full_like(fmi, np.inf)
+        df = np.where(
+            np.isinf(df_old),
+            df_obs,
+            np.where(np.isinf(df_obs), df_old, df_old * df_obs / (df_old + df_obs)),
+        )
+    return mean, total, df, fmi
+
+
+def _design(X, fit_intercept):
+    X = np.asarray(X, dtype=float)
+    return np.column_stack([np.ones(len(X)), X]) if fit_intercept else X
+
+
+def _params_and_variances(estimator, X, y):
+    """Estimates (intercept first) and their covariance from one fit.
+
+    ``LinearRegression``: sigma^2 (X1' X1)^-1, with X1 the design matrix
+    (a column of ones first when ``fit_intercept``), sigma^2 = RSS / (n - k)
+    and k the number of parameters. Binary ``LogisticRegression``: the inverse
+    Fisher information (X1' W X1)^-1, W = diag(p (1 - p)) at the estimates.
+    """
+    intercept = estimator.fit_intercept
+    params = np.ravel(estimator.coef_)
+    if intercept:
+        params = np.concatenate([np.ravel(estimator.intercept_), params])
+    X1 = _design(X, intercept)
+    if isinstance(estimator, LogisticRegression):
+        p = estimator.predict_proba(X)[:, 1]
+        cov = np.linalg.pinv(X1.T @ (X1 * (p * (1 - p))[:, None]))
+    else:
+        residuals = np.asarray(y, dtype=float) - estimator.predict(X)
+        sigma2 = residuals @ residuals / (len(X1) - X1.shape[1])
+        cov = sigma2 * np.linalg.pinv(X1.T @ X1)
+    return params, cov
+
+
+def _inference_support(estimator):
+    """Why Rubin's inference is not available for ``estimator``, or None."""
+    if type(estimator) is LinearRegression:
+        return None
+    if type(estimator) is LogisticRegression:
+        return None
+    return (
+        f"Pooled coefficients and their inference are available for "
+        f"LinearRegression and binary LogisticRegression only, not for "
+        f"{type(estimator).__name__}."
+    )
+
+
+def _penalised(estimator):
+    penalty = getattr(estimator, "penalty", None)
+    if penalty in (None, "none"):
+        return False
+    return not np.isinf(estimator.C)
+
+
+def _has(name):
+    def check(self):
+        return hasattr(self.estimator, name)
+
+    return check
+
+
+class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
+    """Fit an estimator on multiply imputed data sets and pool the fits.
+
+    The imputer, which must be able to draw imputations (a ``sample(X,
+    n_imputations)`` method, as :class:`MIWAEImputer`'s), is fitted on the
+    training features *with the outcome appended as a column*, as multiple
+    imputation requires (van Buuren, 2018, sec. 6.2): an imputation model that
+    ignores the outcome biases its associations with the features towards 0.
+    For a classifier the outcome is a categorical column (its labels), for a
+    regressor a numeric one. ``n_imputations`` completions of the features
+    are drawn jointly from it, and a clone of ``estimator`` is fitted on each,
+    with the observed outcome. At prediction the new rows get an all-missing
+    outcome column, ``n_imputations`` completions are drawn, fit k predicts on
+    completion k, and the predictions are pooled: the mean of
+    ``predict_proba`` (``predict`` is its argmax) for classifiers, the mean
+    of ``predict`` for regressors.
+
+    For :class:`~sklearn.linear_model.LinearRegression` and binary
+    :class:`~sklearn.linear_model.LogisticRegression`, the fits' coefficients
+    are pooled by Rubin's rules: ``coef_`` and ``intercept_`` are their means,
+    their total variance is T = W + (1 + 1/m) B, with W the mean of the fits'
+    squared standard errors and B the variance of the m estimates (ddof=1),
+    and :meth:`conf_int` gives t intervals with Barnard & Rubin's (1999)
+    degrees of freedom. A fit's covariance is sigma^2 (X1' X1)^-1 for
+    ``LinearRegression`` (X1: the completed features, with a column of ones
+    first when ``fit_intercept``; sigma^2 = RSS / (n - k), k the number of
+    coefficients) and the inverse Fisher information (X1' W X1)^-1, W =
+    diag(p (1 - p)), for ``LogisticRegression``; the latter holds only
+    without a penalty (``C=np.inf``), and penalised fits warn when their
+    inference is read. Other estimators predict as well, but have no pooled
+    coefficients.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The scikit-learn estimator fitted on each completed data set; cloned.
+    imputer : estimator object with a ``sample`` method, default=None
+        The imputation model; cloned. None for :class:`MIWAEImputer` with its
+        defaults. A categorical outcome is a categorical column for it: its
+        ``categorical_features``, when a list or a mask, is extended by the
+        outcome's column.
+    n_imputations : int, default=5
+        Number m of completed data sets (at least 2).
+    random_state : int, RandomState instance or None, default=None
+        When not None, the ``random_state`` of the imputer's clone, so that
+        its draws are reproducible; the estimators keep their own.
+
+    Attributes
+    ----------
+    imputer_ : estimator
+        The imputer fitted on the features and the outcome.
+    estimators_ : list of estimators
+        The ``n_imputations`` fits, fit k on completed data set k.
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, for a classifier.
+    n_features_in_ : int
+        Number of features seen during fit.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features seen during fit, for DataFrame input with string
+        column names.
+    coef_ : ndarray
+        The mean of the fits' ``coef_``, in their shape; only for estimators
+        with a ``coef_`` (an AttributeError otherwise).
+    intercept_ : float or ndarray
+        The mean of the fits' ``intercept_``, likewise.
+    std_err_ : ndarray of shape (n_params,)
+        The pooled standard errors sqrt(T), intercept first (when fitted),
+        then the coefficients in the features' order.
+    df_ : ndarray of shape (n_params,)
+        Barnard & Rubin's degrees of freedom: with nu_com = n - k the
+        complete-data degrees of freedom and lambda the fraction of missing
+        information, 1 / (1 / nu_old + 1 / nu_obs), with nu_old = (m - 1) /
+        lambda^2 and nu_obs = (nu_com + 1) / (nu_com + 3) nu_com (1 - lambda);
+        nu_obs when B = 0.
+    fraction_missing_info_ : ndarray of shape (n_params,)
+        lambda = (1 + 1/m) B / T, the share of the total variance due to the
+        missing values, as statsmodels' ``MICEResults.frac_miss_info`` (R's
+        mice reports it as ``lambda``; its ``fmi`` adds a small-sample term).
+
+    See Also
+    --------
+    MIWAEImputer.sample : Draws the completed data sets.
+
+    References
+    ----------
+    D. B. Rubin. "Multiple Imputation for Nonresponse in Surveys". Wiley, 1987.
+
+    J. Barnard and D. B. Rubin. "Small-sample degrees of freedom with multiple
+    imputation". Biometrika 86(4), 1999.
+
+    S. van Buuren. "Flexible Imputation of Missing Data", 2nd ed. CRC, 2018.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from sklearn.linear_model import LinearRegression
+    >>> from miwae_impute import MIWAEImputer, MultipleImputationEstimator
+    >>> rng = np.random.default_rng(0)
+    >>> X = pd.DataFrame(rng.normal(size=(200, 2)), columns=["age", "dose"])
+    >>> y = 1.0 + 2.0 * X["age"] - X["dose"] + rng.normal(size=200)
+    >>> X[rng.random(X.shape) < 0.2] = np.nan
+    >>> model = MultipleImputationEstimator(
+    ...     LinearRegression(),
+    ...     imputer=MIWAEImputer(max_iter=5, L=50),
+    ...     n_imputations=5,
+    ...     random_state=0,
+    ... ).fit(X, y)
+    >>> model.conf_int().shape
+    (3, 2)
+    >>> table = model.summary()
+    >>> list(table.index)
+    ['intercept', 'age', 'dose']
+    >>> list(table.columns)
+    ['coef', 'std err', 'df', 'lower', 'upper', 'fmi']
+    """
+
+    _parameter_constraints: dict = {
+        "estimator": [HasMethods(["fit", "predict"])],
+        "imputer": [HasMethods(["fit"]), None],
+        "n_imputations": [Interval(numbers.Integral, 2, None, closed="left")],
+        "random_state": ["random_state"],
+    }
+
+    def __init__(self, estimator, *, imputer=None, n_imputations=5, random_state=None):
+        self.estimator = estimator
+        self.imputer = imputer
+        self.n_imputations = n_imputations
+        self.random_state = random_state
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = inner.classifier_tags
+        tags.regressor_tags = inner.regressor_tags
+        tags.target_tags.required = True
+        tags.input_tags.allow_nan = True
+        return tags
+
+    # -- the imputation model ------------------------------------------------
+    def _frame(self, X, y):
+        """X as a DataFrame, with the outcome ``y`` as its last column."""
+        if isinstance(X, pd.DataFrame):
+            frame = X.copy()
+        else:
+            X = np.asarray(X)
+            if X.ndim != 2:
+                raise ValueError(f"Expected a 2D array, got shape {X.shape}.")
+            frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+        frame.columns = [str(c) for c in frame.columns]
+        frame.index = pd.RangeIndex(len(frame))
+        if is_classifier(self):
+            frame[_Y_NAME] = pd.Categorical(y, categories=self.classes_)
+        else:
+            frame[_Y_NAME] = np.asarray(y, dtype=float)
+        return frame
+
+    def _make_imputer(self, n_features):
+        imputer = MIWAEImputer() if self.imputer is None else clone(self.imputer)
+        if not callable(getattr(imputer, "sample", None)):
+            raise TypeError(
+                f"The imputer must draw imputations with a sample(X, n_imputations)"
+                f" method, as MIWAEImputer; {type(imputer).__name__} has none."
+            )
+        params = imputer.get_params()
+        if self.random_state is not None and "random_state" in params:
+            imputer.set_params(random_state=self.random_state)
+        categorical = params.get("categorical_features", "from_dtype")
+        if is_classifier(self) and not isinstance(categorical, str):
+            if categorical is None:
+                categorical = [n_features]
+            else:
+                categorical = list(categorical)
+                if categorical and isinstance(categorical[0], (bool, np.bool_)):
+                    categorical.append(True)
+                elif categorical and isinstance(categorical[0], str):
+                    categorical.append(_Y_NAME)
+                else:
+                    categorical.append(n_features)
+            imputer.set_params(categorical_features=categorical)
+        return imputer
+
+    def _completions(self, X, frame):
+        """The imputer's draws of the features, in X's container type."""
+        draws = self.imputer_.sample(frame, n_imputations=self.n_imputations)
+        out = []
+        for draw in draws:
+            draw = draw.drop(columns=_Y_NAME)
+            if isinstance(X, pd.DataFrame):
+                draw.columns, draw.index = X.columns, X.index
+            else:
+                draw = draw.to_numpy()
+            out.append(draw)
+        return out
+
+    # -- fit -----------------------------------------------------------------
+    def fit(self, X, y):
+        """Fit the imputer on X and y, then the estimator on each completion.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Training features, with missing values.
+        y : array-like of shape (n_samples,)
+            The outcome, fully observed.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        self._validate_params()
+        _check_feature_names(self, X, reset=True)
+        _check_n_features(self, X, reset=True)
+        y = np.asarray(y)
+        if y.ndim != 1 or len(y) != len(X):
+            raise ValueError(
+                f"y must be one-dimensional with a value per row of X; got shape"
+                f" {y.shape} for {len(X)} rows."
+            )
+        if pd.isna(y).any():
+            raise ValueError("y has missing values; the outcome must be observed.")
+        if is_classifier(self):
+            self.classes_ = np.unique(y)
+        self.imputer_ = self._make_imputer(self.n_features_in_)
+        frame = self._frame(X, y)
+        self.imputer_.fit(frame)
+        completions = self._completions(X, frame)
+        self.estimators_ = [clone(self.estimator).fit(Xk, y) for Xk in completions]
+        self._pooled = None
+        if _inference_support(self.estimator) is None and self._binary_or_regression():
+            fits = [
+                _params_and_variances(est, Xk, y)
+                for est, Xk in zip(self.estimators_, completions)
+            ]
+            params = np.array([p for p, _ in fits])
+            within = np.mean([c for _, c in fits], axis=0)
+            df_complete = len(y) - params.shape[1]
+            mean, total, df, fmi = _rubin(
+                params, [np.diag(c) for _, c in fits], df_complete
+            )
+            cov = within + (1 + 1 / len(params)) * np.cov(params.T, ddof=1)
+            self._pooled = {
+                "params": mean,
+                "total": total,
+                "cov": np.atleast_2d(cov),
+                "df": df,
+                "fmi": fmi,
+            }
+        return self
+
+    def _binary_or_regression(self):
+        if is_classifier(self):
+            return len(self.classes_) == 2
+        return True
+
+    # -- prediction ------------------------------------------------------------
+    def _completed_for_predict(self, X):
+        check_is_fitted(self, "estimators_")
+        _check_feature_names(self, X, reset=False)
+        _check_n_features(self, X, reset=False)
+        if is_classifier(self):
+            y = pd.Categorical([None] * len(X), categories=self.classes_)
+        else:
+            y = np.full(len(X), np.nan)
+        return self._completions(X, self._frame(X, y))
+
+    @available_if(_has("predict_proba"))
+    def predict_proba(self, X):
+        """The mean of the fits' class probabilities on their completions of X.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, with missing values.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Pooled probabilities of ``classes_``.
+        """
+        completions = self._completed_for_predict(X)
+        return np.mean(
+            [est.predict_proba(Xk) for est, Xk in zip(self.estimators_, completions)],
+            axis=0,
+        )
+
+    def predict(self, X):
+        """Pooled predictions: argmax of the pooled probabilities, or the mean.
+
+        A classifier without ``predict_proba`` predicts the most frequent of
+        its fits' labels.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, with missing values.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            The pooled predictions.
+        """
+        if is_classifier(self) and hasattr(self.estimator, "predict_proba"):
+            return self.classes_[self.predict_proba(X).argmax(axis=1)]
+        completions = self._completed_for_predict(X)
+        preds = np.array(
+            [est.predict(Xk) for est, Xk in zip(self.estimators_, completions)]
+        )
+        if not is_classifier(self):
+            return preds.mean(axis=0)
+        codes = np.searchsorted(self.classes_, preds)
+        counts = np.apply_along_axis(np.bincount, 0, codes, None, len(self.classes_))
+        return self.classes_[counts.argmax(axis=0)]
+
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of a classifier, R^2 of a regressor, on pooled predictions.
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Features, with missing values.
+        y : array-like of shape (n_samples,)
+            True outcomes.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Accuracy or R^2.
+        """
+        metric = accuracy_score if is_classifier(self) else r2_score
+        return metric(y, self.predict(X), sample_weight=sample_weight)
+
+    # -- pooled coefficients ---------------------------------------------------
+    def _pooled_attribute(self, name):
+        check_is_fitted(self, "estimators_")
+        if not hasattr(self.estimators_[0], name):
+            raise AttributeError(
+                f"{type(self.estimator).__name__} has no {name}, so there is no "
+                f"pooled {name}."
+            )
+        return np.mean([getattr(est, name) for est in self.estimators_], axis=0)
+
+    @property
+    def coef_(self):
+        return self._pooled_attribute("coef_")
+
+    @property
+    def intercept_(self):
+        return self._pooled_attribute("intercept_")
+
+    def _rubin_results(self):
+        check_is_fitted(self, "estimators_")
+        reason = _inference_support(self.estimator)
+        if reason is None and self._pooled is None:
+            reason = "Rubin's inference is for a binary LogisticRegression only."
+        if reason is not None:
+            raise AttributeError(reason)
+        if isinstance(self.estimator, LogisticRegression) and _penalised(
+            self.estimator
+        ):
+            warnings.warn(
+                "The standard errors of a penalised LogisticRegression (inverse "
+                "Fisher information) are not valid; use C=np.inf for inference.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return self._pooled
+
+    @property
+    def std_err_(self):
+        return np.sqrt(self._rubin_results()["total"])
+
+    @property
+    def df_(self):
+        return self._rubin_results()["df"]
+
+    @property
+    def fraction_missing_info_(self):
+        return self._rubin_results()["fmi"]
+
+    @property
+    def cov_params_(self):
+        """Total covariance W + (1 + 1/m) B of the parameters (statsmodels')."""
+        return self._rubin_results()["cov"]
+
+    def conf_int(self, alpha=0.05):
+        """Confidence intervals of the pooled parameters.
+
+        Intervals are mean -/+ t_{1 - alpha/2, df} sqrt(T), with Barnard &
+        Rubin's degrees of freedom ``df_``.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the coverage.
+
+        Returns
+        -------
+        intervals : ndarray of shape (n_params, 2)
+            Lower and upper bounds, one row per parameter: the intercept first
+            (when fitted), then the coefficients in the features' order.
+        """
+        if not 0 < alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
+        results = self._rubin_results()
+        half = stats.t.ppf(1 - alpha / 2, results["df"]) * np.sqrt(results["total"])
+        return np.column_stack([results["params"] - half, results["params"] + half])
+
+    def summary(self, alpha=0.05):
+        """The table of pooled parameters.
+
+        Parameters
+        ----------
+        alpha : float, default=0.05
+            One minus the coverage of the intervals.
+
+        Returns
+        -------
+        table : DataFrame
+            One row per parameter, "intercept" first (when fitted), then the
+            features by name (``feature_names_in_``, or x0, x1, ...);
+            columns "coef", "std err", "df", "lower", "upper" and "fmi".
+        """
+        intervals = self.conf_int(alpha)
+        results = self._rubin_results()
+        names = getattr(self, "feature_names_in_", None)
+        if names is None:
+            names = [f"x{j}" for j in range(self.n_features_in_)]
+        index = list(names)
+        if self.estimator.fit_intercept:
+            index = ["intercept", *index]
+        return pd.DataFrame(
+            {
+                "coef": results["params"],
+                "std err": np.sqrt(results["total"]),
+                "df": results["df"],
+                "lower": intervals[:, 0],
+                "upper": intervals[:, 1],
+                "fmi": results["fmi"],
+            },
+            index=pd.Index(index),
+        )
