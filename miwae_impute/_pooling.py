@@ -203,6 +203,10 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         information, 1 / (1 / nu_old + 1 / nu_obs), with nu_old = (m - 1) /
         lambda^2 and nu_obs = (nu_com + 1) / (nu_com + 3) nu_com (1 - lambda);
         nu_obs when B = 0.
+    cov_params_ : ndarray of shape (n_params, n_params)
+        The total covariance of the parameters, the mean of the fits'
+        covariances plus (1 + 1/m) times the covariance of their estimates,
+        as statsmodels' ``MICEResults.cov_params()``; its diagonal is T.
     fraction_missing_info_ : ndarray of shape (n_params,)
         lambda = (1 + 1/m) B / T, the share of the total variance due to the
         missing values, as statsmodels' ``MICEResults.frac_miss_info`` (R's
@@ -210,7 +214,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
 
     See Also
     --------
-    MIWAEImputer.sample : Draws the completed data sets.
+    MIWAEImputer : Draws the completed data sets with its ``sample`` method.
 
     References
     ----------
@@ -515,7 +519,6 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
 
     @property
     def cov_params_(self):
-        """Total covariance W + (1 + 1/m) B of the parameters (statsmodels')."""
         return self._rubin_results()["cov"]
 
     def conf_int(self, alpha=0.05):
