@@ -12,11 +12,8 @@ from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import (
-    _check_feature_names,
-    _check_n_features,
-    check_is_fitted,
-)
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._miwae import MIWAEImputer
 
@@ -279,9 +276,6 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         if isinstance(X, pd.DataFrame):
             frame = X.copy()
         else:
-            X = np.asarray(X)
-            if X.ndim != 2:
-                raise ValueError(f"Expected a 2D array, got shape {X.shape}.")
             frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
         frame.columns = [str(c) for c in frame.columns]
         frame.index = pd.RangeIndex(len(frame))
@@ -346,17 +340,21 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
             The fitted estimator.
         """
         self._validate_params()
-        _check_feature_names(self, X, reset=True)
-        _check_n_features(self, X, reset=True)
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != len(X):
+        if y is None:
             raise ValueError(
-                f"y must be one-dimensional with a value per row of X; got shape"
-                f" {y.shape} for {len(X)} rows."
+                f"{type(self).__name__} requires y to be passed, but the target y "
+                "is None."
+            )
+        X = self._check_X(X, reset=True)
+        y = column_or_1d(y, warn=True)
+        if len(y) != len(X):
+            raise ValueError(
+                f"y must have a value per row of X; got {len(y)} for {len(X)} rows."
             )
         if pd.isna(y).any():
             raise ValueError("y has missing values; the outcome must be observed.")
         if is_classifier(self):
+            check_classification_targets(y)
             self.classes_ = np.unique(y)
         self.imputer_ = self._make_imputer(self.n_features_in_)
         frame = self._frame(X, y)
@@ -391,10 +389,20 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         return True
 
     # -- prediction ------------------------------------------------------------
+    def _check_X(self, X, reset):
+        """Check X's shape and names; arrays must be numeric (NaN allowed)."""
+        return validate_data(
+            self,
+            X,
+            reset=reset,
+            skip_check_array=isinstance(X, pd.DataFrame),
+            ensure_all_finite="allow-nan",
+            dtype="numeric",
+        )
+
     def _completed_for_predict(self, X):
         check_is_fitted(self, "estimators_")
-        _check_feature_names(self, X, reset=False)
-        _check_n_features(self, X, reset=False)
+        X = self._check_X(X, reset=False)
         if is_classifier(self):
             y = pd.Categorical([None] * len(X), categories=self.classes_)
         else:
@@ -437,6 +445,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
             The pooled predictions.
         """
+        check_is_fitted(self, "estimators_")
         if is_classifier(self) and hasattr(self.estimator, "predict_proba"):
             return self.classes_[self.predict_proba(X).argmax(axis=1)]
         completions = self._completed_for_predict(X)

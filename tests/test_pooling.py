@@ -16,6 +16,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeRegressor
 from sklearn.utils._param_validation import InvalidParameterError
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import miwae_impute
 from miwae_impute import MeanImputer, MIWAEImputer, MultipleImputationEstimator
@@ -62,7 +63,17 @@ def _data(n=120, seed=0, frac=0.2, classify=False):
 
 
 def _miwae():
-    return MIWAEImputer(hidden_layer_sizes=(8,), max_iter=2, L=50)
+    return MIWAEImputer(hidden_layer_sizes=(8,), max_iter=2, L=50, random_state=0)
+
+
+@parametrize_with_checks(
+    [
+        MultipleImputationEstimator(est, imputer=_miwae(), n_imputations=2)
+        for est in (LinearRegression(), LogisticRegression())
+    ]
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
 
 
 def test_rubin_against_a_hand_computation():
