@@ -63,11 +63,7 @@ def _rubin(estimates, variances, df_complete=np.inf):
         df_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - fmi)
         if np.isinf(df_complete):
             df_obs = np.full_like(fmi, np.inf)
-        df = np.where(
-            np.isinf(df_old),
-            df_obs,
-            np.where(np.isinf(df_obs), df_old, df_old * df_obs / (df_old + df_obs)),
-        )
+        df = 1 / (1 / df_old + 1 / df_obs)  # inf where both are
     return mean, total, df, fmi
 
 
@@ -101,9 +97,7 @@ def _params_and_variances(estimator, X, y):
 
 def _inference_support(estimator):
     """Why Rubin's inference is not available for ``estimator``, or None."""
-    if type(estimator) is LinearRegression:
-        return None
-    if type(estimator) is LogisticRegression:
+    if type(estimator) in (LinearRegression, LogisticRegression):
         return None
     return (
         f"Pooled coefficients and their inference are available for "
