@@ -40,10 +40,12 @@ import pandas as pd
 __all__ = [
     "DATASETS",
     "ENV_VAR",
+    "LABELLED_DATASETS",
     "MIXED_DATASETS",
     "Dataset",
     "data_folders",
     "load_dataset",
+    "load_labelled",
     "load_mixed",
     "standardize",
 ]
@@ -377,6 +379,47 @@ def load_mixed(name, *, data_home=None, download=True):
             for column in frame.columns
         }
     )
+
+
+#: The data sets with a class label, for ``load_labelled``.
+LABELLED_DATASETS = ("banknote", "breast", "red", "white", "yeast")
+
+
+def load_labelled(name, *, data_home=None, download=True):
+    """Load a UCI data set's features with its class label.
+
+    Parameters
+    ----------
+    name : {"banknote", "breast", "red", "white", "yeast"}
+        The data set. The labels: banknote ``class`` (0/1), breast
+        ``diagnosis`` (0 = malignant, 1 = benign), the wines' ``quality``
+        (integer grades) and yeast's ``class`` (ten localisation sites, as
+        strings).
+    data_home : str or Path, default=None
+        Folder holding the files; see the module docstring.
+    download : bool, default=True
+        Download a missing file from its original UCI address.
+
+    Returns
+    -------
+    X : ndarray of shape (n_samples, n_features)
+        The features of :func:`load_dataset`, float64.
+    y : ndarray of shape (n_samples,)
+        The labels.
+    columns : list of str
+        The feature names.
+    """
+    if name not in LABELLED_DATASETS:
+        raise ValueError(
+            f"Unknown labelled data set {name!r}; choose from {LABELLED_DATASETS}."
+        )
+    if name == "breast":
+        X, columns = _load_breast(keep_target=True)
+        return X[:, :-1], X[:, -1].astype(int), columns[:-1]
+    source = _SOURCES[name]
+    frame, _ = _read_source(name, source, data_home, download)
+    X = frame[list(source.features)].to_numpy(dtype=np.float64)
+    return X, frame[source.target or "class"].to_numpy(), list(source.features)
 
 
 def _adult_subsample(n_rows):

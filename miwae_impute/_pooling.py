@@ -160,7 +160,10 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         The imputation model; cloned. None for :class:`MIWAEImputer` with its
         defaults. A categorical outcome is a categorical column for it: its
         ``categorical_features``, when a list or a mask, is extended by the
-        outcome's column.
+        outcome's column. To fit several analyses on one imputation model,
+        pass another fit's ``imputer_`` wrapped in
+        :class:`~sklearn.frozen.FrozenEstimator`: it is used as it is, not
+        refitted (the features must be the same).
     n_imputations : int, default=5
         Number m of completed data sets (at least 2).
     random_state : int, RandomState instance or None, default=None
@@ -352,7 +355,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
             self.classes_ = np.unique(y)
         self.imputer_ = self._make_imputer(self.n_features_in_)
         frame = self._frame(X, y)
-        self.imputer_.fit(frame)
+        self.imputer_.fit(frame, None)  # None: y for a FrozenEstimator
         completions = self._completions(X, frame)
         self.estimators_ = [clone(self.estimator).fit(Xk, y) for Xk in completions]
         self._pooled = None

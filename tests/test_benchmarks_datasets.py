@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from benchmarks import datasets
-from benchmarks.datasets import ENV_VAR, data_folders, load_dataset, standardize
+from benchmarks.datasets import (
+    ENV_VAR,
+    LABELLED_DATASETS,
+    data_folders,
+    load_dataset,
+    load_labelled,
+    standardize,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "datasets"
@@ -63,6 +70,25 @@ def test_loaders_parse_the_shared_files(name):
     assert X_target.shape == (n_rows, n_with_target)
     np.testing.assert_array_equal(X_target[:, :n_features], X)
     assert columns_target[:n_features] == columns
+
+
+# name: number of classes
+N_CLASSES = {"banknote": 2, "breast": 2, "red": 6, "white": 7, "yeast": 10}
+
+
+@pytest.mark.parametrize("name", LABELLED_DATASETS)
+def test_labelled_loaders_give_the_features_and_the_label(name):
+    X, y, columns = load_labelled(name, data_home=SHARED)
+    X_features, features = load_dataset(name, data_home=SHARED)
+    np.testing.assert_array_equal(X, X_features)
+    assert columns == features
+    assert y.shape == (len(X),)
+    assert len(np.unique(y)) == N_CLASSES[name]
+    if name != "yeast":  # the others' labels are their numeric targets
+        X_target, _ = load_dataset(name, data_home=SHARED, keep_target=True)
+        np.testing.assert_array_equal(y, X_target[:, -1])
+    with pytest.raises(ValueError, match="Unknown labelled data set 'concrete'"):
+        load_labelled("concrete", data_home=SHARED)
 
 
 def test_documented_columns():

@@ -220,6 +220,29 @@ def test_pooled_predictions_are_the_mean_of_the_fits():
     )
 
 
+def test_a_frozen_imputer_is_reused_not_refitted():
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.tree import DecisionTreeClassifier
+
+    X, y = _data(classify=True)
+    first = MultipleImputationEstimator(
+        LogisticRegression(), imputer=DrawingImputer(random_state=0), n_imputations=3
+    ).fit(X, y)
+    fitted = first.imputer_
+    fitted.fitted_on_ = "not refitted"
+    second = MultipleImputationEstimator(
+        DecisionTreeClassifier(random_state=0),
+        imputer=FrozenEstimator(fitted),
+        n_imputations=3,
+    ).fit(X, y)
+    assert second.imputer_.estimator is fitted
+    assert fitted.fitted_on_ == "not refitted"
+    assert_array_equal(fitted.sampled_.drop(columns=_Y_NAME), X)
+    proba = second.predict_proba(X.iloc[:5])
+    assert proba.shape == (5, 2)
+    assert_allclose(proba.sum(axis=1), 1.0)
+
+
 def test_pipeline_and_cross_val_score():
     X, y = _data(n=80, classify=True)
     for estimator, target in [(LogisticRegression(), y), (LinearRegression(), y + 0.5)]:
