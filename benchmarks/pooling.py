@@ -150,7 +150,7 @@ def _t_intervals(estimates, variances, df):
 
 def _pooled(completions):
     """OLS on each completion, pooled by the package's Rubin's rules."""
-    from miwae_impute._pooling import _rubin
+    from miwae_impute._rubin import _rubin
 
     fits = [_ols(frame) for frame in completions]
     estimates = np.array([fit[0] for fit in fits])

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
-from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -16,101 +16,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._miwae import MIWAEImputer
+from ._rubin import _inference_support, _penalised, _pool_fits
 
 _Y_NAME = "__miwae_impute_y__"  # the outcome's column in the imputation model
-
-
-def _rubin(estimates, variances, df_complete=np.inf):
-    """Pool m estimates of k parameters by Rubin's rules.
-
-    Parameters
-    ----------
-    estimates : array-like of shape (m, k)
-        The estimate of each parameter from each completed data set.
-    variances : array-like of shape (m, k)
-        Their squared standard errors, from each completed data set.
-    df_complete : float, default=np.inf
-        Degrees of freedom of the complete-data analysis (n - k for a linear
-        model), for the Barnard-Rubin correction; np.inf for none.
-
-    Returns
-    -------
-    mean : ndarray of shape (k,)
-        The pooled estimates, the mean of the m estimates.
-    total : ndarray of shape (k,)
-        Their total variance T = W + (1 + 1/m) B, with W the mean
-        within-imputation variance and B the between-imputation variance of
-        the estimates (ddof=1).
-    df : ndarray of shape (k,)
-        Barnard & Rubin's (1999) degrees of freedom of the t reference
-        distribution.
-    fmi : ndarray of shape (k,)
-        Fraction of missing information, lambda = (1 + 1/m) B / T (as
-        statsmodels' ``MICEResults.frac_miss_info``; 0 where T = 0).
-    """
-    estimates = np.asarray(estimates, dtype=float)
-    variances = np.asarray(variances, dtype=float)
-    m = len(estimates)
-    if m < 2:
-        raise ValueError(f"Rubin's rules need at least 2 imputations, got {m}.")
-    mean = estimates.mean(axis=0)
-    within = variances.mean(axis=0)
-    between = estimates.var(axis=0, ddof=1)
-    total = within + (1 + 1 / m) * between
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fmi = np.where(total > 0, (1 + 1 / m) * between / total, 0.0)
-        df_old = (m - 1) / fmi**2  # inf when fmi = 0
-        df_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - fmi)
-        if np.isinf(df_complete):
-            df_obs = np.full_like(fmi, np.inf)
-        df = 1 / (1 / df_old + 1 / df_obs)  # inf where both are
-    return mean, total, df, fmi
-
-
-def _design(X, fit_intercept):
-    X = np.asarray(X, dtype=float)
-    return np.column_stack([np.ones(len(X)), X]) if fit_intercept else X
-
-
-def _params_and_variances(estimator, X, y):
-    """Estimates (intercept first) and their covariance from one fit.
-
-    ``LinearRegression``: sigma^2 (X1' X1)^-1, with X1 the design matrix
-    (a column of ones first when ``fit_intercept``), sigma^2 = RSS / (n - k)
-    and k the number of parameters. Binary ``LogisticRegression``: the inverse
-    Fisher information (X1' W X1)^-1, W = diag(p (1 - p)) at the estimates.
-    """
-    intercept = estimator.fit_intercept
-    params = np.ravel(estimator.coef_)
-    if intercept:
-        params = np.concatenate([np.ravel(estimator.intercept_), params])
-    X1 = _design(X, intercept)
-    if isinstance(estimator, LogisticRegression):
-        p = estimator.predict_proba(X)[:, 1]
-        cov = np.linalg.pinv(X1.T @ (X1 * (p * (1 - p))[:, None]))
-    else:
-        residuals = np.asarray(y, dtype=float) - estimator.predict(X)
-        sigma2 = residuals @ residuals / (len(X1) - X1.shape[1])
-        cov = sigma2 * np.linalg.pinv(X1.T @ X1)
-    return params, cov
-
-
-def _inference_support(estimator):
-    """Why Rubin's inference is not available for ``estimator``, or None."""
-    if type(estimator) in (LinearRegression, LogisticRegression):
-        return None
-    return (
-        f"Pooled coefficients and their inference are available for "
-        f"LinearRegression and binary LogisticRegression only, not for "
-        f"{type(estimator).__name__}."
-    )
-
-
-def _penalised(estimator):
-    penalty = getattr(estimator, "penalty", None)
-    if penalty in (None, "none"):
-        return False
-    return not np.isinf(estimator.C)
 
 
 def _has(name):
@@ -360,24 +268,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         self.estimators_ = [clone(self.estimator).fit(Xk, y) for Xk in completions]
         self._pooled = None
         if _inference_support(self.estimator) is None and self._binary_or_regression():
-            fits = [
-                _params_and_variances(est, Xk, y)
-                for est, Xk in zip(self.estimators_, completions)
-            ]
-            params = np.array([p for p, _ in fits])
-            within = np.mean([c for _, c in fits], axis=0)
-            df_complete = len(y) - params.shape[1]
-            mean, total, df, fmi = _rubin(
-                params, [np.diag(c) for _, c in fits], df_complete
-            )
-            cov = within + (1 + 1 / len(params)) * np.cov(params.T, ddof=1)
-            self._pooled = {
-                "params": mean,
-                "total": total,
-                "cov": np.atleast_2d(cov),
-                "df": df,
-                "fmi": fmi,
-            }
+            self._pooled = _pool_fits(self.estimators_, completions, y)
         return self
 
     def _binary_or_regression(self):

@@ -20,7 +20,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import miwae_impute
 from miwae_impute import MeanImputer, MIWAEImputer, MultipleImputationEstimator
-from miwae_impute._pooling import _Y_NAME, _params_and_variances, _rubin
+from miwae_impute._pooling import _Y_NAME
+from miwae_impute._rubin import _params_and_variances, _rubin
 
 
 class DrawingImputer(BaseEstimator):
