@@ -73,6 +73,7 @@ def _rows(estimates, lower, upper, analysis="MIWAE MI, m=5", term="x0"):
             "term": term,
             "truth": BETA[term],
             "estimate": estimates,
+            "std_err": [0.2, 0.1, 0.3, 0.4][: len(estimates)],
             "lower": lower,
             "upper": upper,
             "seconds": 1.0,
@@ -89,6 +90,8 @@ def test_coverage_summary_by_hand():
     assert_allclose(summary.rmse, np.sqrt(np.mean([0.04, 0.01, 0.25, 0.0])))
     assert_allclose(summary.coverage, 0.75)  # 1.0 is outside [1.1, 1.9] only
     assert_allclose(summary.width, np.mean([0.8, 0.25, 0.8, 1.0]))
+    spread = np.std([1.2, 0.9, 1.5, 1.0], ddof=1)
+    assert_allclose(summary.se_ratio, np.mean([0.2, 0.1, 0.3, 0.4]) / spread)
 
 
 def test_a_quick_replication_gives_every_analysis_and_term(monkeypatch):
@@ -109,7 +112,7 @@ def test_a_quick_replication_gives_every_analysis_and_term(monkeypatch):
     assert_allclose(full[["lower", "upper"]], ols.conf_int(0.05))
     markdown = pooling.coverage_tables(rows)
     assert "MAR, 40% of x0, x1, x2 removed (1 replications" in markdown
-    assert markdown.count("| statsmodels MICE, m=20 |") == 3
+    assert markdown.count("| statsmodels MICE, m=20 |") == 4
 
 
 def test_the_command_line_resumes_and_writes_the_sections(tmp_path, capsys):
