@@ -1,7 +1,7 @@
 """
-=====================================================
-Pooled regression: honest standard errors with gaps
-=====================================================
+======================================================
+Pooled regression: standard errors that count the gaps
+======================================================
 
 A statistician's question: what is the effect of each covariate on the
 outcome, and how sure are we? With missing covariates, the usual answers
@@ -135,4 +135,5 @@ plt.show()
 # One data set is one draw. ``BENCHMARKS.md`` ("Multiple imputation:
 # coverage of pooled inference") repeats this design over many replications
 # with the default training budget, and counts how often each interval
-# holds the truth.
+# holds the truth: the pooled 95% intervals held it 0.88 of the time, below
+# nominal, and single imputation's 0.31-0.37 of the time.
