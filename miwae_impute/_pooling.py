@@ -288,14 +288,18 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
             dtype="numeric",
         )
 
-    def _completed_for_predict(self, X):
+    def _per_fit(self, X, method):
+        """``method`` of fit k on completion k of X, for every k, stacked."""
         check_is_fitted(self, "estimators_")
         X = self._check_X(X, reset=False)
         if is_classifier(self):
             y = pd.Categorical([None] * len(X), categories=self.classes_)
         else:
             y = np.full(len(X), np.nan)
-        return self._completions(X, self._frame(X, y))
+        completions = self._completions(X, self._frame(X, y))
+        return np.array(
+            [getattr(est, method)(Xk) for est, Xk in zip(self.estimators_, completions)]
+        )
 
     @available_if(_has("predict_proba"))
     def predict_proba(self, X):
@@ -311,11 +315,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
             Pooled probabilities of ``classes_``.
         """
-        completions = self._completed_for_predict(X)
-        return np.mean(
-            [est.predict_proba(Xk) for est, Xk in zip(self.estimators_, completions)],
-            axis=0,
-        )
+        return self._per_fit(X, "predict_proba").mean(axis=0)
 
     def predict(self, X):
         """Pooled predictions: argmax of the pooled probabilities, or the mean.
@@ -336,10 +336,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         check_is_fitted(self, "estimators_")
         if is_classifier(self) and hasattr(self.estimator, "predict_proba"):
             return self.classes_[self.predict_proba(X).argmax(axis=1)]
-        completions = self._completed_for_predict(X)
-        preds = np.array(
-            [est.predict(Xk) for est, Xk in zip(self.estimators_, completions)]
-        )
+        preds = self._per_fit(X, "predict")
         if not is_classifier(self):
             return preds.mean(axis=0)
         codes = np.searchsorted(self.classes_, preds)
@@ -435,9 +432,12 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
             Lower and upper bounds, one row per parameter: the intercept first
             (when fitted), then the coefficients in the features' order.
         """
+        return self._intervals(self._rubin_results(), alpha)
+
+    @staticmethod
+    def _intervals(results, alpha):
         if not 0 < alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
-        results = self._rubin_results()
         half = stats.t.ppf(1 - alpha / 2, results["df"]) * np.sqrt(results["total"])
         return np.column_stack([results["params"] - half, results["params"] + half])
 
@@ -456,8 +456,8 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
             features by name (``feature_names_in_``, or x0, x1, ...);
             columns "coef", "std err", "df", "lower", "upper" and "fmi".
         """
-        intervals = self.conf_int(alpha)
         results = self._rubin_results()
+        intervals = self._intervals(results, alpha)
         names = getattr(self, "feature_names_in_", None)
         if names is None:
             names = [f"x{j}" for j in range(self.n_features_in_)]

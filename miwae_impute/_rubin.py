@@ -49,9 +49,10 @@ def _rubin(estimates, variances, df_complete=np.inf):
     with np.errstate(divide="ignore", invalid="ignore"):
         fmi = np.where(total > 0, (1 + 1 / m) * between / total, 0.0)
         df_old = (m - 1) / fmi**2  # inf when fmi = 0
-        df_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - fmi)
         if np.isinf(df_complete):
-            df_obs = np.full_like(fmi, np.inf)
+            df_obs = np.inf
+        else:
+            df_obs = (df_complete + 1) / (df_complete + 3) * df_complete * (1 - fmi)
         df = 1 / (1 / df_old + 1 / df_obs)  # inf where both are
     return mean, total, df, fmi
 

@@ -335,6 +335,9 @@ def test_penalised_logistic_regression_warns_on_inference():
     penalised = MultipleImputationEstimator(LogisticRegression(), **kw).fit(X, y)
     with pytest.warns(UserWarning, match="penalised"):
         penalised.conf_int()
+    with pytest.warns(UserWarning, match="penalised") as record:
+        penalised.summary()
+    assert len(record) == 1  # one warning per call, not one per attribute read
     free = MultipleImputationEstimator(LogisticRegression(C=np.inf), **kw).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
