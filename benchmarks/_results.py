@@ -108,13 +108,23 @@ class ResultStore:
         row : dict
             Values for the columns :attr:`fields`.
         """
+        self.extend([row])
+
+    def extend(self, rows):
+        """Write several rows in one write, flushed to disk at once.
+
+        Parameters
+        ----------
+        rows : list of dict
+            Values for the columns :attr:`fields`, one dict per row.
+        """
         self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.is_file() or self.path.stat().st_size == 0
         with open(self.path, "a", newline="") as handle:
             writer = csv.DictWriter(handle, fieldnames=self.fields)
             if new:
                 writer.writeheader()
-            writer.writerow(row)
+            writer.writerows(rows)
             handle.flush()
             os.fsync(handle.fileno())
 

@@ -19,7 +19,6 @@ It runs nothing.
 
 import argparse
 import json
-import shlex
 import sys
 from pathlib import Path
 
@@ -27,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import _report
-from .uci import _cpu_model
+from .uci import _gathered_provenance
 
 _BASELINES = ("missforest", "knn", "pca", "mean")
 
@@ -175,15 +174,11 @@ def main(argv=None):
     markdown = tables(rows)
     print(markdown)
     if args.write_benchmarks_md:
-        commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
-        finished = rows["finished_at"].astype(str)
         body = "\n\n".join(
             [
                 f"## Gathered table: {args.mechanism.upper()}, "
                 f"{args.missing_rate:g} (benchmarks.mnar)",
-                "- command: `python -m benchmarks.mnar " + shlex.join(argv) + "`",
-                f"- machine: {_cpu_model()}; rows finished {finished.min()} to "
-                f"{finished.max()}; commits {commits}",
+                *_gathered_provenance("benchmarks.mnar", argv, rows),
                 markdown,
             ]
         )

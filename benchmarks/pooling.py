@@ -57,8 +57,6 @@ Usage::
 import argparse
 import datetime
 import functools
-import os
-import shlex
 import sys
 import time
 from pathlib import Path
@@ -68,6 +66,7 @@ import pandas as pd
 from scipy import stats
 
 from . import _report
+from ._results import ResultStore
 from .datasets import (
     DATASETS,
     LABELLED_DATASETS,
@@ -76,7 +75,7 @@ from .datasets import (
     standardize,
 )
 from .missingness import _calibrated_draw, _rescaled, mcar
-from .uci import _cpu_model, _git_commit, _run_context, _versions
+from .uci import _gathered_provenance, _run_context, _versions, interval_coverage
 
 #: The simulation's coefficients: intercept, then x0..x3.
 BETA = {"intercept": 1.0, "x0": 1.0, "x1": -0.5, "x2": 0.5, "x3": 0.0}
@@ -186,8 +185,8 @@ def run_replication(replication, mechanism, missing_rate, imputer_params=None):
     timed = {}
 
     def record(analysis, start, estimates, variances, lower, upper):
-        timed[analysis] = (estimates, variances, lower, upper)
-        timed[analysis + " seconds"] = time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        timed[analysis] = (estimates, variances, lower, upper, seconds)
 
     for analysis, frame in (
         ("full data", complete),
@@ -213,9 +212,9 @@ def run_replication(replication, mechanism, missing_rate, imputer_params=None):
     record("statsmodels MICE, m=20", start, *_mice(incomplete, replication))
 
     rows = []
-    finished = datetime.datetime.now().isoformat(timespec="seconds")
+    complete_rows = len(incomplete.dropna())
     for analysis in ANALYSES:
-        estimates, variances, lower, upper = timed[analysis]
+        estimates, variances, lower, upper, seconds = timed[analysis]
         for j, term in enumerate(BETA):
             rows.append(
                 {
@@ -229,10 +228,8 @@ def run_replication(replication, mechanism, missing_rate, imputer_params=None):
                     "std_err": np.sqrt(variances[j]),
                     "lower": lower[j],
                     "upper": upper[j],
-                    "seconds": timed[analysis + " seconds"],
-                    "complete_rows": len(incomplete.dropna()),
-                    "finished_at": finished,
-                    **_versions(),
+                    "seconds": seconds,
+                    "complete_rows": complete_rows,
                 }
             )
     return rows
@@ -430,8 +427,7 @@ def predict_one(dataset, seed, missing_rate, n_imputations, imputer_params=None)
     model = _classifiers(seed)["gradient boosting"]
     proba = model.fit(train, y_train).predict_proba(test)
     score("native NaN handling", "gradient boosting", start, proba)
-    finished = datetime.datetime.now().isoformat(timespec="seconds")
-    return [{**row, "finished_at": finished, **_versions()} for row in rows]
+    return rows
 
 
 def prediction_tables(rows):
@@ -494,27 +490,6 @@ LEVELS = tuple(np.round(np.arange(0.05, 0.951, 0.05), 2))
 _TABLE_LEVELS = (0.5, 0.8, 0.9, 0.95)
 
 
-def interval_coverage(draws, truth, levels=LEVELS):
-    """Share of ``truth`` inside the central intervals of ``draws``, per level.
-
-    Parameters
-    ----------
-    draws : ndarray of shape (n_draws, n_cells)
-    truth : ndarray of shape (n_cells,)
-    levels : sequence of float in (0, 1)
-
-    Returns
-    -------
-    coverage : ndarray of shape (len(levels),)
-        For level c, the share of cells whose true value lies between the
-        (1 - c) / 2 and (1 + c) / 2 percentiles of their draws.
-    """
-    levels = np.asarray(levels, dtype=float)
-    lows = np.percentile(draws, 50 * (1 - levels), axis=0)
-    highs = np.percentile(draws, 50 * (1 + levels), axis=0)
-    return ((lows <= truth) & (truth <= highs)).mean(axis=1)
-
-
 def perfect_coverage(n_draws, levels=LEVELS, n_cells=100_000):
     """Coverage of a perfectly calibrated sampler with ``n_draws`` draws.
 
@@ -539,8 +514,7 @@ def calibrate_one(dataset, seed, missing_rate, n_draws, imputer_params=None):
     imputer.fit(X_missing)
     draws = np.stack([d[mask] for d in imputer.sample(X_missing, n_draws)])
     seconds = time.perf_counter() - start
-    coverage = interval_coverage(draws, X[mask])
-    finished = datetime.datetime.now().isoformat(timespec="seconds")
+    coverage = interval_coverage(draws, X[mask], LEVELS)
     return [
         {
             "dataset": dataset,
@@ -550,8 +524,6 @@ def calibrate_one(dataset, seed, missing_rate, n_draws, imputer_params=None):
             "level": level,
             "coverage": cover,
             "seconds": seconds,
-            "finished_at": finished,
-            **_versions(),
         }
         for level, cover in zip(LEVELS, coverage)
     ]
@@ -616,43 +588,45 @@ def plot_calibration(rows, path):
 
 
 # -- resumable runs ---------------------------------------------------------------
+def _load(folder):
+    """The rows of ``folder/results.csv`` (commits kept as strings)."""
+    return pd.read_csv(Path(folder) / "results.csv", dtype={"git_commit": str})
+
+
 def _resume(out, tasks, run, *, threads=1, imputer_params=None):
     """Run the tasks not yet in ``out/results.csv``, appending their rows.
 
     ``tasks`` holds dicts of columns that identify a task's rows;
-    ``run(**task, imputer_params=...)`` returns them. Returns all the rows.
+    ``run(**task, imputer_params=...)`` returns them, and each is stamped
+    with the time it finished and the versions (commit, torch, scikit-learn).
+    Returns all the rows.
     """
     path = Path(out) / "results.csv"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    keys = list(tasks[0]) if tasks else []
     done = set()
-    if path.is_file() and keys:
-        done = set(pd.read_csv(path)[keys].itertuples(index=False, name=None))
+    if path.is_file() and tasks:
+        done = set(_load(out)[list(tasks[0])].itertuples(index=False, name=None))
     for task in tasks:
         if tuple(task.values()) in done:
             continue
         start = time.perf_counter()
         with _run_context(threads):
             rows = run(**task, imputer_params=imputer_params)
-        pd.DataFrame(rows).to_csv(
-            path, mode="a", header=not path.is_file(), index=False
-        )
+        finished = datetime.datetime.now().isoformat(timespec="seconds")
+        stamp = {"finished_at": finished, **_versions()}
+        rows = [{**row, **stamp} for row in rows]
+        ResultStore(path, fields=tuple(rows[0])).extend(rows)
         label = ", ".join(f"{k}={v}" for k, v in task.items())
         print(f"{label}: {time.perf_counter() - start:.0f} s", flush=True)
-    return pd.read_csv(path)
+    return _load(out)
 
 
 # -- command line ---------------------------------------------------------------
-def _write_section(path, section, title, argv, wall, markdown):
-    command = "python -m benchmarks.pooling " + shlex.join(argv)
+def _write_section(path, section, title, argv, rows, markdown):
     body = "\n\n".join(
         [
             f"## {title}",
-            f"- command: `{command}`",
-            f"- machine: {os.cpu_count()} cores, {_cpu_model()}; one thread per run",
-            f"- date: {datetime.date.today().isoformat()}; commit {_git_commit()}; "
-            f"wall time of the command: {wall:.0f} s (rows already in the "
-            "results.csv files are reused, not rerun)",
+            *_gathered_provenance("benchmarks.pooling", argv, rows),
+            "One thread per run.",
             markdown,
         ]
     )
@@ -752,7 +726,6 @@ def main(argv=None):
     """
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
-    start = time.perf_counter()
     if args.command != "report":
         markdown = _run(args)
         (Path(args.out) / "table.md").write_text(markdown + "\n")
@@ -762,7 +735,7 @@ def main(argv=None):
         folders = getattr(args, option)
         if not folders:
             continue
-        rows = pd.concat([pd.read_csv(Path(d) / "results.csv") for d in folders])
+        rows = pd.concat([_load(d) for d in folders])
         markdown = tables(rows)
         print(markdown)
         if args.write_benchmarks_md:
@@ -771,7 +744,7 @@ def main(argv=None):
                 option,
                 f"{title} (issue 15)",
                 argv,
-                time.perf_counter() - start,
+                rows,
                 markdown,
             )
     return 0

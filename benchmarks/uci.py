@@ -48,6 +48,7 @@ from .missingness import MECHANISMS, make_mask
 __all__ = [
     "METHODS",
     "Settings",
+    "interval_coverage",
     "main",
     "mse_section",
     "run_benchmark",
@@ -464,9 +465,28 @@ def _coverage90(imputer, X_missing, X, mask, n_draws):
         ]
     )
     seconds = time.perf_counter() - start
-    low, high = np.percentile(draws, [5, 95], axis=0)
-    truth = X[mask]
-    return float(np.mean((low <= truth) & (truth <= high))), seconds
+    return float(interval_coverage(draws, X[mask], [0.9])[0]), seconds
+
+
+def interval_coverage(draws, truth, levels):
+    """Share of ``truth`` inside the central intervals of ``draws``, per level.
+
+    Parameters
+    ----------
+    draws : ndarray of shape (n_draws, n_cells)
+    truth : ndarray of shape (n_cells,)
+    levels : sequence of float in (0, 1)
+
+    Returns
+    -------
+    coverage : ndarray of shape (len(levels),)
+        For level c, the share of cells whose true value lies between the
+        50 - 50 c and 50 + 50 c percentiles of their draws.
+    """
+    levels = np.asarray(levels, dtype=float)
+    lows = np.percentile(draws, 50 - 50 * levels, axis=0)
+    highs = np.percentile(draws, 50 + 50 * levels, axis=0)
+    return ((lows <= truth) & (truth <= highs)).mean(axis=1)
 
 
 @contextmanager
@@ -578,6 +598,21 @@ def _write_benchmarks_md(
     )
     _report.update_benchmarks_md(path, section, body, tool=module)
     print(f"Updated {path} (section {section}).")
+
+
+def _gathered_provenance(module, argv, rows):
+    """The command and machine lines of a table gathered from stored rows.
+
+    A gathering command runs nothing, so its own commit and time say nothing
+    of the rows: the lines name the rows' commits and when they finished.
+    """
+    commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
+    finished = rows["finished_at"].astype(str)
+    return [
+        f"- command: `python -m {module} " + shlex.join(argv) + "`",
+        f"- machine: {_cpu_model()}; rows finished {finished.min()} to "
+        f"{finished.max()}; commits {commits}",
+    ]
 
 
 def _cpu_model():

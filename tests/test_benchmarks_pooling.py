@@ -58,7 +58,7 @@ def test_interval_coverage_by_hand_and_for_a_perfect_sampler():
     n_draws = 20
     draws, truth = rng.normal(size=(n_draws, 40000)), rng.normal(size=40000)
     expected = np.array(LEVELS) * (n_draws - 1) / (n_draws + 1)
-    assert_allclose(interval_coverage(draws, truth), expected, atol=0.015)
+    assert_allclose(interval_coverage(draws, truth, LEVELS), expected, atol=0.015)
     assert_allclose(pooling.perfect_coverage(n_draws), expected, atol=0.015)
     assert_allclose(pooling.perfect_coverage(100, [0.9]), 0.9 * 99 / 101, atol=0.005)
 

@@ -180,6 +180,16 @@ def test_results_with_other_columns_are_refused(tmp_path):
         ResultStore(tmp_path / "results.csv")
 
 
+def test_results_extend_writes_one_header_and_every_row(tmp_path):
+    store = ResultStore(tmp_path / "results.csv", fields=("task", "value"))
+    store.extend([{"task": 0, "value": 0.5}, {"task": 0, "value": 1.5}])
+    store.append({"task": 1, "value": -2.0})
+    text = (tmp_path / "results.csv").read_text().splitlines()
+    assert text == ["task,value", "0,0.5", "0,1.5", "1,-2.0"]
+    with pytest.raises(ValueError, match="new --out"):
+        ResultStore(tmp_path / "results.csv", fields=("value", "task"))
+
+
 def test_quick_breast_run_end_to_end_and_resume(imputer_calls, tmp_path, capsys):
     """The README demo in quick mode, with the real imputers."""
     calls = imputer_calls
