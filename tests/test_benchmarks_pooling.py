@@ -99,8 +99,14 @@ def test_a_quick_replication_gives_every_analysis_and_term(monkeypatch):
     monkeypatch.setattr(pooling, "_mice", lambda *a: mice(*a, n_imputations=2))
     rows = pd.DataFrame(
         pooling.run_replication(3, "mar", 0.4, imputer_params=pooling._QUICK)
+        + pooling.run_bootstrap_replication(
+            3, "mar", 0.4, imputer_params=pooling._QUICK, n_imputations=5
+        )
+        + pooling.run_bootstrap_replication(
+            4, "mar", 0.4, imputer_params=pooling._QUICK, n_imputations=5
+        )
     )
-    assert len(rows) == len(ANALYSES) * len(BETA)
+    assert len(rows) == (len(ANALYSES) + 1) * len(BETA)
     assert set(rows.analysis) == set(ANALYSES)
     assert (rows.lower < rows.estimate).all() and (rows.estimate < rows.upper).all()
     full = rows[rows.analysis == "full data"]
@@ -111,8 +117,9 @@ def test_a_quick_replication_gives_every_analysis_and_term(monkeypatch):
     assert_allclose(full.estimate, ols.params)
     assert_allclose(full[["lower", "upper"]], ols.conf_int(0.05))
     markdown = pooling.coverage_tables(rows)
-    assert "MAR, 40% of x0, x1, x2 removed (1 replications" in markdown
-    assert markdown.count("| statsmodels MICE, m=20 |") == 4
+    assert "MAR, 40% of x0, x1, x2 removed (2 replications" in markdown
+    assert markdown.count("| statsmodels MICE, m=20 (1 replications) |") == 4
+    assert markdown.count("| MIWAE bootstrap MI, m=5 |") == 4
 
 
 def test_the_command_line_resumes_and_writes_the_sections(tmp_path, capsys):

@@ -244,6 +244,81 @@ def test_a_frozen_imputer_is_reused_not_refitted():
     assert_allclose(proba.sum(axis=1), 1.0)
 
 
+def test_bootstrap_draws_completion_k_from_a_fit_on_resample_k():
+    X, y = _data(classify=True)
+    model = MultipleImputationEstimator(
+        LogisticRegression(),
+        imputer=DrawingImputer(random_state=0),
+        n_imputations=4,
+        bootstrap=True,
+        random_state=0,
+    ).fit(X, y)
+    assert not hasattr(model, "imputer_")
+    assert len(model.imputers_) == 4
+    frame = X.assign(**{_Y_NAME: pd.Categorical(y)})
+    rows = {tuple(row) for row in frame.astype(float).fillna(-99).to_numpy()}
+    seen = []
+    for imputer in model.imputers_:
+        resample = imputer.fitted_on_
+        assert list(resample.columns) == list(frame.columns)
+        assert len(resample) == len(frame)
+        as_rows = [tuple(r) for r in resample.astype(float).fillna(-99).to_numpy()]
+        assert set(as_rows) <= rows  # rows of the data, drawn with replacement
+        assert len(set(as_rows)) < len(frame)
+        seen.append(frozenset(as_rows))
+    assert len(set(seen)) == 4  # four different resamples
+    assert len({imputer.random_state for imputer in model.imputers_}) == 4
+    # Completion k, at fit and at prediction, is drawn from fit k.
+    X_new = X.iloc[:6]
+    probas = []
+    for imputer, est in zip(model.imputers_, model.estimators_):
+        draw = imputer.sample(
+            X_new.assign(**{_Y_NAME: pd.Categorical([None] * 6, categories=[0, 1])}),
+            1,
+        )[0]
+        probas.append(est.predict_proba(draw.drop(columns=_Y_NAME)))
+    assert_allclose(model.predict_proba(X_new), np.mean(probas, axis=0))
+    # Reproducible from random_state; another gives other resamples.
+    again = clone(model).fit(X, y)
+    assert_allclose(again.coef_, model.coef_)
+    other = clone(model).set_params(random_state=1).fit(X, y)
+    assert not np.allclose(other.coef_, model.coef_)
+
+
+def test_bootstrap_with_miwae():
+    X, y = _data(n=100, frac=0.3, classify=True)
+    params = dict(imputer=_miwae(), n_imputations=3, random_state=0)
+    plain = MultipleImputationEstimator(LogisticRegression(), **params).fit(X, y)
+    boot = MultipleImputationEstimator(
+        LogisticRegression(), bootstrap=True, **params
+    ).fit(X, y)
+    assert plain.imputers_ == [plain.imputer_]
+    assert len(boot.imputers_) == 3
+    assert len({imputer._seed for imputer in boot.imputers_}) == 3
+    for imputer in boot.imputers_:
+        assert imputer.is_categorical_[-1]  # the outcome's column
+    assert boot.summary().shape == (4, 6)
+    proba = boot.predict_proba(X.iloc[:5])
+    assert_allclose(proba.sum(axis=1), 1.0)
+    assert not np.allclose(boot.coef_, plain.coef_)
+
+
+def test_bootstrap_refuses_a_frozen_imputer():
+    from sklearn.frozen import FrozenEstimator
+
+    X, y = _data()
+    fitted = MultipleImputationEstimator(
+        LinearRegression(), imputer=DrawingImputer(random_state=0)
+    ).fit(X, y)
+    frozen = MultipleImputationEstimator(
+        LinearRegression(), imputer=FrozenEstimator(fitted.imputer_), bootstrap=True
+    )
+    with pytest.raises(ValueError, match="FrozenEstimator cannot be refitted"):
+        frozen.fit(X, y)
+    fitted.set_params(bootstrap=True).fit(X, y)
+    assert not hasattr(fitted, "imputer_")  # the earlier fit's is gone
+
+
 def test_pipeline_and_cross_val_score():
     X, y = _data(n=80, classify=True)
     for estimator, target in [(LogisticRegression(), y), (LinearRegression(), y + 0.5)]:
