@@ -52,7 +52,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
     in the package's benchmark, by about a fifth). With ``bootstrap=True``
     each completed data set is drawn from its own fit of the imputer, on a
     bootstrap resample of the training rows (Efron, 1994; van Buuren, 2018,
-    sec. 3.2.3), which makes the imputation proper at the price of
+    ch. 3), which makes the imputation proper at the price of
     ``n_imputations`` fits instead of one.
 
     For :class:`~sklearn.linear_model.LinearRegression` and binary

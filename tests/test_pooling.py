@@ -72,6 +72,11 @@ def _miwae():
         MultipleImputationEstimator(est, imputer=_miwae(), n_imputations=2)
         for est in (LinearRegression(), LogisticRegression())
     ]
+    + [
+        MultipleImputationEstimator(
+            LinearRegression(), imputer=_miwae(), n_imputations=2, bootstrap=True
+        )
+    ]
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
