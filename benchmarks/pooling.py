@@ -325,7 +325,8 @@ def coverage_tables(rows):
             "right; below 1 when they are too small). 'slopes' is their mean "
             "over x0..x3 (of the absolute bias). "
             "Median seconds per replication (one thread) below: MIWAE's fit and "
-            "mean, then its 20 draws."
+            "mean, then its 20 draws; for the bootstrap analysis, its five "
+            "fits and draws."
         )
         header = ["analysis", *terms, "slopes"]
         for metric, fmt in (
