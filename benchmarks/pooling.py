@@ -303,6 +303,17 @@ def coverage_summary(rows):
     return summary
 
 
+def common_replications(rows):
+    """The rows of the replications that every analysis of their mechanism has.
+
+    For a paired comparison with an analysis run on fewer replications.
+    """
+    keys = ["mechanism", "missing_rate"]
+    analyses = rows.groupby(keys).analysis.transform("nunique")
+    present = rows.groupby([*keys, "replication"]).analysis.transform("nunique")
+    return rows[present == analyses]
+
+
 def coverage_tables(rows):
     """Markdown: per mechanism, coverage, bias and width of each analysis."""
     summary = coverage_summary(rows)
@@ -715,6 +726,11 @@ def _parser():
     report.add_argument("--coverage", nargs="*", default=[], metavar="DIR")
     report.add_argument("--prediction", nargs="*", default=[], metavar="DIR")
     report.add_argument("--calibration", nargs="*", default=[], metavar="DIR")
+    report.add_argument(
+        "--common-replications",
+        action="store_true",
+        help="coverage tables on the replications every analysis has (paired)",
+    )
     report.add_argument("--write-benchmarks-md", metavar="PATH")
     return parser
 
@@ -788,6 +804,8 @@ def main(argv=None):
         if not folders:
             continue
         rows = pd.concat([_load(d) for d in folders])
+        if option == "coverage" and args.common_replications:
+            rows = common_replications(rows)
         markdown = tables(rows)
         print(markdown)
         if args.write_benchmarks_md:

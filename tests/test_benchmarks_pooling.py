@@ -94,6 +94,19 @@ def test_coverage_summary_by_hand():
     assert_allclose(summary.se_ratio, np.mean([0.2, 0.1, 0.3, 0.4]) / spread)
 
 
+def test_common_replications_keeps_those_every_analysis_has():
+    rows = pd.DataFrame(
+        {
+            "mechanism": ["mcar"] * 5 + ["mar"] * 2,
+            "missing_rate": 0.4,
+            "analysis": ["a", "a", "a", "b", "b", "a", "a"],
+            "replication": [0, 1, 2, 1, 2, 0, 1],
+        }
+    )
+    kept = pooling.common_replications(rows)
+    assert kept.index.tolist() == [1, 2, 3, 4, 5, 6]
+
+
 def test_a_quick_replication_gives_every_analysis_and_term(monkeypatch):
     mice = pooling._mice
     monkeypatch.setattr(pooling, "_mice", lambda *a: mice(*a, n_imputations=2))
