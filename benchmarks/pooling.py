@@ -27,8 +27,9 @@ interrupted run resumes) and writes ``OUT/table.md``:
     logistic regression and a HistGradientBoosting classifier, each trained
     on MIWAE's single imputation (a pipeline: the imputer fitted on the
     training features) and pooled over m of MIWAE's draws
-    (:class:`~miwae_impute.MultipleImputationEstimator`, the imputer fitted on
-    the training features and label; both classifiers share its fit through
+    (:class:`~miwae_impute.MultipleImputationEstimator` with
+    ``bootstrap=False``, the imputer fitted once on the training features and
+    label; both classifiers share its fit through
     :class:`~sklearn.frozen.FrozenEstimator`), and HistGradientBoosting on
     the incomplete features (its native handling of NaN). The same
     classifiers on the complete data are the reference. Accuracy and
@@ -469,6 +470,7 @@ def predict_one(dataset, seed, missing_rate, n_imputations, imputer_params=None)
             model,
             imputer=imputer() if fitted is None else FrozenEstimator(fitted),
             n_imputations=n_imputations,
+            bootstrap=False,  # one imputer fit, shared by the classifiers
             random_state=seed,
         ).fit(train, y_train)
         fitted = pooled.imputer_

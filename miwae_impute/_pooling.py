@@ -46,14 +46,17 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
     ``predict_proba`` (``predict`` is its argmax) for classifiers, the mean
     of ``predict`` for regressors.
 
-    Draws from one fitted imputation model treat its parameters as known, so
-    the between-imputation variance misses their estimation error, and the
-    pooled standard errors come out too small (Rubin's "improper" imputation;
-    in the package's benchmark, by about a fifth). With ``bootstrap=True``
-    each completed data set is drawn from its own fit of the imputer, on a
-    bootstrap resample of the training rows (Efron, 1994; van Buuren, 2018,
-    ch. 3), which makes the imputation proper at the price of
-    ``n_imputations`` fits instead of one.
+    By default (``bootstrap=True``) each completed data set is drawn from its
+    own fit of the imputer, on a bootstrap resample of the training rows
+    (Efron, 1994; van Buuren, 2018, ch. 3): the imputation is *proper*, and
+    the pooled standard errors count the imputation model's own estimation
+    error, at the price of ``n_imputations`` fits instead of one. With
+    ``bootstrap=False`` all completions are drawn from one fit, which treats
+    its parameters as known: the between-imputation variance then misses
+    their error, and the pooled standard errors come out too small (Rubin's
+    "improper" imputation; in the package's benchmark, by about a fifth).
+    That is n_imputations times faster to fit, and enough when only the
+    pooled predictions matter.
 
     For :class:`~sklearn.linear_model.LinearRegression` and binary
     :class:`~sklearn.linear_model.LogisticRegression`, the fits' coefficients
@@ -80,16 +83,18 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         ``categorical_features``, when a list or a mask, is extended by the
         outcome's column. To fit several analyses on one imputation model,
         pass another fit's ``imputer_`` wrapped in
-        :class:`~sklearn.frozen.FrozenEstimator`: it is used as it is, not
-        refitted (the features must be the same).
+        :class:`~sklearn.frozen.FrozenEstimator`, with ``bootstrap=False``: it
+        is used as it is, not refitted (the features must be the same).
     n_imputations : int, default=5
         Number m of completed data sets (at least 2).
-    bootstrap : bool, default=False
+    bootstrap : bool, default=True
         Whether to fit the imputer ``n_imputations`` times, fit k on a
         bootstrap resample of the rows of [X, y] (drawn with replacement, as
         many as there are rows) with its own seed, and to draw completion k
-        from fit k, at fit and at prediction. False fits it once and draws
-        all completions from that fit. Not with a frozen imputer.
+        from fit k, at fit and at prediction: proper imputation, for honest
+        standard errors. False fits it once and draws all completions from
+        that fit (improper: the standard errors are too small), the only
+        choice with a frozen imputer.
     random_state : int, RandomState instance or None, default=None
         When not None, the ``random_state`` of the imputer's clone, so that
         its draws are reproducible; the estimators keep their own. With
@@ -98,11 +103,12 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
     Attributes
     ----------
     imputer_ : estimator
-        The imputer fitted on the features and the outcome; only without
-        ``bootstrap``.
+        The imputer fitted on the features and the outcome; only with
+        ``bootstrap=False``.
     imputers_ : list of estimators
-        The fitted imputers that completion k is drawn from: ``[imputer_]``,
-        or with ``bootstrap`` the ``n_imputations`` fits on the resamples.
+        The fitted imputers that completion k is drawn from: with
+        ``bootstrap``, the ``n_imputations`` fits on the resamples; otherwise
+        ``[imputer_]``.
     estimators_ : list of estimators
         The ``n_imputations`` fits, fit k on completed data set k.
     classes_ : ndarray of shape (n_classes,)
@@ -190,7 +196,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         *,
         imputer=None,
         n_imputations=5,
-        bootstrap=False,
+        bootstrap=True,
         random_state=None,
     ):
         self.estimator = estimator
@@ -259,7 +265,9 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         if isinstance(self.imputer, FrozenEstimator):
             raise ValueError(
                 "bootstrap=True refits the imputer on resamples of the rows; a "
-                "FrozenEstimator cannot be refitted. Pass the imputer itself."
+                "FrozenEstimator cannot be refitted. Pass bootstrap=False to "
+                "draw every completion from the frozen fit, or pass the imputer "
+                "itself."
             )
         rng = np.random.default_rng(_seed_from(self.random_state))
         imputers = []

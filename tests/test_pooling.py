@@ -69,12 +69,14 @@ def _miwae():
 
 @parametrize_with_checks(
     [
-        MultipleImputationEstimator(est, imputer=_miwae(), n_imputations=2)
+        MultipleImputationEstimator(
+            est, imputer=_miwae(), n_imputations=2, bootstrap=False
+        )
         for est in (LinearRegression(), LogisticRegression())
     ]
     + [
         MultipleImputationEstimator(
-            LinearRegression(), imputer=_miwae(), n_imputations=2, bootstrap=True
+            LinearRegression(), imputer=_miwae(), n_imputations=2
         )
     ]
 )
@@ -132,7 +134,11 @@ def test_pooling_matches_statsmodels_combine_on_the_same_draws():
     mice = pytest.importorskip("statsmodels.imputation.mice")
     X, y = _data()
     model = MultipleImputationEstimator(
-        LinearRegression(), imputer=_miwae(), n_imputations=4, random_state=0
+        LinearRegression(),
+        imputer=_miwae(),
+        n_imputations=4,
+        bootstrap=False,
+        random_state=0,
     ).fit(X, y)
     frame = X.assign(**{_Y_NAME: y})
     draws = model.imputer_.sample(frame, n_imputations=4)
@@ -171,7 +177,7 @@ def test_pooling_matches_statsmodels_combine_on_the_same_draws():
 def test_the_outcome_enters_the_imputation_model():
     X, y = _data(classify=True)
     model = MultipleImputationEstimator(
-        LogisticRegression(), imputer=DrawingImputer(random_state=0)
+        LogisticRegression(), imputer=DrawingImputer(random_state=0), bootstrap=False
     ).fit(X, y)
     fitted_on = model.imputer_.fitted_on_
     assert list(fitted_on.columns) == ["a", "b", "c", _Y_NAME]
@@ -181,7 +187,7 @@ def test_the_outcome_enters_the_imputation_model():
     sampled = model.imputer_.sampled_
     assert len(sampled) == 7 and sampled[_Y_NAME].isna().all()
     regression = MultipleImputationEstimator(
-        LinearRegression(), imputer=DrawingImputer(random_state=0)
+        LinearRegression(), imputer=DrawingImputer(random_state=0), bootstrap=False
     ).fit(X.to_numpy(), y.astype(float))
     assert_allclose(regression.imputer_.fitted_on_[_Y_NAME], y)
 
@@ -190,7 +196,9 @@ def test_the_outcome_enters_the_imputation_model():
 def test_a_class_outcome_is_a_categorical_column_of_miwae(categorical):
     X, y = _data(n=60, classify=True)
     imputer = _miwae().set_params(categorical_features=categorical)
-    model = MultipleImputationEstimator(LogisticRegression(), imputer=imputer)
+    model = MultipleImputationEstimator(
+        LogisticRegression(), imputer=imputer, bootstrap=False
+    )
     model.fit(X.to_numpy(), np.where(y == 1, "yes", "no"))
     assert model.imputer_.is_categorical_[-1]
     assert list(model.imputer_.categories_[-1]) == ["no", "yes"]
@@ -201,7 +209,10 @@ def test_pooled_predictions_are_the_mean_of_the_fits():
     X, y = _data(classify=True)
     X_new = X.iloc[:10]
     clf = MultipleImputationEstimator(
-        LogisticRegression(), imputer=DrawingImputer(random_state=0), n_imputations=3
+        LogisticRegression(),
+        imputer=DrawingImputer(random_state=0),
+        n_imputations=3,
+        bootstrap=False,
     ).fit(X, y)
     no_class = pd.Categorical([None] * len(X_new), categories=[0, 1])
     draws = clf.imputer_.sample(X_new.assign(**{_Y_NAME: no_class}), 3)
@@ -213,7 +224,10 @@ def test_pooled_predictions_are_the_mean_of_the_fits():
     assert_array_equal(clf.classes_, [0, 1])
 
     reg = MultipleImputationEstimator(
-        LinearRegression(), imputer=DrawingImputer(random_state=0), n_imputations=3
+        LinearRegression(),
+        imputer=DrawingImputer(random_state=0),
+        n_imputations=3,
+        bootstrap=False,
     ).fit(X, y.astype(float))
     draws = reg.imputer_.sample(X_new.assign(**{_Y_NAME: np.nan}), 3)
     draws = [d.drop(columns=_Y_NAME) for d in draws]
@@ -232,7 +246,10 @@ def test_a_frozen_imputer_is_reused_not_refitted():
 
     X, y = _data(classify=True)
     first = MultipleImputationEstimator(
-        LogisticRegression(), imputer=DrawingImputer(random_state=0), n_imputations=3
+        LogisticRegression(),
+        imputer=DrawingImputer(random_state=0),
+        n_imputations=3,
+        bootstrap=False,
     ).fit(X, y)
     fitted = first.imputer_
     fitted.fitted_on_ = "not refitted"
@@ -240,6 +257,7 @@ def test_a_frozen_imputer_is_reused_not_refitted():
         DecisionTreeClassifier(random_state=0),
         imputer=FrozenEstimator(fitted),
         n_imputations=3,
+        bootstrap=False,
     ).fit(X, y)
     assert second.imputer_.estimator is fitted
     assert fitted.fitted_on_ == "not refitted"
@@ -251,11 +269,10 @@ def test_a_frozen_imputer_is_reused_not_refitted():
 
 def test_bootstrap_draws_completion_k_from_a_fit_on_resample_k():
     X, y = _data(classify=True)
-    model = MultipleImputationEstimator(
+    model = MultipleImputationEstimator(  # bootstrap=True is the default
         LogisticRegression(),
         imputer=DrawingImputer(random_state=0),
         n_imputations=4,
-        bootstrap=True,
         random_state=0,
     ).fit(X, y)
     assert not hasattr(model, "imputer_")
@@ -293,10 +310,10 @@ def test_bootstrap_draws_completion_k_from_a_fit_on_resample_k():
 def test_bootstrap_with_miwae():
     X, y = _data(n=100, frac=0.3, classify=True)
     params = dict(imputer=_miwae(), n_imputations=3, random_state=0)
-    plain = MultipleImputationEstimator(LogisticRegression(), **params).fit(X, y)
-    boot = MultipleImputationEstimator(
-        LogisticRegression(), bootstrap=True, **params
+    plain = MultipleImputationEstimator(
+        LogisticRegression(), bootstrap=False, **params
     ).fit(X, y)
+    boot = MultipleImputationEstimator(LogisticRegression(), **params).fit(X, y)
     assert plain.imputers_ == [plain.imputer_]
     assert len(boot.imputers_) == 3
     assert len({imputer._seed for imputer in boot.imputers_}) == 3
@@ -313,13 +330,15 @@ def test_bootstrap_refuses_a_frozen_imputer():
 
     X, y = _data()
     fitted = MultipleImputationEstimator(
-        LinearRegression(), imputer=DrawingImputer(random_state=0)
+        LinearRegression(), imputer=DrawingImputer(random_state=0), bootstrap=False
     ).fit(X, y)
     frozen = MultipleImputationEstimator(
-        LinearRegression(), imputer=FrozenEstimator(fitted.imputer_), bootstrap=True
+        LinearRegression(), imputer=FrozenEstimator(fitted.imputer_)
     )
-    with pytest.raises(ValueError, match="FrozenEstimator cannot be refitted"):
+    with pytest.raises(ValueError, match="cannot be refitted. Pass bootstrap=False"):
         frozen.fit(X, y)
+    frozen.set_params(bootstrap=False).fit(X, y)
+    assert frozen.imputer_.estimator is fitted.imputer_
     fitted.set_params(bootstrap=True).fit(X, y)
     assert not hasattr(fitted, "imputer_")  # the earlier fit's is gone
 
