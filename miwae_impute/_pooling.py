@@ -14,6 +14,7 @@ from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._miwae import MIWAEImputer, _seed_from
@@ -95,6 +96,13 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         standard errors. False fits it once and draws all completions from
         that fit (improper: the standard errors are too small), the only
         choice with a frozen imputer.
+    n_jobs : int, default=None
+        Number of jobs that fit the bootstrap imputers in parallel, through
+        joblib (``None`` means 1 unless in a
+        :obj:`joblib.parallel_backend` context; -1 means all processors);
+        ignored without ``bootstrap``. Each fit keeps its own seed, so the
+        fits do not depend on ``n_jobs``, except for the last bits of
+        floating-point sums where it changes the threads each fit uses.
     random_state : int, RandomState instance or None, default=None
         When not None, the ``random_state`` of the imputer's clone, so that
         its draws are reproducible; the estimators keep their own. With
@@ -187,6 +195,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         "imputer": [HasMethods(["fit"]), None],
         "n_imputations": [Interval(numbers.Integral, 2, None, closed="left")],
         "bootstrap": ["boolean"],
+        "n_jobs": [numbers.Integral, None],
         "random_state": ["random_state"],
     }
 
@@ -197,12 +206,14 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         imputer=None,
         n_imputations=5,
         bootstrap=True,
+        n_jobs=None,
         random_state=None,
     ):
         self.estimator = estimator
         self.imputer = imputer
         self.n_imputations = n_imputations
         self.bootstrap = bootstrap
+        self.n_jobs = n_jobs
         self.random_state = random_state
 
     def __sklearn_tags__(self):
@@ -270,14 +281,14 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
                 "itself."
             )
         rng = np.random.default_rng(_seed_from(self.random_state))
-        imputers = []
+        fits = []
         for _ in range(self.n_imputations):
             rows = rng.integers(len(frame), size=len(frame))
             imputer = self._make_imputer(self.n_features_in_)
             if "random_state" in imputer.get_params():
                 imputer.set_params(random_state=int(rng.integers(2**31 - 1)))
-            imputers.append(imputer.fit(frame.iloc[rows].reset_index(drop=True)))
-        return imputers
+            fits.append(delayed(imputer.fit)(frame.iloc[rows].reset_index(drop=True)))
+        return Parallel(n_jobs=self.n_jobs)(fits)
 
     def _completions(self, X, frame):
         """The imputers' draws of the features, in X's container type."""

@@ -325,6 +325,22 @@ def test_bootstrap_with_miwae():
     assert not np.allclose(boot.coef_, plain.coef_)
 
 
+def test_bootstrap_fits_in_parallel_with_n_jobs():
+    X, y = _data(n=80, frac=0.3)
+    params = dict(n_imputations=3, random_state=0)
+    for imputer, tol in ((DrawingImputer(), 0.0), (_miwae(), 1e-5)):
+        serial = MultipleImputationEstimator(
+            LinearRegression(), imputer=imputer, **params
+        ).fit(X, y)
+        parallel = clone(serial).set_params(n_jobs=2).fit(X, y)
+        assert len(parallel.imputers_) == 3
+        assert [i.random_state for i in parallel.imputers_] == [
+            i.random_state for i in serial.imputers_
+        ]
+        assert_allclose(parallel.coef_, serial.coef_, rtol=tol, atol=tol)
+        assert_allclose(parallel.predict(X), serial.predict(X), rtol=tol, atol=tol)
+
+
 def test_bootstrap_refuses_a_frozen_imputer():
     from sklearn.frozen import FrozenEstimator
 
