@@ -99,7 +99,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
     n_jobs : int, default=None
         Number of jobs that fit the bootstrap imputers in parallel, through
         joblib (``None`` means 1 unless in a
-        :obj:`joblib.parallel_backend` context; -1 means all processors);
+        ``joblib.parallel_backend`` context; -1 means all processors);
         ignored without ``bootstrap``. Each fit keeps its own seed, so the
         fits do not depend on ``n_jobs``, except for the last bits of
         floating-point sums where it changes the threads each fit uses.
