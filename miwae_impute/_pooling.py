@@ -100,9 +100,13 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         Number of jobs that fit the bootstrap imputers in parallel, through
         joblib (``None`` means 1 unless in a
         ``joblib.parallel_backend`` context; -1 means all processors);
-        ignored without ``bootstrap``. Each fit keeps its own seed, so the
-        fits do not depend on ``n_jobs``, except for the last bits of
-        floating-point sums where it changes the threads each fit uses.
+        ignored without ``bootstrap``. Each fit keeps its own seed and
+        resample whatever ``n_jobs``, and the same ``n_jobs`` gives the same
+        result. But a parallel worker trains with fewer threads than the
+        main process, which changes the last bits of floating-point sums,
+        and over a long training that can move a fit, and so the pooled
+        results, by about their Monte Carlo noise, as a change of machine
+        would.
     random_state : int, RandomState instance or None, default=None
         When not None, the ``random_state`` of the imputer's clone, so that
         its draws are reproducible; the estimators keep their own. With
