@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy.special import expit
+from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
 
 from miwae_impute import MIWAEImputer, MultipleImputationEstimator
@@ -83,13 +84,7 @@ print(table.round(3))
 # drawn from a fit on bootstrap resample k of the rows, so the spread
 # between the completions counts that error too. It costs one fit per
 # completion, so m = 5 here.
-boot = MultipleImputationEstimator(
-    LinearRegression(),
-    imputer=imputer,
-    n_imputations=5,
-    bootstrap=True,
-    random_state=0,
-).fit(X_missing, y)
+boot = clone(model).set_params(bootstrap=True, n_imputations=5).fit(X_missing, y)
 boot_table = boot.summary()
 print(boot_table.round(3))
 
