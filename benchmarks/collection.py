@@ -16,7 +16,38 @@ have, each small enough that a MIWAE fit takes about a minute:
   2-dimensional Gaussian latent z, with exactly one quirk switched on:
   none (``synth-smooth``), zero inflation (``synth-pointmass``), coarse grids
   (``synth-grid``), rare predictable outliers (``synth-outliers``), few rows
-  (``synth-smalln``), or repeated measurements of units (``synth-lookup``).
+  (``synth-smalln``), or repeated measurements of units (``synth-lookup``);
+- thirteen more real tables, read from the local copies in the
+  ``collection/`` subfolder of the data folder (``../shared/datasets``, see
+  :mod:`benchmarks.datasets`; ``MANIFEST.md`` there), every column kept (a
+  regression target is a column like the others), columns named ``x0``,
+  ``x1``, ... (the files have no header):
+
+  - ``autompg`` (392 x 8): car fuel economy; columns with 5, 13 and 3 values;
+  - ``concreteslump`` (103 x 8): concrete mixes; two columns with a value
+    held by about a quarter of the rows;
+  - ``machine`` (209 x 8): computer hardware; 15 to 62 values a column, modes
+    holding up to 45%;
+  - ``servo`` (167 x 5): a servo system; four coded settings of 4 or 5 values;
+  - ``pendulum`` (630 x 10): smooth continuous columns;
+  - ``stock`` (536 x 12): three calendar-like grid columns, then continuous
+    ones;
+  - ``forest`` (517 x 13): forest fires; grid columns, one column 98% one
+    value, the last 48% one value;
+  - ``solar`` (1066 x 11): solar flares; every column has 1 to 8 values (one
+    is constant);
+  - ``fertility`` (100 x 10): a clinical questionnaire; binary and coded
+    answers (2 to 18 values);
+  - ``sml`` (4137 x 27): sensor readings; continuous columns beside grids and
+    four constant columns;
+  - ``phoneme`` (5404 x 6): speech features; the last column is a 0/1 class;
+  - ``pumadyn32nm`` (8192 x 33): a simulated robot arm; 32 continuous inputs
+    and the output;
+  - ``bike`` (17379 x 18): hourly bike rentals; calendar grids (2 to 31
+    values), weather, counts.
+
+  These are never downloaded: a missing copy is an error that names the
+  expected path.
 
 Every table is offline, deterministic and complete. The protocol is the
 paper's (see ``benchmarks.uci``): standardise with full-data statistics, remove
@@ -40,6 +71,7 @@ import argparse
 import json
 import sys
 import time
+import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import ClassVar
@@ -51,10 +83,12 @@ from scipy.special import expit
 from . import _collection_report, uci
 from ._results import FIELDS, settings_key
 from .datasets import (
+    ENV_VAR,
     MIXED_SOURCES,
     Dataset,
     _adult_subsample,
     _load_source,
+    data_folders,
     load_dataset,
     standardize,
 )
@@ -84,12 +118,26 @@ COLLECTION = (
     "synth-outliers",
     "synth-smalln",
     "synth-lookup",
+    "autompg",
+    "concreteslump",
+    "machine",
+    "servo",
+    "pendulum",
+    "stock",
+    "forest",
+    "solar",
+    "fertility",
+    "sml",
+    "phoneme",
+    "pumadyn32nm",
+    "bike",
 )
 
 #: Imputers run by default (names of ``make_imputer``).
 METHODS = ("miwae", "missforest", "pca", "knn", "mean")
 
 #: Bump when a table changes, so that stored rows of the old table are not reused.
+#: (Adding a table needs no bump: a run's key holds its table's name.)
 _COLLECTION_VERSION = 1
 
 #: Seed of every synthetic table; the four n=1000 tables share their base.
@@ -110,10 +158,12 @@ def load_table(name, *, data_home=None, download=True):
     name : str
         One of :data:`COLLECTION`.
     data_home : str or Path, default=None
-        Folder of the UCI files (concrete, adult, german); see
-        :mod:`benchmarks.datasets` for the search order when None.
+        Folder of the UCI files (concrete, adult, german), whose
+        ``collection/`` subfolder holds the real tables' copies (autompg to
+        bike); see :mod:`benchmarks.datasets` for the search order when None.
     download : bool, default=True
-        Download a missing UCI file from its original address.
+        Download a missing UCI file from its original address. The real
+        tables of ``collection/`` are never downloaded.
 
     Returns
     -------
@@ -124,7 +174,11 @@ def load_table(name, *, data_home=None, download=True):
     Raises
     ------
     ValueError
-        For an unknown name.
+        For an unknown name, or a file that does not parse to its table's
+        documented shape of finite numbers.
+    FileNotFoundError
+        When a table's file is in no searched folder (and, for a UCI file,
+        cannot be downloaded); the message names the file and where to put it.
     """
     if name not in COLLECTION:
         raise ValueError(f"Unknown table {name!r}; choose from {COLLECTION}.")
@@ -137,6 +191,8 @@ def load_table(name, *, data_home=None, download=True):
         return Dataset(X, columns)
     if name in _SKLEARN:
         return _load_sklearn(name)
+    if name in _REAL:
+        return _load_real(name, data_home)
     return _SYNTHETIC[name]()
 
 
@@ -331,6 +387,77 @@ _SKLEARN = {
     "iris": "load_iris",
     "digits": "load_digits",
 }
+
+
+# -- real tables of shared/datasets/collection ----------------------------------
+#: Subfolder of a data folder that holds the real tables' files.
+_REAL_FOLDER = "collection"
+
+#: File, rows and columns of each real table, as in ``MANIFEST.md``.
+_REAL = {
+    "autompg": ("autompg.csv.gz", 392, 8),
+    "concreteslump": ("concreteslump.csv.gz", 103, 8),
+    "machine": ("machine.csv.gz", 209, 8),
+    "servo": ("servo.csv.gz", 167, 5),
+    "pendulum": ("pendulum.csv.gz", 630, 10),
+    "stock": ("stock.csv.gz", 536, 12),
+    "forest": ("forest.csv.gz", 517, 13),
+    "solar": ("solar.csv.gz", 1066, 11),
+    "fertility": ("fertility.csv.gz", 100, 10),
+    "sml": ("sml.csv.gz", 4137, 27),
+    "phoneme": ("phoneme.csv", 5404, 6),
+    "pumadyn32nm": ("pumadyn32nm.csv.gz", 8192, 33),
+    "bike": ("bike.csv.gz", 17379, 18),
+}
+
+
+def _load_real(name, data_home):
+    """A real table: its whole comma-separated file, without header, as float64.
+
+    The file is looked up in the ``collection/`` subfolder of each of
+    :func:`benchmarks.datasets.data_folders`, never downloaded, and checked
+    against the shape of ``MANIFEST.md``.
+    """
+    filename, n_rows, n_cols = _REAL[name]
+    origin = (
+        "phoneme.csv of jbrownlee/Datasets"
+        if name == "phoneme"
+        else f"uci_datasets/{name}/data.csv.gz of treforevans/uci_datasets"
+    )
+    paths = [folder / _REAL_FOLDER / filename for folder in data_folders(data_home)]
+    path = next((p for p in paths if p.is_file()), None)
+    if path is None:
+        searched = ", ".join(str(p) for p in paths)
+        raise FileNotFoundError(
+            f"The {name!r} table needs the file {filename!r}, which is not in any "
+            f"searched place ({searched}); it is never downloaded. Put the copy "
+            f"from shared/datasets/{_REAL_FOLDER} (taken from {origin}) at "
+            f"{paths[0]}, or point data_home / ${ENV_VAR} at a folder whose "
+            f"{_REAL_FOLDER}/ subfolder holds it."
+        )
+    fix = (
+        f"Replace it with the copy from shared/datasets/{_REAL_FOLDER} (taken "
+        f"from {origin}; SHA256SUMS there checks it)."
+    )
+    try:
+        X = pd.read_csv(path, header=None).to_numpy(dtype=np.float64)
+    except (OSError, EOFError, zlib.error, ValueError) as exc:
+        # gzip and zlib errors, parser errors, non-numeric cells
+        raise ValueError(
+            f"Could not read {path} as the {name!r} table, {n_rows} rows x "
+            f"{n_cols} comma-separated numbers without header ({exc}). {fix}"
+        ) from exc
+    if X.shape != (n_rows, n_cols):
+        raise ValueError(
+            f"{path} parsed to {X.shape[0]} rows x {X.shape[1]} columns, but the "
+            f"{name!r} table has {n_rows} x {n_cols}. {fix}"
+        )
+    if not np.isfinite(X).all():
+        raise ValueError(
+            f"{path} has empty or non-finite cells, but the {name!r} table is "
+            f"complete. {fix}"
+        )
+    return Dataset(X, _names("x", n_cols))
 
 
 # -- synthetic tables -----------------------------------------------------------

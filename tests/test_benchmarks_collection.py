@@ -1,6 +1,10 @@
 """The quirky-table collection: loaders, per-column errors, runner and report."""
 
+import gzip
+import hashlib
 import json
+import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +16,7 @@ from benchmarks import collection
 from benchmarks._collection_report import column_ratios, report
 from benchmarks._results import FIELDS, ResultStore
 from benchmarks.collection import COLLECTION, CollectionSettings, load_table
-from benchmarks.datasets import standardize
+from benchmarks.datasets import ENV_VAR, standardize
 from benchmarks.missingness import make_mask
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -32,7 +36,22 @@ SHAPES = {
     "synth-outliers": (1000, 8),
     "synth-smalln": (150, 12),
     "synth-lookup": (900, 8),
+    # The real tables of shared/datasets/collection, as in MANIFEST.md.
+    "autompg": (392, 8),
+    "concreteslump": (103, 8),
+    "machine": (209, 8),
+    "servo": (167, 5),
+    "pendulum": (630, 10),
+    "stock": (536, 12),
+    "forest": (517, 13),
+    "solar": (1066, 11),
+    "fertility": (100, 10),
+    "sml": (4137, 27),
+    "phoneme": (5404, 6),
+    "pumadyn32nm": (8192, 33),
+    "bike": (17379, 18),
 }
+REAL = tuple(SHAPES)[13:]
 
 
 @pytest.fixture(scope="module")
@@ -55,6 +74,78 @@ def test_tables_are_deterministic(tables):
         X, columns = load_table(name, data_home=SHARED)
         np.testing.assert_array_equal(X, tables[name].X)
         assert columns == tables[name].columns
+
+
+def test_real_tables_follow_the_first_thirteen_in_manifest_order():
+    assert COLLECTION[:13] == tuple(SHAPES)[:13] and COLLECTION[13:] == REAL
+
+
+def test_real_tables_are_their_whole_files_with_generic_names(tables):
+    folder = SHARED / "collection"
+    for line in (folder / "SHA256SUMS").read_text().splitlines():
+        digest, filename = line.split()
+        assert hashlib.sha256((folder / filename).read_bytes()).hexdigest() == digest
+    for name in REAL:
+        X, columns = tables[name]
+        filename = "phoneme.csv" if name == "phoneme" else f"{name}.csv.gz"
+        whole = pd.read_csv(folder / filename, header=None).to_numpy()
+        np.testing.assert_array_equal(X, whole, err_msg=name)
+        assert columns == [f"x{j}" for j in range(X.shape[1])], name
+
+
+def test_real_tables_keep_their_quirks(tables):
+    def distinct(name):
+        return [len(np.unique(c)) for c in tables[name].X.T]
+
+    assert distinct("servo")[:4] == [5, 5, 4, 5]
+    assert distinct("solar").count(1) == 1 and max(distinct("solar")) == 8
+    assert distinct("sml").count(1) == 4
+    assert set(np.unique(tables["phoneme"].X[:, -1])) == {0.0, 1.0}
+    assert min(distinct("fertility")) == 2 and max(distinct("fertility")) == 18
+    forest = tables["forest"].X
+    assert (forest[:, 11] == np.median(forest[:, 11])).mean() > 0.97
+    assert distinct("bike")[:3] == [2, 12, 31]
+
+
+def test_missing_real_table_names_the_expected_path(tmp_path, monkeypatch):
+    monkeypatch.setenv(ENV_VAR, str(tmp_path))
+    expected = tmp_path / "collection" / "servo.csv.gz"
+    with pytest.raises(FileNotFoundError, match="never downloaded") as info:
+        load_table("servo")
+    assert str(expected) in str(info.value) and ENV_VAR in str(info.value)
+    assert "treforevans/uci_datasets" in str(info.value)
+    expected.parent.mkdir()
+    shutil.copy(SHARED / "collection" / "servo.csv.gz", expected)
+    np.testing.assert_array_equal(
+        load_table("servo").X, load_table("servo", data_home=SHARED).X
+    )
+
+
+_SERVO = "1,2,3,4,5\n" * 167
+_UNREADABLE = "as the 'servo' table, 167 rows x 5 comma-separated numbers"
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            gzip.compress(b"1,2,3,4,5\n" * 166),
+            "parsed to 166 rows x 5 columns, but the 'servo' table has 167 x 5",
+        ),
+        (gzip.compress(b"1,2,3,4,5,6\n" * 167), "parsed to 167 rows x 6 columns"),
+        (gzip.compress(b"1,2,3,4,\n" * 167), "has empty or non-finite cells"),
+        (gzip.compress(_SERVO.replace("5", "a").encode()), _UNREADABLE),
+        (gzip.compress(_SERVO.encode())[:-20], _UNREADABLE),  # truncated
+        (_SERVO.encode(), _UNREADABLE),  # not gzip-compressed
+    ],
+)
+def test_real_table_of_wrong_shape_is_refused(tmp_path, content, message):
+    path = tmp_path / "collection" / "servo.csv.gz"
+    path.parent.mkdir()
+    path.write_bytes(content)
+    pattern = f"{re.escape(str(path))}.*{re.escape(message)}.*Replace it with the copy"
+    with pytest.raises(ValueError, match=pattern):
+        load_table("servo", data_home=tmp_path)
 
 
 def test_unknown_table_is_refused():
