@@ -95,6 +95,20 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         the last step's weights on all six of the paper's data sets and on 11
         of the 13 tables of the development collection (seeds 0-2; see
         BENCHMARKS.md).
+    remask_weight : float >= 0, default=0.0
+        Weight lambda of a masked-imputation penalty added to the bound.
+        At every step, each observed cell of the batch is hidden from the
+        encoder with probability ``remask_rate``; the model imputes the
+        hidden cells from the rest, by self-normalised importance sampling
+        over the step's ``K`` codes (as :meth:`transform` does with ``L``),
+        and lambda times their summed squared error per row (in standardised
+        units) is added to minus the bound. This trains the conditional
+        p(x_m | x_o) directly, as masked autoencoders do, beside the joint
+        density that the bound fits; the objective is then no longer the
+        bound alone. Categorical cells, and not-MIWAE fits, are left out.
+        Each step costs about 1.7 times as much. 0 trains on the bound alone.
+    remask_rate : float in (0, 1), default=0.2
+        Share of the observed cells hidden by ``remask_weight``'s penalty.
     missingness : {"ignorable", "self-masking", "self-masking-high", \
             "self-masking-low", "logistic"}, default="ignorable"
         The model of why values are missing. "ignorable" (MIWAE) assumes
@@ -261,6 +275,8 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         "point_mass_threshold": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "holdout_fraction": [Interval(numbers.Real, 0, 0.5, closed="left")],
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
+        "remask_weight": [Interval(numbers.Real, 0, None, closed="left")],
+        "remask_rate": [Interval(numbers.Real, 0, 1, closed="neither")],
         "missingness": [StrOptions({"ignorable", *MODELS})],
         "max_discrete_levels": [
             Interval(numbers.Integral, 2, None, closed="left"),
@@ -297,6 +313,8 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         max_discrete_levels=None,
         holdout_fraction=0.0,
         ema_decay=0.995,
+        remask_weight=0.0,
+        remask_rate=0.2,
         missingness="ignorable",
         max_iter="auto",
         batch_size=64,
@@ -330,6 +348,8 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         self.max_discrete_levels = max_discrete_levels
         self.holdout_fraction = holdout_fraction
         self.ema_decay = ema_decay
+        self.remask_weight = remask_weight
+        self.remask_rate = remask_rate
         self.missingness = missingness
         self.max_iter = max_iter
         self.batch_size = batch_size

@@ -153,6 +153,7 @@ class MIWAE(nn.Module):
         )
         levels = np.zeros(n_features) if n_levels is None else np.asarray(n_levels)
         self.missingness = make_missingness(missingness, np.flatnonzero(levels == 0))
+        self.register_buffer("_numeric", torch.as_tensor(levels == 0), persistent=False)
 
     def encode(self, x, mask):
         """Parameters (loc, scale, df) of q(z | x_o); ``x`` is zero-imputed."""
@@ -162,6 +163,47 @@ class MIWAE(nn.Module):
     def decode(self, z):
         """The decoder's output at ``z``: the parameters of p(x | z)."""
         return self.decoder(z)
+
+    def remasked_error(self, x, mask, hidden, n_samples, generator):
+        """Squared error of the model's own imputation of hidden observed cells.
+
+        The encoder sees x_o' = x_o less the cells in ``hidden``. The codes
+        z_k ~ q(z | x_o') are weighted by r_k = p(x_o' | z_k) p(z_k) / q(z_k |
+        x_o'), and the hidden cells imputed by their self-normalised mean
+        sum_k w_k E[x_h | z_k], as :func:`posterior_moments` imputes missing
+        cells. The error trains the conditional p(x_h | x_o') directly, as
+        masked autoencoders do; it is a penalty beside the bound, not a part
+        of it.
+
+        Parameters
+        ----------
+        x : Tensor of shape (batch, p)
+            Zero-imputed data.
+        mask : Tensor of shape (batch, p)
+            1.0 where observed, 0.0 where missing.
+        hidden : Tensor of shape (batch, p)
+            1.0 for the observed cells hidden from the encoder, else 0.0.
+        n_samples : int
+            Codes per row.
+        generator : torch.Generator
+            Source of the codes.
+
+        Returns
+        -------
+        error : Tensor of shape (batch,)
+            Summed squared error of each row's hidden numeric cells, in the
+            model's (standardised) units; categorical cells are left out.
+        """
+        kept = mask - hidden
+        q_loc, q_scale, q_df = self.encode(x * kept, kept)
+        z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
+        p_x_given_z = self.decode(z)
+        log_r = (self.likelihood.log_prob(x, p_x_given_z) * kept).sum(-1)
+        log_r = log_r + normal_log_prob(z)
+        log_r = log_r - student_t_log_prob(z, q_loc, q_scale, q_df).sum(-1)
+        weights = torch.softmax(log_r, 0).unsqueeze(-1)
+        imputed = (weights * self.likelihood.mean(p_x_given_z)).sum(0)
+        return ((imputed - x).square() * (hidden * self._numeric)).sum(-1)
 
     def log_weights(self, x, mask, n_samples, generator):
         """Importance log weights log r_k for ``n_samples`` codes per row.

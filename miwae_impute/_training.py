@@ -33,6 +33,13 @@ _LR_SCHEDULES = {
 }
 
 
+def _hide(mask, rate, generator):
+    """Observed cells hidden from the encoder, each with probability ``rate``:
+    1.0 where hidden, 0.0 elsewhere (``mask``'s shape and dtype)."""
+    draws = torch.rand(mask.shape, generator=generator, device=mask.device)
+    return mask * (draws < rate).to(mask.dtype)
+
+
 class _MovingAverage:
     """An exponential moving average of a model's weights, with a warm-up.
 
@@ -94,11 +101,17 @@ class _Training:
         model, optimizer = self.model_.train(), self._optimizer
         total = 0.0
         perm = rows[torch.randperm(len(rows), generator=generator).to(x.device)]
+        remask = self.remask_weight > 0 and model.missingness is None
         for batch in perm.split(self.batch_size):
-            log_r = model.log_weights(x[batch], m[batch], self.K, generator)[0]
-            bound = miwae_bound(log_r)
+            xb, mb = x[batch], m[batch]
+            bound = miwae_bound(model.log_weights(xb, mb, self.K, generator)[0])
+            loss = -bound.mean()
+            if remask:
+                hidden = _hide(mb, self.remask_rate, generator)
+                error = model.remasked_error(xb, mb, hidden, self.K, generator)
+                loss = loss + self.remask_weight * error.mean()
             optimizer.zero_grad(set_to_none=True)
-            (-bound.mean()).backward()
+            loss.backward()
             optimizer.step()
             if schedule is not None:
                 schedule.step()

@@ -538,3 +538,33 @@ def test_weight_averaging_with_early_stopping_monitors_the_average():
     ).fit(X)
     assert len(imputer.history_["validation_bound"]) == imputer.n_iter_
     assert np.isfinite(imputer.history_["validation_bound"]).all()
+
+
+def test_remask_weight_trains_on_hidden_cells_reproducibly():
+    _, X_missing, _ = _low_rank(n=100)
+    plain = MIWAEImputer(**FAST).fit_transform(X_missing)
+    a = MIWAEImputer(**FAST, remask_weight=1.0).fit_transform(X_missing)
+    b = MIWAEImputer(**FAST, remask_weight=1.0).fit_transform(X_missing)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, plain)
+    observed = ~np.isnan(X_missing)
+    np.testing.assert_array_equal(a[observed], X_missing[observed])
+    other = MIWAEImputer(**FAST, remask_weight=1.0, remask_rate=0.5)
+    assert not np.array_equal(other.fit_transform(X_missing), a)
+
+
+def test_remask_weight_is_ignored_by_not_miwae():
+    _, X_missing, _ = _low_rank(n=100)
+    params = {**FAST, "missingness": "self-masking"}
+    plain = MIWAEImputer(**params).fit_transform(X_missing)
+    remasked = MIWAEImputer(**params, remask_weight=1.0).fit_transform(X_missing)
+    np.testing.assert_array_equal(plain, remasked)
+
+
+@pytest.mark.parametrize(
+    "params", [{"remask_weight": -1.0}, {"remask_rate": 0.0}, {"remask_rate": 1.0}]
+)
+def test_remask_parameters_are_validated(params):
+    _, X_missing, _ = _low_rank(n=50)
+    with pytest.raises(ValueError, match="remask"):
+        MIWAEImputer(**FAST, **params).fit(X_missing)

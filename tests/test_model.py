@@ -424,3 +424,36 @@ def test_not_miwae_bound_and_imputation_match_quadrature():
         _seeds(x.expand(4000, -1)),
     )
     assert float(draws[0, :, 1].mean()) == pytest.approx(mean_m, abs=0.05)
+
+
+# -- the re-masking penalty ------------------------------------------------------
+def test_remasked_error_is_the_snis_error_of_the_hidden_cells():
+    """Hiding observed cell 2: its imputation from cell 0 alone converges to the
+    Gaussian conditional mean E[x_2 | x_0], and nothing hidden costs nothing."""
+    model = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2)
+    row = np.array([0.8, 0.0, 2.5])
+    x = torch.as_tensor(row).unsqueeze(0)
+    mask = torch.tensor([[1.0, 0.0, 1.0]], dtype=torch.float64)
+    hidden = torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)
+    generator = torch.Generator().manual_seed(0)
+    error = model.remasked_error(x, mask, hidden, 200_000, generator)
+    _, mean, _ = _analytic(row, np.array([True, False, False]))
+    assert math.sqrt(error[0]) == pytest.approx(row[2] - mean[1], abs=0.01)
+    none = model.remasked_error(x, mask, torch.zeros_like(mask), 10, generator)
+    assert float(none[0]) == 0.0
+
+
+def test_remasked_error_leaves_categorical_cells_out_and_has_gradients():
+    model = MIWAE(3, 2, (8,), n_levels=[0, 0, 3]).double()
+    x = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.3, 1.0]], dtype=torch.float64)
+    mask = torch.ones_like(x)
+    generator = torch.Generator().manual_seed(0)
+    categorical = torch.tensor([[0.0, 0.0, 1.0]] * 2, dtype=torch.float64)
+    error = model.remasked_error(x, mask, categorical, 5, generator)
+    assert torch.equal(error, torch.zeros(2, dtype=torch.float64))
+    numeric = torch.tensor([[1.0, 0.0, 0.0]] * 2, dtype=torch.float64)
+    error = model.remasked_error(x, mask, numeric, 5, generator)
+    assert bool((error > 0).all())
+    error.sum().backward()
+    assert all(p.grad is not None for p in model.encoder.parameters())
+    assert all(p.grad is not None for p in model.decoder.parameters())
