@@ -16,6 +16,7 @@ from sklearn.utils._set_output import _wrap_data_with_container
 
 from ._model import bound_per_row, posterior_moments, sir_draws
 from ._random import row_seeds
+from ._samplers import chain_draws, chain_moments
 
 # Importance samples used by score/score_samples, whatever K was used in training:
 # bounds with different numbers of samples are not comparable.
@@ -46,7 +47,12 @@ class _Inference(TransformerMixin):
         x, m = self._to_tensors(X, mask, self._torch_device())
         model = self.model_.to(x.device)
         seeds = row_seeds(x, m, self._seed + 1)
-        mean, var, proba = posterior_moments(model, x, m, self.L, seeds)
+        if self._chain_sampler():
+            mean, var, proba = chain_moments(
+                model, x, m, self.L, seeds, metropolis=self._metropolis
+            )
+        else:
+            mean, var, proba = posterior_moments(model, x, m, self.L, seeds)
         mean = mean.double().cpu().numpy() * self.shrinkage_ * self.scale_
         mean += self.mean_
         std = var.sqrt().double().cpu().numpy() * self.scale_
@@ -58,6 +64,24 @@ class _Inference(TransformerMixin):
             mean[:, j], std[:, j] = blocks[j].argmax(axis=1), np.nan
         mean = self._pin_constants(mean)
         return mean, np.where(self._constant, 0.0, std), probabilities
+
+    def _chain_sampler(self):
+        """Whether imputation runs Markov chains (``sampler``) instead of
+        importance sampling; refused for not-MIWAE, whose chains would also
+        need the missingness model."""
+        if self.sampler == "snis":
+            return False
+        if self.model_.missingness is not None:
+            raise ValueError(
+                f"sampler={self.sampler!r} imputes with an ignorable "
+                f"missingness model only; this imputer has missingness="
+                f"{self.missingness!r}. Use sampler='snis'."
+            )
+        return True
+
+    @property
+    def _metropolis(self):
+        return self.sampler == "metropolis-within-gibbs"
 
     @property
     def _constant(self):
@@ -193,7 +217,18 @@ class _Inference(TransformerMixin):
             )
             seeds = row_seeds(x, m, self._seed + 2)
             model = self.model_.to(x.device)
-            draws = sir_draws(model, x, m, self.L, n_imputations, seeds)
+            if self._chain_sampler():
+                draws = chain_draws(
+                    model,
+                    x,
+                    m,
+                    self.L,
+                    n_imputations,
+                    seeds,
+                    metropolis=self._metropolis,
+                )
+            else:
+                draws = sir_draws(model, x, m, self.L, n_imputations, seeds)
             draws = self._pin_constants(self._draws_in_data_units(draws))
         return [
             _wrap_data_with_container("transform", self._assemble(data, d), X, self)

@@ -16,6 +16,7 @@ from ._inference import _Inference
 from ._missingness import MODELS
 from ._model import _ACTIVATIONS, MIWAE
 from ._persistence import load_imputer, save_imputer
+from ._samplers import SAMPLERS
 from ._selection import HeldOutEntries
 from ._training import _LR_SCHEDULES, _Training
 
@@ -69,6 +70,20 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         (VAE-style) bound.
     L : int, default=1000
         Importance samples per row for imputation.
+    sampler : {"snis", "metropolis-within-gibbs", "pseudo-gibbs"}, \
+            default="snis"
+        How :meth:`transform` and :meth:`sample` infer the missing entries
+        from the fitted model. "snis": self-normalised importance sampling
+        with ``L`` codes from q(z | x_o) (and sampling-importance-resampling
+        for :meth:`sample`). The others run Markov chains whose encoder sees
+        the current completion (x_o, x_m) instead of zeros:
+        "metropolis-within-gibbs" (Mattei & Frellsen, 2018) accepts each
+        proposed code by a Metropolis-Hastings test and samples the model's
+        conditional exactly in the long run; "pseudo-gibbs" (Rezende et al.,
+        2014) accepts every code, which is exact only if the encoder is the
+        true posterior. A chain runs ``L`` steps after a burn-in of ``L // 5``
+        (the transform averages the kept steps); :meth:`sample` runs one
+        chain per imputation. Only with ``missingness="ignorable"``.
     point_mass_threshold : float in (0, 1] or None, default=0.1
         A feature whose most frequent observed value holds at least this share
         of its observed entries (and occurs at least 20 times) gets a point mass
@@ -272,6 +287,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         "activation": [StrOptions(set(_ACTIVATIONS))],
         "K": [Interval(numbers.Integral, 1, None, closed="left")],
         "L": [Interval(numbers.Integral, 1, None, closed="left")],
+        "sampler": [StrOptions(set(SAMPLERS))],
         "point_mass_threshold": [Interval(numbers.Real, 0, 1, closed="right"), None],
         "holdout_fraction": [Interval(numbers.Real, 0, 0.5, closed="left")],
         "ema_decay": [Interval(numbers.Real, 0, 1, closed="left"), None],
@@ -309,6 +325,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         activation="tanh",
         K=20,
         L=1000,
+        sampler="snis",
         point_mass_threshold=0.1,
         max_discrete_levels=None,
         holdout_fraction=0.0,
@@ -344,6 +361,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         self.activation = activation
         self.K = K
         self.L = L
+        self.sampler = sampler
         self.point_mass_threshold = point_mass_threshold
         self.max_discrete_levels = max_discrete_levels
         self.holdout_fraction = holdout_fraction

@@ -568,3 +568,31 @@ def test_remask_parameters_are_validated(params):
     _, X_missing, _ = _low_rank(n=50)
     with pytest.raises(ValueError, match="remask"):
         MIWAEImputer(**FAST, **params).fit(X_missing)
+
+
+@pytest.mark.parametrize("sampler", ["metropolis-within-gibbs", "pseudo-gibbs"])
+def test_chain_samplers_impute_and_draw(sampler):
+    X, X_missing, missing = _low_rank(n=100)
+    imputer = MIWAEImputer(**{**FAST, "max_iter": 200}).fit(X_missing)
+    snis = imputer.transform(X_missing)
+    imputer.set_params(sampler=sampler)
+    imputed, std = imputer.transform(X_missing, return_std=True)
+    np.testing.assert_array_equal(imputed[~missing], X_missing[~missing])
+    np.testing.assert_array_equal(imputed, imputer.transform(X_missing))
+    assert not np.array_equal(imputed, snis)
+    assert np.isfinite(imputed).all() and (std[missing] > 0).all()
+    mean_mse = np.mean((np.nanmean(X_missing, 0) - X)[missing] ** 2)
+    assert np.mean((imputed - X)[missing] ** 2) < mean_mse
+    draws = imputer.sample(X_missing, n_imputations=3)
+    assert len(draws) == 3 and not np.array_equal(draws[0], draws[1])
+    for draw in draws:
+        np.testing.assert_array_equal(draw[~missing], X_missing[~missing])
+        assert np.isfinite(draw).all()
+
+
+def test_chain_samplers_refuse_not_miwae():
+    _, X_missing, _ = _low_rank(n=60)
+    imputer = MIWAEImputer(**FAST, missingness="self-masking").fit(X_missing)
+    imputer.set_params(sampler="pseudo-gibbs")
+    with pytest.raises(ValueError, match="sampler='pseudo-gibbs'.*ignorable"):
+        imputer.transform(X_missing)

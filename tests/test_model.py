@@ -18,6 +18,7 @@ from miwae_impute._model import (
     sir_draws,
 )
 from miwae_impute._random import RowGenerators
+from miwae_impute._samplers import chain_draws, chain_moments
 
 HUGE_DF = 1e7  # a Student-t with this many degrees of freedom is Gaussian
 
@@ -457,3 +458,63 @@ def test_remasked_error_leaves_categorical_cells_out_and_has_gradients():
     error.sum().backward()
     assert all(p.grad is not None for p in model.encoder.parameters())
     assert all(p.grad is not None for p in model.decoder.parameters())
+
+
+# -- Markov chain samplers ---------------------------------------------------------
+def _exact_posterior_encoder_model():
+    """The linear-Gaussian model, rotated so that p(z | x) is diagonal, with an
+    encoder that is that exact posterior: q(z | x) = p(z | x) for complete x."""
+    post_cov = np.linalg.inv(np.eye(D) + W.T @ W / SIGMA**2)
+    evals, evecs = np.linalg.eigh(post_cov)
+    w = W @ evecs
+    model = _linear_gaussian_model(0.0, np.sqrt(evals), w=w)
+    gain = np.diag(evals) @ w.T / SIGMA**2  # E[z | x] = gain (x - b)
+    with torch.no_grad():
+        model.encoder[0].weight[:D] = torch.as_tensor(gain)
+        model.encoder[0].bias[:D] = torch.as_tensor(-gain @ B)
+    return model, w
+
+
+@pytest.mark.parametrize(
+    "metropolis, exact_encoder",
+    [(True, False), (True, True), (False, True)],
+    ids=["metropolis-within-gibbs", "metropolis-exact-encoder", "pseudo-gibbs"],
+)
+def test_chain_moments_match_gaussian_conditionals(metropolis, exact_encoder):
+    """Both chains sample p(x_m | x_o): Metropolis-within-Gibbs with any encoder,
+    pseudo-Gibbs when the encoder is the exact posterior."""
+    if exact_encoder:
+        model, w = _exact_posterior_encoder_model()
+    else:
+        model, w = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2), W
+    _, mean_m, var_m = _analytic(X_ROW, OBSERVED, w=w)
+    x, mask = _tensors(2000)
+    mean, var, _ = chain_moments(model, x, mask, 200, _seeds(x), metropolis=metropolis)
+    np.testing.assert_allclose(mean[:, ~OBSERVED].mean(0).numpy(), mean_m, atol=0.02)
+    # The law of total variance over the chains' means and within-chain spread.
+    total = var[:, ~OBSERVED].mean(0) + mean[:, ~OBSERVED].var(0)
+    np.testing.assert_allclose(total.numpy(), var_m, rtol=0.05)
+
+
+def test_pseudo_gibbs_is_biased_with_a_wrong_encoder():
+    """Without the Metropolis test, a poor encoder biases the chain: the check
+    above would catch a sampler that ignored its acceptance step."""
+    model = _linear_gaussian_model(encoder_shift=1.5, encoder_scale=0.3)
+    _, mean_m, _ = _analytic(X_ROW, OBSERVED)
+    x, mask = _tensors(500)
+    mean, _, _ = chain_moments(model, x, mask, 100, _seeds(x), metropolis=False)
+    assert abs(float(mean[:, ~OBSERVED].mean()) - mean_m[0]) > 0.1
+
+
+def test_chain_draws_sample_the_conditional():
+    model = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2)
+    _, mean_m, var_m = _analytic(X_ROW, OBSERVED)
+    x, mask = _tensors(1000)
+    draws = chain_draws(model, x, mask, 50, 4, _seeds(x))
+    assert draws.shape == (4, 1000, P)
+    missing = draws[..., ~OBSERVED].flatten().numpy()
+    assert (
+        stats.kstest(missing, stats.norm(mean_m[0], np.sqrt(var_m[0])).cdf).pvalue
+        > 1e-3
+    )
+    assert torch.equal(draws[..., OBSERVED], x[:, OBSERVED].expand(4, -1, -1))
