@@ -188,7 +188,11 @@ class _Inference(TransformerMixin):
         return proba
 
     def sample(self, X, n_imputations=5):
-        """Draw multiple imputations by sampling-importance-resampling.
+        """Draw multiple imputations from the model's conditional.
+
+        By sampling-importance-resampling with ``L`` codes, or with
+        ``sampler="metropolis-within-gibbs"`` or ``"pseudo-gibbs"`` by one
+        Markov chain per imputation, each of ``L`` steps after a burn-in.
 
         Parameters
         ----------
