@@ -121,7 +121,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         p(x_m | x_o) directly, as masked autoencoders do, beside the joint
         density that the bound fits; the objective is then no longer the
         bound alone. Categorical cells, and not-MIWAE fits, are left out.
-        Each step costs about 1.7 times as much. 0 trains on the bound alone.
+        A fit takes about 1.8 times as long. 0 trains on the bound alone.
     remask_rate : float in (0, 1), default=0.2
         Share of the observed cells hidden by ``remask_weight``'s penalty.
     missingness : {"ignorable", "self-masking", "self-masking-high", \
