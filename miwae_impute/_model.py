@@ -169,11 +169,13 @@ class MIWAE(nn.Module):
 
         The encoder sees x_o' = x_o less the cells in ``hidden``. The codes
         z_k ~ q(z | x_o') are weighted by r_k = p(x_o' | z_k) p(z_k) / q(z_k |
-        x_o'), and the hidden cells imputed by their self-normalised mean
-        sum_k w_k E[x_h | z_k], as :func:`posterior_moments` imputes missing
-        cells. The error trains the conditional p(x_h | x_o') directly, as
-        masked autoencoders do; it is a penalty beside the bound, not a part
-        of it.
+        x_o'), the :meth:`log_weights` of x_o' (of an ignorable model: a
+        missingness model would read the hidden cells as missing, so
+        training calls this only without one), and the hidden cells imputed
+        by their self-normalised mean sum_k w_k E[x_h | z_k], as
+        :func:`posterior_moments` imputes missing cells. The error trains
+        the conditional p(x_h | x_o') directly, as masked autoencoders do; it
+        is a penalty beside the bound, not a part of it.
 
         Parameters
         ----------
@@ -195,12 +197,7 @@ class MIWAE(nn.Module):
             model's (standardised) units; categorical cells are left out.
         """
         kept = mask - hidden
-        q_loc, q_scale, q_df = self.encode(x * kept, kept)
-        z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
-        p_x_given_z = self.decode(z)
-        log_r = (self.likelihood.log_prob(x, p_x_given_z) * kept).sum(-1)
-        log_r = log_r + normal_log_prob(z)
-        log_r = log_r - student_t_log_prob(z, q_loc, q_scale, q_df).sum(-1)
+        log_r, p_x_given_z, _ = self.log_weights(x * kept, kept, n_samples, generator)
         weights = torch.softmax(log_r, 0).unsqueeze(-1)
         imputed = (weights * self.likelihood.mean(p_x_given_z)).sum(0)
         return ((imputed - x).square() * (hidden * self._numeric)).sum(-1)
