@@ -40,14 +40,27 @@ def _shrinkage(explained_variance, noise_variance):
     return np.divide(lam - noise_variance, lam, out=np.zeros_like(lam), where=lam > 0)
 
 
-def _relative_change(Z, Z_fit, missing):
-    """Squared change of the missing entries relative to the squared norm of Z.
-
-    ``missing`` holds the flat (C-order) indices of the missing entries.
-    """
-    total = np.vdot(Z, Z)
+def _largest_change(Z, Z_fit, missing):
+    """Largest change of a missing entry, ``missing`` holding their flat
+    (C-order) indices; 0.0 when there is none."""
     change = Z_fit.ravel()[missing] - Z.ravel()[missing]
-    return float(np.vdot(change, change) / total) if total > 0 else 0.0
+    return float(np.abs(change).max()) if len(change) else 0.0
+
+
+def _converged(change, previous, tol):
+    """Whether iterations are within ``tol`` of their fixed point.
+
+    The iterations converge linearly, at a rate rho that can be close to 1
+    (EM with much missing). From the largest changes of an imputed entry in
+    the last two iterations, ``previous`` then ``change``, rho is about
+    change / previous, and the distance left to the fixed point is at most
+    about change * rho / (1 - rho), the sum of the changes still to come.
+    Both it and the last change must be at most ``tol``.
+    """
+    if change > tol:
+        return False
+    rho = change / previous if previous > 0 else 0.0
+    return rho < 1 and change * rho <= tol * (1 - rho)
 
 
 def _regularized_pca(
@@ -58,8 +71,8 @@ def _regularized_pca(
     Missing entries start at the mean of their feature. Each iteration
     standardises the completed data, fits a rank-``n_components`` PCA, shrinks
     its singular values (``s_k -> s_k (lambda_k - sigma^2) / lambda_k``) and
-    refills the missing entries with the reconstruction, until their relative
-    change falls below ``tol``.
+    refills the missing entries with the reconstruction, until they are
+    within ``tol`` of their fixed point (:func:`_converged`).
 
     With ``indicator`` (the columns that are level indicators of categorical
     features), this is iterative FAMD (Audigier, Husson & Josse, 2016): an
@@ -77,8 +90,8 @@ def _regularized_pca(
     n_dims = p if n_dims is None else n_dims
     missing = np.flatnonzero(mask)
     X_filled = np.where(mask, _standardization(X, mask)[0], X).astype(np.float64)
-    n_iter, change = 0, np.inf
-    while n_iter < max_iter and change >= tol:
+    n_iter, change, previous = 0, np.inf, np.inf
+    while n_iter < max_iter and not _converged(change, previous, tol):
         n_iter += 1
         # Complete data: the plain mean and (ddof=0) scale, 1 for constant features.
         mean = X_filled.mean(axis=0)
@@ -94,7 +107,7 @@ def _regularized_pca(
         explained_variance = eigenvalues[:n_components]
         shrinkage = _shrinkage(explained_variance, noise_variance)
         Z_fit = (Z @ components.T) * shrinkage @ components
-        change = _relative_change(Z, Z_fit, missing)
+        previous, change = change, _largest_change(Z, Z_fit, missing)
         np.put(X_filled, missing, (Z_fit * scale + mean).ravel()[missing])
     model = (mean, scale, components, explained_variance, noise_variance)
     return X_filled, model, n_iter
@@ -159,13 +172,15 @@ class PCAImputer(_BaseImputer):
         ``pNA``, 0.05 there, with 100 hold-outs rather than 3).
     max_iter : int, default=1000
         Maximum number of iterations, in fit and in transform.
-    tol : float, default=1e-6
-        Stop when the squared change of the imputed entries, relative to the
-        squared norm of the standardised completed data, falls below ``tol``.
-        The iterations start from mean imputation and approach the regularised
-        fixed point from the more shrunk side, so a looser ``tol`` regularises
-        a little more; "auto" chooses the rank under the same ``tol``. Use a
-        much smaller value (e.g. 1e-12) to reach the fixed point itself.
+    tol : float, default=1e-3
+        Stop when every imputed entry is within about ``tol`` of the
+        iterations' fixed point, in standard deviations of its feature: the
+        largest change of an imputed entry in the last iteration, and the
+        sum of the changes still to come at the rate of the last two, are
+        both at most ``tol``. The iterations can converge slowly when many
+        entries are missing, so a rule on the last change alone would stop
+        far from the fixed point. "auto" chooses the rank under the same
+        ``tol``.
     missing_values : float, default=np.nan
         Placeholder of the missing entries.
     add_indicator : bool, default=False
@@ -270,7 +285,7 @@ class PCAImputer(_BaseImputer):
         n_components_grid=None,
         holdout_fraction=0.1,
         max_iter=1000,
-        tol=1e-6,
+        tol=1e-3,
         missing_values=np.nan,
         add_indicator=False,
         keep_empty_features=False,
@@ -353,10 +368,11 @@ class PCAImputer(_BaseImputer):
         Z = np.where(mask, 0.0, (X - self.mean_) / self.scale_)
         shrinkage = _shrinkage(self.explained_variance_, self.noise_variance_)
         projection = (self.components_.T * shrinkage) @ self.components_
+        change = np.inf
         for _ in range(self.max_iter):
             Z_fit = Z @ projection
-            change = _relative_change(Z, Z_fit, missing)
+            previous, change = change, _largest_change(Z, Z_fit, missing)
             np.put(Z, missing, Z_fit.ravel()[missing])
-            if change < self.tol:
+            if _converged(change, previous, self.tol):
                 break
         return _collapse(Z * self.scale_ + self.mean_, self._n_levels)

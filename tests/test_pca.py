@@ -18,7 +18,7 @@ def _low_rank(seed, n=200, p=20, rank=3, noise=0.0, missing=0.3):
 def test_recovers_exactly_low_rank_matrix():
     X, X_missing, mask = _low_rank(0)
     assert (~mask).sum(axis=1).min() >= 3  # every row identifies its 3 scores
-    imputer = PCAImputer(n_components=3, tol=1e-24, max_iter=5000)
+    imputer = PCAImputer(n_components=3, tol=1e-10, max_iter=5000)
     X_imputed = imputer.fit_transform(X_missing)
     assert np.abs(X_imputed - X).max() < 1e-6
     assert imputer.n_iter_ < imputer.max_iter
@@ -27,9 +27,27 @@ def test_recovers_exactly_low_rank_matrix():
     assert np.abs(imputer.transform(X_missing) - X).max() < 1e-6
 
 
+def test_default_stopping_rule_recovers_a_low_rank_matrix():
+    """The default tol stops near the fixed point, not merely where the
+    iterations slow down: on an exactly rank-3 matrix with 30% missing, a
+    rule on the last change alone left an entry off by 0.88."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3)) @ rng.normal(size=(3, 12))
+    mask = rng.random(X.shape) < 0.3
+    X_missing = np.where(mask, np.nan, X)
+    imputer = PCAImputer(n_components=3)
+    X_imputed = imputer.fit_transform(X_missing)
+    rows = (~mask).sum(axis=1) >= 5
+    error = np.abs(X_imputed - X)[rows] / X.std(axis=0)
+    assert error.max() < 1e-2
+    assert imputer.n_iter_ < imputer.max_iter
+    error = np.abs(imputer.transform(X_missing) - X)[rows] / X.std(axis=0)
+    assert error.max() < 1e-2
+
+
 def test_transform_new_rows_with_fitted_loadings():
     X, X_missing, _ = _low_rank(1, n=300)
-    imputer = PCAImputer(n_components=3, tol=1e-24, max_iter=5000)
+    imputer = PCAImputer(n_components=3, tol=1e-10, max_iter=5000)
     imputer.fit(X_missing[:200])
     X_new = imputer.transform(X_missing[200:])
     assert np.abs(X_new - X[200:]).max() < 1e-6
