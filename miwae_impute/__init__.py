@@ -4,15 +4,18 @@ from ._knn import NearestNeighborsImputer
 from ._missforest import MissForestImputer
 from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
+from ._persistence import ModelFileError
 from ._pooling import MultipleImputationEstimator
 from ._registry import make_imputer
 from ._simple import MeanImputer
+from ._version import __version__ as __version__
 from .metrics import imputation_mse, masked_mse_scorer
 
 __all__ = [
     "MIWAEImputer",
     "MeanImputer",
     "MissForestImputer",
+    "ModelFileError",
     "MultipleImputationEstimator",
     "NearestNeighborsImputer",
     "PCAImputer",
@@ -20,4 +23,3 @@ __all__ = [
     "make_imputer",
     "masked_mse_scorer",
 ]
-__version__ = "0.1.0"

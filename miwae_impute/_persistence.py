@@ -1,25 +1,49 @@
 """Saving and loading a fitted MIWAEImputer without pickle.
 
-The parameters and the fitted state go to ``params.json`` (each feature's
-likelihood included: its mass point or its values), and the weights to
-``weights.pt``, read back with ``torch.load(weights_only=True)``: loading runs
-no code from the files.
+A saved model is a folder of two files: ``params.json``, the parameters and
+the fitted state (each feature's likelihood included: its mass point or its
+values), with the format version, the package version and the SHA-256 of the
+weights; and ``weights.pt``, read back with ``torch.load(weights_only=True)``,
+so that loading runs no code from the files. Each file is written under a
+temporary name and then renamed, the weights first: a save that fails part
+way leaves no pair of files that :func:`load_imputer` accepts.
 """
 
+import hashlib
+import io
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 from sklearn.impute import MissingIndicator
 
-__all__ = ["load_imputer", "save_imputer"]
+from ._version import __version__
+
+__all__ = ["ModelFileError", "load_imputer", "save_imputer"]
+
+# Version of the folder's layout. 0: files written before it was recorded
+# (package 0.1.0), read as they are. Raise it when a change to the files
+# would make an older package misread them.
+FORMAT_VERSION = 1
+
+_PARAMS, _WEIGHTS = "params.json", "weights.pt"
+
+
+class ModelFileError(ValueError):
+    """A saved model that cannot be loaded: a file is missing, damaged, from
+    another save, or in a newer format than this package reads.
+
+    The message names the folder and the file, what is wrong, and what to
+    do. A subclass of :class:`ValueError`.
+    """
 
 
 def save_imputer(imputer, path):
     """Write a fitted MIWAEImputer as ``params.json`` and ``weights.pt``."""
     path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
     names = getattr(imputer, "feature_names_in_", None)
     meta = {
         "params": {k: v for k, v in imputer.get_params().items() if k != "random_state"}
@@ -55,15 +79,147 @@ def save_imputer(imputer, path):
     meta["params"]["hidden_layer_sizes"] = list(imputer.hidden_layer_sizes)
     if isinstance(features := imputer.categorical_features, np.ndarray):
         meta["params"]["categorical_features"] = features.tolist()
-    (path / "params.json").write_text(json.dumps(meta, indent=1))
-    torch.save(imputer.model_.state_dict(), path / "weights.pt")
+    buffer = io.BytesIO()
+    torch.save(imputer.model_.state_dict(), buffer)
+    weights = buffer.getvalue()
+    header = {
+        "format_version": FORMAT_VERSION,
+        "package_version": __version__,
+        "weights_sha256": hashlib.sha256(weights).hexdigest(),
+    }
+    path.mkdir(parents=True, exist_ok=True)
+    _write_replacing(path / _WEIGHTS, weights)
+    _write_replacing(path / _PARAMS, json.dumps(header | meta, indent=1).encode())
+
+
+def _write_replacing(file, data):
+    """Write ``data`` to ``file`` through a temporary file in its folder,
+    renamed over ``file`` once complete; nothing is left behind on failure."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{file.name}.", dir=file.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, file)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def load_imputer(cls, path):
-    """Read an imputer of class ``cls`` written by :func:`save_imputer`."""
+    """Read an imputer of class ``cls`` written by :func:`save_imputer`.
+
+    Raises :class:`ModelFileError` when the folder's files are missing,
+    damaged, from different saves or in a newer format.
+    """
     path = Path(path)
-    meta = json.loads((path / "params.json").read_text())
-    imputer = cls(**meta["params"])
+    if not path.is_dir():
+        raise FileNotFoundError(
+            f"No saved model at {path}: it is not a folder. Pass the folder "
+            "that MIWAEImputer.save (or the CLI's --save-model) wrote."
+        )
+    meta = _read_params(path)
+    weights = _read(path, _WEIGHTS)
+    where = f"{path / _WEIGHTS}"
+    expected = meta.get("weights_sha256")
+    if expected is not None and hashlib.sha256(weights).hexdigest() != expected:
+        raise ModelFileError(
+            f"{where} is not the weights that {_PARAMS} was saved with: it is "
+            "damaged, or the two files come from different saves (a save that "
+            "failed part way, or files copied from two folders). Save the "
+            "model again."
+        )
+    try:
+        imputer = _from_meta(cls, meta)
+        model = imputer._build_model(meta["latent_dim"])
+    except (KeyError, TypeError, ValueError, AttributeError) as error:
+        raise ModelFileError(
+            f"{path / _PARAMS} is damaged or incomplete ({_describe(error)}). "
+            f"It was written by miwae_impute "
+            f"{meta.get('package_version', '0.1.0 or earlier')}; this is "
+            f"{__version__}. Save the model again, or load it with the "
+            "package version that saved it."
+        ) from error
+    try:
+        state = torch.load(io.BytesIO(weights), map_location="cpu", weights_only=True)
+    except Exception as error:
+        raise ModelFileError(
+            f"{where} is damaged or is not a weights file written by "
+            "MIWAEImputer.save, so it cannot be read safely. Save the model "
+            "again. (Do not load it with torch.load(weights_only=False): that "
+            "can run code stored in the file.)"
+        ) from error
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError, KeyError) as error:
+        raise ModelFileError(
+            f"{where} holds weights of another shape than the model that "
+            f"{_PARAMS} describes: the two files come from different models. "
+            "Save the model again into an empty folder."
+        ) from error
+    imputer.model_ = model.eval()
+    if meta["indicator_features"] is not None:
+        template = np.zeros((1, imputer.n_features_in_))
+        template[0, meta["indicator_features"]] = np.nan
+        imputer.indicator_ = MissingIndicator(error_on_new=False).fit(template)
+    return imputer
+
+
+def _read(path, name):
+    file = path / name
+    try:
+        return file.read_bytes()
+    except FileNotFoundError:
+        raise ModelFileError(
+            f"{path} has no {name}: it is not a folder written by "
+            "MIWAEImputer.save, or the save did not finish. Save the model again."
+        ) from None
+
+
+def _read_params(path):
+    """The metadata of ``params.json``, after checking its format version."""
+    file = path / _PARAMS
+    try:
+        meta = json.loads(_read(path, _PARAMS))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ModelFileError(
+            f"{file} is damaged: it is not valid JSON ({_describe(error)}). "
+            "Save the model again."
+        ) from error
+    if not isinstance(meta, dict):
+        raise ModelFileError(
+            f"{file} is damaged: it holds a JSON {type(meta).__name__}, not the "
+            "object that MIWAEImputer.save writes. Save the model again."
+        )
+    version = meta.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+        raise ModelFileError(
+            f"{file} is damaged: its format_version is {version!r}, not a "
+            "version number. Save the model again."
+        )
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{file} has format version {version}, written by miwae_impute "
+            f"{meta.get('package_version', 'of a later version')}; this "
+            f"miwae_impute {__version__} reads format {FORMAT_VERSION} and "
+            "older. Upgrade miwae_impute to load it."
+        )
+    return meta
+
+
+def _describe(error):
+    return f"{type(error).__name__}: {error}"
+
+
+def _from_meta(cls, meta):
+    """The imputer of ``meta``, with its fitted state but not its weights."""
+    params = meta["params"]
+    if meta.get("format_version", 0) == 0:
+        # Files of 0.1.0 predate the masked-imputation penalty (off then).
+        params = {"remask_weight": 0.0} | params
+    imputer = cls(**params)
+    imputer._validate_params()
     imputer.n_features_in_ = meta["n_features_in_"]
     if meta["feature_names_in_"] is not None:
         imputer.feature_names_in_ = np.asarray(meta["feature_names_in_"], object)
@@ -105,15 +261,5 @@ def load_imputer(cls, path):
         == (n_valid,)
         and len(imputer.discrete_values_) == n_valid
     ):
-        raise ValueError(
-            f"{path} is inconsistent: the scaler does not fit the features."
-        )
-    model = imputer._build_model(meta["latent_dim"])
-    state = torch.load(path / "weights.pt", map_location="cpu", weights_only=True)
-    model.load_state_dict(state)  # raises if the weights do not fit the features
-    imputer.model_ = model.eval()
-    if meta["indicator_features"] is not None:
-        template = np.zeros((1, imputer.n_features_in_))
-        template[0, meta["indicator_features"]] = np.nan
-        imputer.indicator_ = MissingIndicator(error_on_new=False).fit(template)
+        raise ValueError("the scaler does not fit the features")
     return imputer

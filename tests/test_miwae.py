@@ -262,7 +262,7 @@ def test_load_refuses_inconsistent_files(tmp_path):
     (tmp_path / "params.json").write_text(
         meta.replace('"n_features_in_": 6', '"n_features_in_": 5')
     )
-    with pytest.raises(ValueError, match="inconsistent"):
+    with pytest.raises(ValueError, match="scaler does not fit the features"):
         MIWAEImputer.load(tmp_path)
 
 
@@ -542,8 +542,8 @@ def test_weight_averaging_with_early_stopping_monitors_the_average():
 
 def test_remask_weight_trains_on_hidden_cells_reproducibly():
     _, X_missing, _ = _low_rank(n=100)
-    plain = MIWAEImputer(**FAST).fit_transform(X_missing)
-    a = MIWAEImputer(**FAST, remask_weight=1.0).fit_transform(X_missing)
+    plain = MIWAEImputer(**FAST, remask_weight=0.0).fit_transform(X_missing)
+    a = MIWAEImputer(**FAST).fit_transform(X_missing)  # remask_weight=1 by default
     b = MIWAEImputer(**FAST, remask_weight=1.0).fit_transform(X_missing)
     np.testing.assert_array_equal(a, b)
     assert not np.array_equal(a, plain)
@@ -556,7 +556,7 @@ def test_remask_weight_trains_on_hidden_cells_reproducibly():
 def test_remask_weight_is_ignored_by_not_miwae():
     _, X_missing, _ = _low_rank(n=100)
     params = {**FAST, "missingness": "self-masking"}
-    plain = MIWAEImputer(**params).fit_transform(X_missing)
+    plain = MIWAEImputer(**params, remask_weight=0.0).fit_transform(X_missing)
     remasked = MIWAEImputer(**params, remask_weight=1.0).fit_transform(X_missing)
     np.testing.assert_array_equal(plain, remasked)
 
