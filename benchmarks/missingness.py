@@ -6,9 +6,12 @@
   columns with a logistic model of the observed ones.
 - :func:`mnar` is self-masking: a value is missing with a probability that is a
   logistic function of that value.
-- :func:`above_mean` is the not-MIWAE paper's self-masking protocol (Ipsen et
-  al., 2021): in half of the columns, values above the column's mean go
-  missing (with probability ``rate``), values below it stay.
+- :func:`above_mean` is self-masking as in the not-MIWAE paper (Ipsen et
+  al., 2021): in a random half of the columns, values above the column's
+  mean go missing (with probability ``rate``), values below it stay.
+- :func:`paper_above_mean` is that paper's Table 1 protocol as its code
+  runs it: the first half of the columns, and (at ``rate=1``) every value
+  above the mean.
 
 For MAR and MNAR the logistic intercepts are calibrated so that the expected
 share of missing cells is ``rate``; the realised share differs from it only by
@@ -21,7 +24,15 @@ from scipy.special import expit
 
 from .datasets import standardize
 
-__all__ = ["MECHANISMS", "above_mean", "make_mask", "mar", "mcar", "mnar"]
+__all__ = [
+    "MECHANISMS",
+    "above_mean",
+    "make_mask",
+    "mar",
+    "mcar",
+    "mnar",
+    "paper_above_mean",
+]
 
 
 def mcar(shape, rate, seed):
@@ -159,8 +170,45 @@ def above_mean(X, rate, seed):
     return mask
 
 
+def paper_above_mean(X, rate=1.0, seed=0):
+    """The not-MIWAE paper's protocol (Ipsen, Mattei & Frellsen, 2021, Table 1).
+
+    In the first ``n_features // 2`` columns (at least one), each value above
+    its column's mean is missing with probability ``rate``; the authors'
+    ``task01.py`` removes every one (``rate=1``, no randomness). The other
+    columns are complete.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Complete data.
+    rate : float in [0, 1], default=1.0
+        Probability that a value above its column's mean goes missing, in the
+        first half of the columns.
+    seed : int, default=0
+        Seed of ``numpy.random.default_rng``; it does not matter at ``rate=1``.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_samples, n_features)
+        True where a cell is missing.
+    """
+    if not 0 <= rate <= 1:
+        raise ValueError(f"The rate must be in [0, 1], got {rate}.")
+    X = _check_complete(X)
+    half = max(1, X.shape[1] // 2)
+    mask = np.zeros(X.shape, dtype=bool)
+    above = X[:, :half] > X[:, :half].mean(axis=0)
+    draws = np.random.default_rng(seed).random(above.shape)
+    mask[:, :half] = above & (draws < rate)
+    return mask
+
+
 #: Names of the mechanisms understood by :func:`make_mask`.
-MECHANISMS = ("mcar", "mar", "mnar", "above-mean")
+MECHANISMS = ("mcar", "mar", "mnar", "above-mean", "paper-above-mean")
+
+#: Mechanisms whose rate may be 1 (a probability within chosen cells).
+RATE_ONE = ("paper-above-mean",)
 
 
 def make_mask(mechanism, X, rate, seed):
@@ -168,12 +216,14 @@ def make_mask(mechanism, X, rate, seed):
 
     Parameters
     ----------
-    mechanism : {"mcar", "mar", "mnar", "above-mean"}
+    mechanism : {"mcar", "mar", "mnar", "above-mean", "paper-above-mean"}
         The missing-data mechanism.
     X : ndarray of shape (n_samples, n_features)
         Complete data.
     rate : float in [0, 1)
-        Share of missing cells (exact in expectation).
+        Share of missing cells (exact in expectation); for the two
+        above-mean mechanisms, the probability that a value above its
+        column's mean goes missing (up to 1 for "paper-above-mean").
     seed : int
         Seed of the mask.
 
@@ -190,6 +240,8 @@ def make_mask(mechanism, X, rate, seed):
         return mnar(X, rate, seed)
     if mechanism == "above-mean":
         return above_mean(X, rate, seed)
+    if mechanism == "paper-above-mean":
+        return paper_above_mean(X, rate, seed)
     raise ValueError(f"Unknown mechanism {mechanism!r}; choose from {MECHANISMS}.")
 
 

@@ -43,7 +43,7 @@ from tqdm.auto import tqdm
 from . import _report
 from ._results import FIELDS, ResultStore, settings_key
 from .datasets import DATASETS, load_dataset, standardize
-from .missingness import MECHANISMS, make_mask
+from .missingness import MECHANISMS, RATE_ONE, make_mask
 
 __all__ = [
     "METHODS",
@@ -779,7 +779,10 @@ def _settings_from_args(cls, parser, args, *, method_choices=METHOD_CHOICES, **e
 def _check_ranges(args):
     if args.seeds < 1 or args.threads < 1:
         raise ValueError("--seeds and --threads must be at least 1.")
-    if not 0 < args.missing_rate < 1:
+    if args.mechanism in RATE_ONE:
+        if not 0 < args.missing_rate <= 1:
+            raise ValueError(f"--missing-rate must be in (0, 1] for {args.mechanism}.")
+    elif not 0 < args.missing_rate < 1:
         raise ValueError("--missing-rate must be in (0, 1).")
     if args.n_imputations is not None and args.n_imputations < 0:
         raise ValueError("--n-imputations must be at least 0.")

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from benchmarks.missingness import above_mean, make_mask, mar, mcar, mnar
+from benchmarks.missingness import (
+    above_mean,
+    make_mask,
+    mar,
+    mcar,
+    mnar,
+    paper_above_mean,
+)
 
 
 @pytest.fixture(scope="module")
@@ -89,3 +96,18 @@ def test_above_mean_removes_high_values_in_half_of_the_columns(X):
     assert abs(share - 0.9) < 0.02
     assert not mask.all(axis=1).any()
     assert (mask != above_mean(X, 0.9, seed=1)).any()
+
+
+def test_paper_above_mean_removes_every_high_value_of_the_first_half(X):
+    """The not-MIWAE paper's Table 1: no randomness at rate 1."""
+    mask = make_mask("paper-above-mean", X, 1.0, seed=3)
+    half = X.shape[1] // 2
+    expected = np.zeros(X.shape, dtype=bool)
+    expected[:, :half] = X[:, :half] > X[:, :half].mean(axis=0)
+    np.testing.assert_array_equal(mask, expected)
+    np.testing.assert_array_equal(mask, paper_above_mean(X, 1.0, seed=0))
+    thinned = paper_above_mean(X, 0.5, seed=0)
+    assert not (thinned & ~expected).any()
+    assert 0.4 < thinned.sum() / expected.sum() < 0.6
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        paper_above_mean(X, 1.5)

@@ -88,3 +88,25 @@ def test_main_writes_its_section(folders, tmp_path, capsys):
     assert "python -m benchmarks.mnar" in text and "commits abc" in text
     with pytest.raises(SystemExit):
         mnar.main([*map(str, folders), "--mechanism", "mcar"])
+
+
+def test_paper_protocol_prints_the_papers_rmse_and_the_ratios(tmp_path):
+    rows = [
+        ("mean", {}, "banknote", 0, 1.73**2, "t1"),
+        ("not-miwae", {"missingness": "self-masking-high"}, "banknote", 0, 1.0, "t1"),
+        ("not-miwae", {"missingness": "self-masking-high"}, "banknote", 1, 0.64, "t1"),
+        ("knn", {}, "banknote", 0, 2.0, "t1"),  # not in the paper's table
+    ]
+    _write(tmp_path / "paper", rows)
+    frame = pd.read_csv(tmp_path / "paper" / "results.csv")
+    frame["mechanism"], frame["missing_rate"] = "paper-above-mean", 1.0
+    frame.to_csv(tmp_path / "paper" / "results.csv", index=False)
+    gathered = mnar.gather([tmp_path / "paper"], "paper-above-mean", 1.0)
+    markdown = mnar.tables(gathered, paper=True)
+    # RMSE of the two seeds: (1.0 + 0.8) / 2 = 0.9, against the paper's 0.74.
+    high = "not-miwae (missingness=self-masking-high)"
+    assert f"| {high} | 0.900 / 0.74 = 1.22 |" in markdown
+    assert "| mean | 1.730 / 1.73 = 1.00 |" in markdown
+    assert f"Mean ratio per method: {high} 1.22, mean 1.00." in markdown
+    assert "| knn | " not in markdown.split("/ the not-MIWAE paper")[1]
+    assert "the not-MIWAE paper" not in mnar.tables(gathered)
