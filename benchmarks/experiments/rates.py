@@ -1,0 +1,143 @@
+"""MIWAE against its peers at each missing rate, before and after a change.
+
+Reads result folders of ``benchmarks.collection`` and ``benchmarks.uci`` run
+at one MCAR rate: a "before" folder holding the peers and MIWAE as it was,
+and an "after" folder holding MIWAE as it is. For every (table, seed) with
+all three, it gives the best peer's MSE, MIWAE's before and after, and
+whether MIWAE ties (within 2%) or beats the best peer; then the count of
+such tables per rate, the tables where MIWAE still loses, and the columns
+of the collection's tables whose MSE is above 1.02 times the column-mean
+imputation's. It runs nothing.
+
+Usage (issue 24's folders, seed 0)::
+
+    python -m benchmarks.experiments.rates --seed 0 \\
+        --rate 0.2 benchmarks/results/collection-mcar-0.2 \\
+            benchmarks/results/collection-mcar-0.2-remask \\
+        --rate 0.2 benchmarks/results/uci-mcar-0.2 \\
+            benchmarks/results/uci-mcar-0.2-remask
+"""
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+_PEERS = ("missforest", "knn", "pca", "mean")
+_TIE = 1.02
+
+
+def _rows(folder, seed):
+    rows = pd.read_csv(Path(folder) / "results.csv")
+    rows = rows[(rows["seed"] == seed) & ~rows["quick"].astype(bool)]
+    return rows.sort_values("finished_at").drop_duplicates(
+        ["method", "dataset"], keep="last"
+    )
+
+
+def compare(before, after, seed):
+    """One row per table: the best peer, MIWAE before and after, the ratio."""
+    old, new = _rows(before, seed), _rows(after, seed)
+    peers = old[old["method"].isin(_PEERS)]
+    miwae_old = old[old["method"] == "miwae"].set_index("dataset")
+    miwae_new = new[new["method"] == "miwae"].set_index("dataset")
+    out = []
+    for dataset, group in peers.groupby("dataset"):
+        if dataset not in miwae_old.index or dataset not in miwae_new.index:
+            continue
+        best = group.loc[group["mse"].idxmin()]
+        after_row = miwae_new.loc[dataset]
+        mean = group[group["method"] == "mean"]
+        out.append(
+            {
+                "dataset": dataset,
+                "best_peer": best["method"],
+                "peer_mse": best["mse"],
+                "before": miwae_old.loc[dataset, "mse"],
+                "after": after_row["mse"],
+                "time_ratio": after_row["fit_impute_seconds"]
+                / miwae_old.loc[dataset, "fit_impute_seconds"],
+                "bad_columns": _bad_columns(after_row, mean),
+            }
+        )
+    frame = pd.DataFrame(out)
+    if len(frame):
+        frame["ratio"] = frame["after"] / frame["peer_mse"]
+    return frame
+
+
+def _bad_columns(miwae, mean):
+    """Columns whose MSE is above 1.02 x the column mean's, as 'j: ratio'."""
+    text = miwae.get("column_mse")
+    if not isinstance(text, str) or mean.empty:
+        return ""
+    ours = np.array(json.loads(text.replace("NaN", "null")), dtype=float)
+    theirs = np.array(
+        json.loads(mean.iloc[0]["column_mse"].replace("NaN", "null")), dtype=float
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = ours / theirs
+    return ", ".join(
+        f"{j}: {r:.2f}" for j, r in enumerate(ratio) if np.isfinite(r) and r > _TIE
+    )
+
+
+def report(pairs, seed):
+    """Markdown: per rate, a table of every table and the counts."""
+    parts = []
+    for rate, frames in pairs.items():
+        frame = pd.concat(frames, ignore_index=True).sort_values("dataset")
+        wins_before = int((frame["before"] <= _TIE * frame["peer_mse"]).sum())
+        wins_after = int((frame["ratio"] <= _TIE).sum())
+        better = frame["after"] / frame["before"]
+        parts += [
+            f"### {rate:.0%} MCAR, seed {seed}: {len(frame)} tables",
+            f"MIWAE ties (within 2%) or beats the best peer on {wins_before} "
+            f"tables before and {wins_after} after. After / before: geometric "
+            f"mean {np.exp(np.log(better).mean()):.3f}, lower by more than 1% "
+            f"on {int((better < 0.99).sum())}, higher by more than 1% on "
+            f"{int((better > 1.01).sum())}; fit-plus-transform time ratio "
+            f"median {frame['time_ratio'].median():.2f}.",
+            "\n".join(
+                [
+                    "| table | best peer | peer MSE | MIWAE before | MIWAE after "
+                    "| after / peer | columns > 1.02 × mean (after) |",
+                    "|---|---|---|---|---|---|---|",
+                    *(_line(r) for r in frame.itertuples()),
+                ]
+            ),
+        ]
+    return "\n\n".join(parts)
+
+
+def _line(r):
+    bold = "**" if r.ratio <= _TIE else ""
+    return (
+        f"| {r.dataset} | {r.best_peer} | {r.peer_mse:.3f} | {r.before:.3f} | "
+        f"{r.after:.3f} | {bold}{r.ratio:.2f}{bold} | {r.bad_columns} |"
+    )
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.experiments.rates")
+    parser.add_argument(
+        "--rate",
+        nargs=3,
+        action="append",
+        metavar=("RATE", "BEFORE", "AFTER"),
+        required=True,
+        help="a missing rate, the folder of the peers and MIWAE before, and "
+        "the folder of MIWAE after (repeatable)",
+    )
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    pairs = {}
+    for rate, before, after in args.rate:
+        pairs.setdefault(float(rate), []).append(compare(before, after, args.seed))
+    print(report(pairs, args.seed))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,62 @@
+"""benchmarks.experiments.rates: MIWAE against its peers, before and after."""
+
+import json
+
+import numpy as np
+import pandas as pd
+
+from benchmarks._results import FIELDS
+from benchmarks.experiments import rates
+
+
+def _write(folder, rows):
+    folder.mkdir()
+    pd.DataFrame(
+        [
+            {
+                **dict.fromkeys(FIELDS, ""),
+                "quick": False,
+                "method": method,
+                "dataset": dataset,
+                "seed": seed,
+                "mse": mse,
+                "fit_impute_seconds": seconds,
+                "column_mse": json.dumps(columns) if columns else "",
+                "finished_at": "t",
+            }
+            for method, dataset, seed, mse, seconds, columns in rows
+        ],
+        columns=[*FIELDS, "column_mse"],
+    ).to_csv(folder / "results.csv", index=False)
+
+
+def test_counts_ties_and_wins_and_names_bad_columns(tmp_path):
+    _write(
+        tmp_path / "before",
+        [
+            ("missforest", "a", 0, 1.00, 1.0, [1.0, 1.0]),
+            ("mean", "a", 0, 2.00, 0.0, [1.0, 2.0]),
+            ("miwae", "a", 0, 1.10, 10.0, [1.0, 1.2]),
+            ("knn", "b", 0, 0.50, 1.0, None),
+            ("mean", "b", 0, 1.00, 0.0, [1.0]),
+            ("miwae", "b", 0, 0.60, 10.0, [0.6]),
+            ("miwae", "b", 1, 0.10, 10.0, [0.1]),  # another seed: left out
+        ],
+    )
+    _write(
+        tmp_path / "after",
+        [
+            ("miwae", "a", 0, 1.01, 20.0, [1.5, 1.0]),
+            ("miwae", "b", 0, 0.66, 15.0, [0.66]),
+        ],
+    )
+    frame = rates.compare(tmp_path / "before", tmp_path / "after", seed=0)
+    assert list(frame["dataset"]) == ["a", "b"]
+    np.testing.assert_allclose(frame["ratio"], [1.01, 1.32])
+    assert list(frame["best_peer"]) == ["missforest", "knn"]
+    assert list(frame["bad_columns"]) == ["0: 1.50", ""]
+    np.testing.assert_allclose(frame["time_ratio"], [2.0, 1.5])
+    markdown = rates.report({0.2: [frame]}, seed=0)
+    assert "on 0 tables before and 1 after" in markdown
+    assert "| a | missforest | 1.000 | 1.100 | 1.010 | **1.01** | 0: 1.50 |" in markdown
+    assert "| b | knn | 0.500 | 0.600 | 0.660 | 1.32 |  |" in markdown
