@@ -24,11 +24,6 @@ _CHECKPOINTS = 10
 _AUTO_ROWS = 192_000
 
 
-# Share of the epochs of fit during which a self-masking model whose sign is
-# learned holds w at 0 (missing at random), so that the decoder fits the data
-# before w chooses its side (issue 25).
-_SIGN_WARMUP = 0.0
-
 # Multipliers of learning_rate_init as a function of the step, given the total.
 _LR_SCHEDULES = {
     "constant": lambda n_steps: lambda step: 1.0,
@@ -157,11 +152,8 @@ class _Training:
             history["holdout_mse"] = []  # [epoch, MSE] at each checkpoint
         start = time.perf_counter()
         epochs = tqdm(range(max_iter), desc="MIWAE fit", disable=not self.verbose)
-        held = self._held_weight(max_iter)
         try:
             for epoch in epochs:
-                if held is not None and epoch == held[1]:
-                    held[0].requires_grad_(True)
                 history["train_bound"].append(
                     self._epoch(x, m, train, generator, schedule, average)
                 )
@@ -200,25 +192,12 @@ class _Training:
                 UserWarning,
                 stacklevel=4,
             )
-        finally:
-            if held is not None:
-                held[0].requires_grad_(True)
         if self.n_iter_ == 0:
             raise KeyboardInterrupt("interrupted before the first epoch ended")
         if best_state is None and average is not None:
             best_state = average.module.state_dict()
         if best_state is not None:
             self.model_.load_state_dict(best_state)
-
-    def _held_weight(self, max_iter):
-        """(w, epoch): a learned self-masking sign's weight, held at 0 (no
-        gradient) until that epoch; None when nothing is held."""
-        missingness = self.model_.missingness
-        epochs = int(_SIGN_WARMUP * max_iter)
-        if epochs == 0 or getattr(missingness, "sign", 0) is not None:
-            return None
-        missingness.raw_weight.requires_grad_(False)
-        return missingness.raw_weight, epochs
 
     def _check_diverged(self, value, epoch):
         if not math.isfinite(value):

@@ -111,29 +111,3 @@ def test_logistic_missingness_fits_a_dataframe_in_one_line():
     assert imputer.model_.missingness.linear.weight.shape == (3, 3)
     imputer.partial_fit(frame)
     assert imputer.n_iter_ == 4
-
-
-@pytest.mark.parametrize("missingness", ["self-masking", "self-masking-high"])
-def test_a_learned_sign_is_held_at_zero_for_the_warm_up(monkeypatch, missingness):
-    import miwae_impute._training as training
-
-    monkeypatch.setattr(training, "_SIGN_WARMUP", 0.5)
-    _, _, X_missing = _self_masked(n=300)
-    imputer = make_imputer("not-miwae", missingness=missingness, max_iter=4, K=5)
-    imputer.set_params(random_state=0, ema_decay=None)
-    original, weights = MIWAEImputer._epoch, []
-
-    def recorded(self, *args, **kwargs):
-        bound = original(self, *args, **kwargs)
-        weights.append(self.model_.missingness.weight.detach().clone())
-        return bound
-
-    monkeypatch.setattr(MIWAEImputer, "_epoch", recorded)
-    imputer.fit(X_missing)
-    assert len(weights) == 4
-    if missingness == "self-masking":  # the sign is learned: held for 2 epochs
-        assert all((w == 0).all() for w in weights[:2])
-        assert (weights[3] != 0).all()
-    else:  # a known sign starts at w = 0.5 and is never held
-        assert (weights[0] != 0.5).all()
-    assert imputer.model_.missingness.raw_weight.requires_grad
