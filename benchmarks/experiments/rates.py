@@ -7,7 +7,8 @@ all three, it gives the best peer's MSE, MIWAE's before and after, and
 whether MIWAE ties (within 2%) or beats the best peer; then the count of
 such tables per rate, the tables where MIWAE still loses, and the columns
 of the collection's tables whose MSE is above 1.02 times the column-mean
-imputation's. It runs nothing.
+imputation's. A table in several folder pairs of one rate counts once, from
+the first pair given. It runs nothing.
 
 Usage (issue 24's folders, seed 0)::
 
@@ -88,7 +89,8 @@ def report(pairs, seed):
     """Markdown: per rate, a table of every table and the counts."""
     parts = []
     for rate, frames in pairs.items():
-        frame = pd.concat(frames, ignore_index=True).sort_values("dataset")
+        frame = pd.concat(frames, ignore_index=True).drop_duplicates("dataset")
+        frame = frame.sort_values("dataset")
         wins_before = int((frame["before"] <= _TIE * frame["peer_mse"]).sum())
         wins_after = int((frame["ratio"] <= _TIE).sum())
         better = frame["after"] / frame["before"]
