@@ -88,6 +88,9 @@ numpydoc_validation_exclude = {
     r"\.get_params$",
     r"\.set_params$",
     r"\.set_output$",
+    # Python's own methods of every exception (ModelFileError).
+    r"\.add_note$",
+    r"\.with_traceback$",
 }
 
 

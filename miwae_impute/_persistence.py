@@ -33,11 +33,11 @@ _PARAMS, _WEIGHTS = "params.json", "weights.pt"
 
 
 class ModelFileError(ValueError):
-    """A saved model that cannot be loaded: a file is missing, damaged, from
-    another save, or in a newer format than this package reads.
+    """A saved model that cannot be loaded.
 
-    The message names the folder and the file, what is wrong, and what to
-    do. A subclass of :class:`ValueError`.
+    A file of the folder is missing, damaged, from another save, or in a newer
+    format than this package reads. The message names the folder and the file,
+    what is wrong, and what to do. A subclass of :class:`ValueError`.
     """
 
 
