@@ -159,10 +159,6 @@ def load_imputer(cls, path):
             "Save the model again into an empty folder."
         ) from error
     imputer.model_ = model.eval()
-    if meta["indicator_features"] is not None:
-        template = np.zeros((1, imputer.n_features_in_))
-        template[0, meta["indicator_features"]] = np.nan
-        imputer.indicator_ = MissingIndicator(error_on_new=False).fit(template)
     return imputer
 
 
@@ -262,4 +258,8 @@ def _from_meta(cls, meta):
         and len(imputer.discrete_values_) == n_valid
     ):
         raise ValueError("the scaler does not fit the features")
+    if meta["indicator_features"] is not None:
+        template = np.zeros((1, imputer.n_features_in_))
+        template[0, meta["indicator_features"]] = np.nan
+        imputer.indicator_ = MissingIndicator(error_on_new=False).fit(template)
     return imputer

@@ -91,6 +91,10 @@ def test_damaged_params_json_is_named_with_what_to_do(saved, content, problem):
     "edit, problem",
     [
         (lambda meta: meta.pop("mean_"), "KeyError: 'mean_'"),
+        (
+            lambda meta: meta.pop("indicator_features"),
+            "KeyError: 'indicator_features'",
+        ),
         (lambda meta: meta["params"].update(L=-5), "'L' parameter"),
         (lambda meta: meta["params"].update(new_option=1), "new_option"),
         (lambda meta: meta.update(n_features_in_=3), "scaler does not fit"),
