@@ -164,10 +164,7 @@ def above_mean(X, rate, seed):
     rng = np.random.default_rng(seed)
     n_features = X.shape[1]
     chosen = rng.permutation(n_features)[: max(1, n_features // 2)]
-    mask = np.zeros(X.shape, dtype=bool)
-    above = X[:, chosen] > X[:, chosen].mean(axis=0)
-    mask[:, chosen] = above & (rng.random(above.shape) < rate)
-    return mask
+    return _above_mean_in(X, chosen, rate, rng)
 
 
 def paper_above_mean(X, rate=1.0, seed=0):
@@ -196,11 +193,17 @@ def paper_above_mean(X, rate=1.0, seed=0):
     if not 0 <= rate <= 1:
         raise ValueError(f"The rate must be in [0, 1], got {rate}.")
     X = _check_complete(X)
-    half = max(1, X.shape[1] // 2)
+    first_half = np.arange(max(1, X.shape[1] // 2))
+    return _above_mean_in(X, first_half, rate, np.random.default_rng(seed))
+
+
+def _above_mean_in(X, columns, rate, rng):
+    """Mask of the values above their column's mean in ``columns``, each
+    missing with probability ``rate`` (one uniform draw from ``rng`` a cell of
+    those columns); the other columns are complete."""
     mask = np.zeros(X.shape, dtype=bool)
-    above = X[:, :half] > X[:, :half].mean(axis=0)
-    draws = np.random.default_rng(seed).random(above.shape)
-    mask[:, :half] = above & (draws < rate)
+    above = X[:, columns] > X[:, columns].mean(axis=0)
+    mask[:, columns] = above & (rng.random(above.shape) < rate)
     return mask
 
 
