@@ -37,6 +37,16 @@ class _Missingness(nn.Module):
         super().__init__()
         self.register_buffer("columns", torch.as_tensor(columns, dtype=torch.long))
 
+    @torch.no_grad()
+    def start_at(self, mask):
+        """Start the intercepts where p(s_j = 1) is each modelled column's
+        observed rate in ``mask`` (n, p), 1.0 where observed, at x = 0 (the
+        mean); the rate is (n_observed + 1/2) / (n + 1), finite in a complete
+        column."""
+        observed = mask.index_select(-1, self.columns).sum(0)
+        rate = (observed + 0.5) / (len(mask) + 1)
+        self._intercepts.copy_(torch.special.logit(rate))
+
     def log_prob(self, mask, x):
         """log p(s_j | x) of each modelled column j, 0 for the others.
 
@@ -56,12 +66,16 @@ class _Missingness(nn.Module):
 
 
 class SelfMasking(_Missingness):
-    """p(s_j = 1 | x) = sigmoid(-w_j (x_j - b_j)): a column's own value sets its
+    """p(s_j = 1 | x) = sigmoid(a_j - w_j x_j): a column's own value sets its
     chance of being observed.
 
-    With w_j > 0, values above b_j tend to be missing; with w_j < 0, values
-    below it. w = 0 is missing at random. This is the not-MIWAE paper's
-    self-masking model; w and b start at 0.
+    With w_j > 0, high values tend to be missing; with w_j < 0, low ones.
+    w = 0 is missing completely at random. This is the not-MIWAE paper's
+    self-masking model, sigmoid(-w_j (x_j - b_j)), with the intercept a_j =
+    w_j b_j as the parameter: a_j then holds the column's missing rate on its
+    own (it starts at the observed rate, :meth:`start_at`), and w_j only the
+    slope, which does not have to drag the rate along as it grows. w starts
+    at 0 (sign learned) or at +-0.5 (sign known).
 
     Parameters
     ----------
@@ -82,7 +96,7 @@ class SelfMasking(_Missingness):
         self.sign = sign
         start = 0.0 if sign is None else math.log(math.expm1(0.5))  # w = +-0.5
         self.raw_weight = nn.Parameter(torch.full((len(columns),), start))
-        self.bias = nn.Parameter(torch.zeros(len(columns)))
+        self.intercept = nn.Parameter(torch.zeros(len(columns)))
 
     @property
     def weight(self):
@@ -93,7 +107,11 @@ class SelfMasking(_Missingness):
 
     def logits(self, x):
         """logit p(s_j = 1 | x_j) of the modelled columns."""
-        return -self.weight * (x - self.bias)
+        return self.intercept - self.weight * x
+
+    @property
+    def _intercepts(self):
+        return self.intercept
 
     @torch.no_grad()
     def in_units(self, mean, scale, names):
@@ -101,13 +119,25 @@ class SelfMasking(_Missingness):
 
         Returns a DataFrame with columns "weight" and "bias", indexed by
         ``names`` of the modelled columns: p(s_j = 1 | x) = sigmoid(-weight_j
-        (x_j - bias_j)) in those units.
+        (x_j - bias_j)) in those units. The bias is infinite where w_j = 0.
         """
-        w, b = self.weight.double().cpu().numpy(), self.bias.double().cpu().numpy()
+        w = self.weight.double().cpu().numpy()
+        a = self.intercept.double().cpu().numpy()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b = np.where(w != 0, a / w, np.copysign(np.inf, a))
         return pd.DataFrame(
             {"weight": w / scale, "bias": mean + b * scale},
             index=pd.Index(names, name="feature"),
         )
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Models saved before the intercept have the paper's b: a = w b.
+        bias = state_dict.pop(prefix + "bias", None)
+        if bias is not None and prefix + "intercept" not in state_dict:
+            raw = state_dict[prefix + "raw_weight"]
+            weight = raw if self.sign is None else self.sign * F.softplus(raw)
+            state_dict[prefix + "intercept"] = weight * bias
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
 
 class LogisticMissingness(_Missingness):
@@ -115,7 +145,8 @@ class LogisticMissingness(_Missingness):
     observed is a logistic function of the whole (completed) row.
 
     It contains the self-masking model (W diagonal) and missing at random
-    given the other columns. W and c start at 0.
+    given the other columns. W starts at 0, and c at the logits of the
+    observed rates (:meth:`start_at`).
 
     Parameters
     ----------
@@ -132,6 +163,10 @@ class LogisticMissingness(_Missingness):
     def logits(self, x):
         """logit p(s_j = 1 | x) of the modelled columns."""
         return self.linear(x)
+
+    @property
+    def _intercepts(self):
+        return self.linear.bias
 
     @torch.no_grad()
     def in_units(self, mean, scale, names):

@@ -502,7 +502,10 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
             torch.Generator(device).manual_seed(self._seed).get_state()
         )
         self.n_iter_, self.history_ = 0, {"train_bound": []}
-        return self._to_tensors(X, mask, device)
+        x, m = self._to_tensors(X, mask, device)
+        if self.model_.missingness is not None:
+            self.model_.missingness.start_at(m)
+        return x, m
 
     def _build_model(self, latent_dim):
         """An untrained MIWAE for the fitted features and likelihoods."""

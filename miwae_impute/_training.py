@@ -23,6 +23,8 @@ _CHECKPOINTS = 10
 # chosen in BENCHMARKS.md to fit a UCI data set in under a minute on 2 CPU cores.
 _AUTO_ROWS = 192_000
 
+# The learning rate of a missingness model's parameters, in learning_rate_init.
+_MISSINGNESS_LR = 10.0
 
 # Multipliers of learning_rate_init as a function of the step, given the total.
 _LR_SCHEDULES = {
@@ -87,10 +89,26 @@ class _Training:
 
     def _adam(self):
         """Adam on the model's weights; ``foreach``: a handful of multi-tensor
-        ops a step instead of about ten per weight tensor."""
-        return torch.optim.Adam(
-            self.model_.parameters(), lr=self.learning_rate_init, foreach=True
-        )
+        ops a step instead of about ten per weight tensor.
+
+        The few parameters of a missingness model (not-MIWAE) take steps
+        ``_MISSINGNESS_LR`` times larger: Adam moves a weight by about the
+        learning rate a step, and a self-masking slope of 3 would take
+        thousands of steps at 1e-3.
+        """
+        missingness = self.model_.missingness
+        if missingness is None:
+            groups = self.model_.parameters()
+        else:
+            own = {id(p) for p in missingness.parameters()}
+            groups = [
+                {"params": [p for p in self.model_.parameters() if id(p) not in own]},
+                {
+                    "params": list(missingness.parameters()),
+                    "lr": _MISSINGNESS_LR * self.learning_rate_init,
+                },
+            ]
+        return torch.optim.Adam(groups, lr=self.learning_rate_init, foreach=True)
 
     def _epoch(self, x, m, rows, generator, schedule=None, average=None):
         """One pass of Adam over ``rows`` in minibatches; mean bound per row.

@@ -298,7 +298,7 @@ def _not_miwae_model(encoder_shift=0.2, encoder_scale=1.2, w=SELF_MASKING_W):
     not_miwae.load_state_dict(model.state_dict(), strict=False)
     with torch.no_grad():
         not_miwae.missingness.weight[:] = torch.as_tensor(w)
-        not_miwae.missingness.bias[:] = torch.as_tensor(SELF_MASKING_B)
+        not_miwae.missingness.intercept[:] = torch.as_tensor(w * SELF_MASKING_B)
     return not_miwae
 
 
@@ -357,10 +357,11 @@ def _constant_decoder_models(missingness="self-masking"):
         miwae.encoder[-1].weight.zero_()
         miwae.encoder[-1].bias.copy_(torch.tensor([0.2, -0.1, 0.5, 0.5, 3.0, 3.0]))
     not_miwae.load_state_dict(miwae.state_dict(), strict=False)
-    w, b = torch.tensor([0.7, 1.3, -0.9]), torch.tensor([0.1, -0.2, 0.6])
+    w = torch.tensor([0.7, 1.3, -0.9], dtype=torch.float64)
+    b = torch.tensor([0.1, -0.2, 0.6], dtype=torch.float64)
     with torch.no_grad():
         not_miwae.missingness.weight[:] = w
-        not_miwae.missingness.bias[:] = b
+        not_miwae.missingness.intercept[:] = w * b
     return miwae, not_miwae, w.double().numpy(), b.double().numpy()
 
 

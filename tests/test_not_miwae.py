@@ -4,8 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from numpy.testing import assert_allclose
+from torch.nn import functional as F
 
 from miwae_impute import MIWAEImputer, make_imputer
+from miwae_impute._missingness import SelfMasking
 
 
 def _self_masked(n=1500, seed=0):
@@ -111,3 +114,30 @@ def test_logistic_missingness_fits_a_dataframe_in_one_line():
     assert imputer.model_.missingness.linear.weight.shape == (3, 3)
     imputer.partial_fit(frame)
     assert imputer.n_iter_ == 4
+
+
+def test_self_masking_starts_at_the_observed_rates():
+    mask = torch.tensor([[1.0, 0.0, 1.0], [1.0, 1.0, 1.0], [1.0, 0.0, 0.0]])
+    model = SelfMasking([1, 2])
+    model.start_at(mask)
+    # (n_observed + 1/2) / (n + 1) of columns 1 and 2: at x = 0, and at any x
+    # while w = 0, p(s = 1) is that rate.
+    rates = torch.sigmoid(model.logits(torch.randn(5, 2)))
+    torch.testing.assert_close(rates, torch.tensor([1.5 / 4, 2.5 / 4]).expand(5, 2))
+
+
+@pytest.mark.parametrize("sign", [None, 1, -1])
+def test_self_masking_reads_a_model_saved_with_the_papers_bias(sign):
+    """A state saved before the intercept holds b of sigmoid(-w (x - b))."""
+    old = {
+        "columns": torch.tensor([0, 1]),
+        "raw_weight": torch.tensor([0.7, -1.2]),
+        "bias": torch.tensor([0.3, -0.5]),
+    }
+    model = SelfMasking([0, 1], sign=sign)
+    model.load_state_dict(dict(old))
+    w = old["raw_weight"] if sign is None else sign * F.softplus(old["raw_weight"])
+    x = torch.randn(6, 2)
+    torch.testing.assert_close(model.logits(x), -w * (x - old["bias"]))
+    table = model.in_units(np.zeros(2), np.ones(2), ["a", "b"])
+    assert_allclose(table["bias"], old["bias"].numpy(), rtol=1e-6)
