@@ -169,12 +169,11 @@ class MIWAE(nn.Module):
 
         The encoder sees x_o' = x_o less the cells in ``hidden``. The codes
         z_k ~ q(z | x_o') are weighted by r_k = p(x_o' | z_k) p(z_k) / q(z_k |
-        x_o'), the :meth:`log_weights` of x_o', and the hidden cells imputed
+        x_o'), the :meth:`log_weights` of x_o' (of an ignorable model: a
+        missingness model would read the hidden cells as missing, so
+        training calls this only without one), and the hidden cells imputed
         by their self-normalised mean sum_k w_k E[x_h | z_k], as
-        :func:`posterior_moments` imputes missing cells. With a missingness
-        model (not-MIWAE), the hidden cells are drawn from p(x_h | z_k) and
-        scored as what they are, observed: r_k has the factor p(s | x_o',
-        x_h), and E[x_h | z_k, s] replaces E[x_h | z_k]. The error trains
+        :func:`posterior_moments` imputes missing cells. The error trains
         the conditional p(x_h | x_o') directly, as masked autoencoders do; it
         is a penalty beside the bound, not a part of it.
 
@@ -198,17 +197,12 @@ class MIWAE(nn.Module):
             model's (standardised) units; categorical cells are left out.
         """
         kept = mask - hidden
-        log_r, p_x_given_z, completion = self.log_weights(
-            x * kept, kept, n_samples, generator, scored=mask
-        )
+        log_r, p_x_given_z, _ = self.log_weights(x * kept, kept, n_samples, generator)
         weights = torch.softmax(log_r, 0).unsqueeze(-1)
-        mean = self.likelihood.mean(p_x_given_z)
-        if completion is not None:
-            mean = _drawn(self, completion.moments()[0], mean)
-        imputed = (weights * mean).sum(0)
+        imputed = (weights * self.likelihood.mean(p_x_given_z)).sum(0)
         return ((imputed - x).square() * (hidden * self._numeric)).sum(-1)
 
-    def log_weights(self, x, mask, n_samples, generator, scored=None):
+    def log_weights(self, x, mask, n_samples, generator):
         """Importance log weights log r_k for ``n_samples`` codes per row.
 
         Parameters
@@ -221,10 +215,6 @@ class MIWAE(nn.Module):
             Number of codes z_k drawn from q(z | x_o) per row.
         generator : torch.Generator or RowGenerators
             Source of all randomness.
-        scored : Tensor of shape (batch, p), default=None
-            The mask s that a missingness model scores, p(s | x); ``mask``
-            if None. Cells missing from ``mask`` are drawn from p(x | z_k)
-            either way.
 
         Returns
         -------
@@ -246,18 +236,15 @@ class MIWAE(nn.Module):
         log_r = log_p_x_given_z + log_p_z - log_q_z
         if self.missingness is None:
             return log_r, p_x_given_z, None
-        log_p_s_given_x, completion = self._complete(
-            x, mask, p_x_given_z, generator, mask if scored is None else scored
-        )
+        log_p_s_given_x, completion = self._complete(x, mask, p_x_given_z, generator)
         return log_r + log_p_s_given_x, p_x_given_z, completion
 
-    def _complete(self, x, mask, p_x_given_z, generator, scored):
+    def _complete(self, x, mask, p_x_given_z, generator):
         """log p(s | x_o, x_m,k) of each code, and the completion it scores.
 
         x_m,k ~ p(x_m | z_k) comes as candidates (``likelihood.candidates``):
         a reparameterised Student-t draw, and the mass point or the values of
-        a discrete column with their probabilities, for the cells missing from
-        ``mask``; the model scores the mask ``scored``. A missingness model that
+        a discrete column with their probabilities. A missingness model that
         factorises over columns (self-masking) sums them out, p(s_j | z_k,
         t_k) = sum_c p(x_j = c | z_k) p(s_j | c), an unbiased estimate of
         p(s_j | z_k) whose gradient reaches the probabilities; otherwise one
@@ -271,7 +258,7 @@ class MIWAE(nn.Module):
         if not self.missingness.factorised:
             values = Completion(values, log_p).sample(generator, 1).unsqueeze(0)
             log_p = torch.zeros_like(values)
-        log_joint = log_p + self.missingness.log_prob(scored, values)
+        log_joint = log_p + self.missingness.log_prob(mask, values)
         log_p_s = torch.logsumexp(log_joint, 0)
         return log_p_s.sum(-1), Completion(values, log_joint - log_p_s)
 

@@ -119,7 +119,7 @@ class _Training:
         model, optimizer = self.model_.train(), self._optimizer
         total = 0.0
         perm = rows[torch.randperm(len(rows), generator=generator).to(x.device)]
-        remask = self.remask_weight > 0
+        remask = self.remask_weight > 0 and model.missingness is None
         for batch in perm.split(self.batch_size):
             xb, mb = x[batch], m[batch]
             bound = miwae_bound(model.log_weights(xb, mb, self.K, generator)[0])

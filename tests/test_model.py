@@ -333,28 +333,6 @@ def test_not_miwae_with_w_zero_adds_a_constant_to_the_log_weights():
     assert torch.equal(completion.log_p, torch.zeros_like(completion.log_p))
 
 
-def test_not_miwae_scores_the_cells_hidden_by_the_remask_as_observed():
-    """The remask hides observed cells from the encoder: p(s | x) scores them
-    as observed at their draws, a factor sigmoid(logit_j) = p(s_j = 1 | x_j)
-    where scoring them as missing gives sigmoid(-logit_j)."""
-    model = _not_miwae_model()
-    x, mask = _tensors(30)
-    hidden = torch.zeros_like(mask)
-    hidden[::2, 0] = 1.0  # the first observed cell of every other row
-    kept = mask - hidden
-    runs = {
-        name: model.log_weights(
-            x * kept, kept, 5, torch.Generator().manual_seed(4), scored=scored
-        )
-        for name, scored in (("observed", mask), ("missing", None))
-    }
-    values = runs["observed"][2].values[0]
-    assert torch.equal(values, runs["missing"][2].values[0])  # the same draws
-    logit = model.missingness.logits(values)[..., 0]
-    expected = (logit * hidden[:, 0]).expand(5, -1)
-    torch.testing.assert_close(runs["observed"][0] - runs["missing"][0], expected)
-
-
 def _constant_decoder_models(missingness="self-masking"):
     """MIWAE and not-MIWAE with p(x | z) the same for every z: a Student-t
     column, a point mass at 0.5 plus a Student-t, and a discrete column on
