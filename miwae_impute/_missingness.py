@@ -115,18 +115,20 @@ class SelfMasking(_Missingness):
 
     @torch.no_grad()
     def in_units(self, mean, scale, names):
-        """(w_j, b_j) for data in units where x = mean + scale * x_model.
+        """(w_j, a_j, b_j) for data in units where x = mean + scale * x_model.
 
-        Returns a DataFrame with columns "weight" and "bias", indexed by
-        ``names`` of the modelled columns: p(s_j = 1 | x) = sigmoid(-weight_j
-        (x_j - bias_j)) in those units. The bias is infinite where w_j = 0.
+        Returns a DataFrame with columns "weight", "intercept" and "bias",
+        indexed by ``names`` of the modelled columns: p(s_j = 1 | x) =
+        sigmoid(intercept_j - weight_j x_j) = sigmoid(-weight_j (x_j -
+        bias_j)) in those units. The bias, where the chance is one half, is
+        infinite where w_j = 0.
         """
-        w = self.weight.double().cpu().numpy()
-        a = self.intercept.double().cpu().numpy()
+        w = self.weight.double().cpu().numpy() / scale
+        a = self.intercept.double().cpu().numpy() + w * mean
         with np.errstate(divide="ignore", invalid="ignore"):
             b = np.where(w != 0, a / w, np.copysign(np.inf, a))
         return pd.DataFrame(
-            {"weight": w / scale, "bias": mean + b * scale},
+            {"weight": w, "intercept": a, "bias": b},
             index=pd.Index(names, name="feature"),
         )
 

@@ -135,19 +135,24 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         not-MIWAE (Ipsen, Mattei & Frellsen, 2021), which also learns
         p(s | x), the chance that each numeric value is observed:
         "self-masking", sigmoid(-w_j (x_j - b_j)) of the value itself (high
-        incomes unreported, sensors saturating), with the sign of w_j
-        learned; "self-masking-high" (w_j > 0) or "self-masking-low" (w_j <
-        0) when the direction is known, as high or low values go missing,
-        which guards against a fit settling on the wrong side; or
+        incomes unreported, sensors saturating), with the direction chosen
+        by the bound: three short fits, high values missing (w > 0), low
+        ones (w < 0) and missing at random, and the one of highest bound of
+        log p(x_o, s) trained on (``chosen_missingness_``; at random, the
+        fit is MIWAE's); "self-masking-high" (w_j > 0) or
+        "self-masking-low" (w_j < 0) when the direction is known; or
         "logistic", sigmoid(W_j . x + c_j) of the whole row. Data alone
         cannot tell missing not at random from at random: the choice is an
         assumption. The learned model is ``missingness_`` in the data's
         units (``model_.missingness`` in standardised units).
+        :meth:`partial_fit` learns the sign of "self-masking" freely.
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the training rows). "auto" trains
         on about 192,000 rows (3000 gradient steps of 64 rows; at least one
         epoch) whatever the number of rows, as the paper trains a fixed
-        number of steps.
+        number of steps; not-MIWAE on four times as many (its direction's
+        short fits, of an eighth of that each, count in the budget of the
+        one chosen).
     batch_size : int, default=64
         Rows per gradient step.
     learning_rate : {"constant", "cosine"}, default="constant"
@@ -206,7 +211,13 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
     history_ : dict of lists
         ``"train_bound"``: mean MIWAE bound (nats per row) on the training rows
         at each epoch; ``"validation_bound"``: the same on the held-out rows
-        when early stopping is on.
+        when early stopping is on; ``"pilot_bound"``: with
+        ``missingness="self-masking"``, the bound of each direction's short
+        fit, by model.
+    chosen_missingness_ : str
+        The missingness model fitted: ``missingness``, or for
+        "self-masking" the one the bound chose, "self-masking-high",
+        "self-masking-low" or "ignorable".
     is_categorical_ : ndarray of bool of shape (`n_features_in_`,)
         Which features are categorical (see ``categorical_features``).
     categories_ : list of (ndarray or None)
@@ -233,9 +244,10 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         power of two of the order of its magnitude).
     missingness_ : DataFrame
         With a missingness model (not-MIWAE), the learned p(s | x) in the
-        data's units, a row per numeric feature: "weight" and "bias" of the
-        self-masking models, p(observed) = sigmoid(-weight (x - bias)), or the
-        logistic model's weights and "intercept". Not set for "ignorable".
+        data's units, a row per numeric feature: "weight", "intercept" and
+        "bias" of the self-masking models, p(observed) = sigmoid(intercept -
+        weight x) = sigmoid(-weight (x - bias)), or the logistic model's
+        weights and "intercept". Not set for a MIWAE fit.
     model_ : MIWAE
         The fitted torch module, on CPU.
     indicator_ : MissingIndicator
@@ -396,8 +408,11 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         if n - n_val < 1:
             n_val = 0
         val, train = order[:n_val].to(x.device), order[n_val:].to(x.device)
-        generator = self._generator(x.device)
-        self._train(x, m, train, val, generator, held_out)
+        if self.missingness == "self-masking":
+            generator = self._choose_direction(x, m, train, val, held_out)
+        else:
+            generator = self._generator(x.device)
+            self._train(x, m, train, val, generator, held_out)
         self._generator_state = generator.get_state()
         del self._optimizer  # a later partial_fit starts Adam afresh
         self.model_.eval()
@@ -492,20 +507,27 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         discrete = [v is not None for v in self.discrete_values_]
         self.point_mass_values_[discrete] = np.nan
         self._seed = _seed_from(self.random_state)
+        self.chosen_missingness_ = self.missingness
+        x, m = self._to_tensors(X, mask, device)
+        self._start_model(m)
+        return x, m
+
+    def _start_model(self, m):
+        """A new model for ``chosen_missingness_`` (weights from the seed),
+        its optimiser, and an empty history; ``m`` is the observed-mask."""
+        p = len(self.mean_)
         latent_dim = max(1, p - 1) if self.latent_dim == "auto" else self.latent_dim
         with torch.random.fork_rng(devices=[]):  # weights from a local seed
             torch.manual_seed(self._seed)
-            self.model_ = self._build_model(latent_dim).to(device)
+            self.model_ = self._build_model(latent_dim).to(m.device)
+        if self.model_.missingness is not None:
+            self.model_.missingness.start_at(m)
         self._optimizer = self._adam()
         self.__dict__.pop("_optimizer_state", None)  # moments of an unpickled model
         self._generator_state = (
-            torch.Generator(device).manual_seed(self._seed).get_state()
+            torch.Generator(m.device).manual_seed(self._seed).get_state()
         )
         self.n_iter_, self.history_ = 0, {"train_bound": []}
-        x, m = self._to_tensors(X, mask, device)
-        if self.model_.missingness is not None:
-            self.model_.missingness.start_at(m)
-        return x, m
 
     def _build_model(self, latent_dim):
         """An untrained MIWAE for the fitted features and likelihoods."""
@@ -520,7 +542,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
                 for j, v in enumerate(self.discrete_values_)
             ],
             n_levels=self._n_levels(),
-            missingness=self.missingness,
+            missingness=getattr(self, "chosen_missingness_", self.missingness),
         )
 
     def _n_levels(self):
@@ -540,6 +562,13 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
     def missingness_(self):
         check_is_fitted(self, "model_")
         model = self.model_.missingness
+        if model is None and self.missingness != "ignorable":
+            raise AttributeError(
+                "missingness_ is the learned model of a not-MIWAE fit; the bound "
+                "chose missing at random over self-masking for this data "
+                f"(history_['pilot_bound']: {self.history_.get('pilot_bound')}), "
+                "so the imputer is a MIWAE fit."
+            )
         if model is None:
             raise AttributeError(
                 "missingness_ is the learned model of a not-MIWAE fit; this "

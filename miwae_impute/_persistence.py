@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from sklearn.impute import MissingIndicator
 
+from ._missingness import MODELS
 from ._version import __version__
 
 __all__ = ["ModelFileError", "load_imputer", "save_imputer"]
@@ -75,6 +76,7 @@ def save_imputer(imputer, path):
         "n_iter_": imputer.n_iter_,
         "history_": imputer.history_,
         "latent_dim": imputer.model_.decoder[0].in_features,
+        "chosen_missingness_": imputer.chosen_missingness_,
     }
     meta["params"]["hidden_layer_sizes"] = list(imputer.hidden_layer_sizes)
     if isinstance(features := imputer.categorical_features, np.ndarray):
@@ -246,6 +248,11 @@ def _from_meta(cls, meta):
         for v in meta.get("discrete_values_", no_mass)
     ]
     imputer._seed, imputer.n_iter_ = meta["seed"], meta["n_iter_"]
+    # Files before 0.1.1 fitted the missingness model they were given.
+    chosen = meta.get("chosen_missingness_", imputer.missingness)
+    if chosen not in ("ignorable", *MODELS):
+        raise ValueError(f"chosen_missingness_ {chosen!r} is no missingness model")
+    imputer.chosen_missingness_ = chosen
     imputer.history_ = meta["history_"]
     n_valid = int(imputer._valid_features.sum())
     if not (

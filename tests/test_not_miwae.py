@@ -94,13 +94,16 @@ def test_missingness_in_data_units_gives_the_model_probabilities(missingness):
     assert list(table.index) == ["a", "b", "c"]
     x = frame.fillna(0.0).to_numpy()
     if missingness == "self-masking":
-        logits = -table["weight"].to_numpy() * (x - table["bias"].to_numpy())
+        logits = table["intercept"].to_numpy() - table["weight"].to_numpy() * x
+        np.testing.assert_allclose(
+            table["intercept"] / table["weight"], table["bias"], rtol=1e-9
+        )
     else:
         logits = x @ table[list("abc")].to_numpy().T + table["intercept"].to_numpy()
     model = imputer.model_.missingness
     standardised = torch.as_tensor((x - imputer.mean_) / imputer.scale_)
     expected = model.double().logits(standardised).detach().numpy()
-    np.testing.assert_allclose(logits, expected, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(logits, expected, rtol=1e-6, atol=1e-7)
     with pytest.raises(AttributeError, match="missingness='ignorable'"):
         _ = MIWAEImputer(max_iter=1).fit(frame).missingness_
 
@@ -141,3 +144,60 @@ def test_self_masking_reads_a_model_saved_with_the_papers_bias(sign):
     torch.testing.assert_close(model.logits(x), -w * (x - old["bias"]))
     table = model.in_units(np.zeros(2), np.ones(2), ["a", "b"])
     assert_allclose(table["bias"], old["bias"].numpy(), rtol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def directions():
+    """not-MIWAE with the direction chosen, on high values missing, on low
+    values missing (the same data, negated) and on values missing at random."""
+    X, mask, X_missing = _self_masked(n=600, seed=4)
+    at_random = np.random.default_rng(4).random(X.shape) < mask.mean()
+    fits = {}
+    for name, data in (
+        ("high", X_missing),
+        ("low", -X_missing),
+        ("at random", np.where(at_random, np.nan, X)),
+    ):
+        imputer = make_imputer("not-miwae", max_iter=16, random_state=0)
+        fits[name] = imputer.fit(data), data
+    return fits
+
+
+@pytest.mark.parametrize(
+    "data, chosen",
+    [
+        ("high", "self-masking-high"),
+        ("low", "self-masking-low"),
+        ("at random", "ignorable"),
+    ],
+)
+def test_the_bound_chooses_the_direction_of_self_masking(directions, data, chosen):
+    imputer, X_missing = directions[data]
+    assert imputer.missingness == "self-masking"
+    assert imputer.chosen_missingness_ == chosen
+    bounds = imputer.history_["pilot_bound"]
+    assert sorted(bounds) == ["ignorable", "self-masking-high", "self-masking-low"]
+    assert max(bounds, key=bounds.get) == chosen
+    # The three short fits of 16 // 8 epochs, then the chosen one to 16.
+    assert imputer.n_iter_ == len(imputer.history_["train_bound"]) == 16
+    if chosen == "ignorable":
+        assert imputer.model_.missingness is None
+        with pytest.raises(AttributeError, match="chose missing at random"):
+            _ = imputer.missingness_
+    else:
+        weight = imputer.missingness_["weight"].to_numpy()
+        assert (np.sign(weight) == (1 if data == "high" else -1)).all()
+    imputed = imputer.transform(X_missing)
+    observed = ~np.isnan(X_missing)
+    assert np.array_equal(imputed[observed], X_missing[observed])
+
+
+def test_the_chosen_direction_is_saved_with_the_model(directions, tmp_path):
+    imputer, X_missing = directions["low"]
+    imputer.save(tmp_path / "model")
+    loaded = MIWAEImputer.load(tmp_path / "model")
+    assert loaded.chosen_missingness_ == "self-masking-low"
+    assert loaded.model_.missingness.sign == -1
+    np.testing.assert_array_equal(
+        loaded.transform(X_missing), imputer.transform(X_missing)
+    )

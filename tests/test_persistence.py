@@ -98,6 +98,10 @@ def test_damaged_params_json_is_named_with_what_to_do(saved, content, problem):
         (lambda meta: meta["params"].update(L=-5), "'L' parameter"),
         (lambda meta: meta["params"].update(new_option=1), "new_option"),
         (lambda meta: meta.update(n_features_in_=3), "scaler does not fit"),
+        (
+            lambda meta: meta.update(chosen_missingness_="bogus"),
+            "'bogus' is no missingness model",
+        ),
     ],
 )
 def test_incomplete_or_hand_edited_params_json(saved, edit, problem):
