@@ -384,6 +384,9 @@ def _run_one(settings, method, X, seed):
     start = time.perf_counter()
     X_imputed = np.asarray(imputer.fit_transform(X_missing), dtype=np.float64)
     seconds = time.perf_counter() - start
+    chosen = getattr(imputer, "chosen_missingness_", None)
+    if chosen is not None and chosen != imputer.missingness:  # not-MIWAE's choice
+        tqdm.write(f"{method:>10} seed {seed}: the bound chose {chosen}")
     if X_imputed.shape != X.shape:
         raise ValueError(
             f"{method} returned shape {X_imputed.shape} for data of shape {X.shape}."
