@@ -555,7 +555,7 @@ def test_remask_weight_trains_on_hidden_cells_reproducibly():
 
 def test_remask_weight_is_ignored_by_not_miwae():
     _, X_missing, _ = _low_rank(n=100)
-    params = {**FAST, "missingness": "self-masking"}
+    params = {**FAST, "missingness": "self-masking-high"}
     plain = MIWAEImputer(**params, remask_weight=0.0).fit_transform(X_missing)
     remasked = MIWAEImputer(**params, remask_weight=1.0).fit_transform(X_missing)
     np.testing.assert_array_equal(plain, remasked)
@@ -592,7 +592,7 @@ def test_chain_samplers_impute_and_draw(sampler):
 
 def test_chain_samplers_refuse_not_miwae():
     _, X_missing, _ = _low_rank(n=60)
-    imputer = MIWAEImputer(**FAST, missingness="self-masking").fit(X_missing)
+    imputer = MIWAEImputer(**FAST, missingness="self-masking-high").fit(X_missing)
     imputer.set_params(sampler="pseudo-gibbs")
     with pytest.raises(ValueError, match="sampler='pseudo-gibbs'.*ignorable"):
         imputer.transform(X_missing)
