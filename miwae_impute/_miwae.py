@@ -564,17 +564,16 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
     def missingness_(self):
         check_is_fitted(self, "model_")
         model = self.model_.missingness
-        if model is None and self.missingness != "ignorable":
-            raise AttributeError(
-                "missingness_ is the learned model of a not-MIWAE fit; the bound "
-                "chose missing at random over self-masking for this data "
-                f"(history_['pilot_bound']: {self.history_.get('pilot_bound')}), "
-                "so the imputer is a MIWAE fit."
-            )
         if model is None:
+            reason = (
+                "this imputer has missingness='ignorable'."
+                if self.missingness == "ignorable"
+                else "the bound chose missing at random over self-masking for "
+                f"this data (history_['pilot_bound']: "
+                f"{self.history_.get('pilot_bound')}), so the imputer is a MIWAE fit."
+            )
             raise AttributeError(
-                "missingness_ is the learned model of a not-MIWAE fit; this "
-                "imputer has missingness='ignorable'."
+                f"missingness_ is the learned model of a not-MIWAE fit; {reason}"
             )
         columns = model.columns.cpu().numpy()
         names = _check_feature_names_in(self, None)[self._valid][columns]

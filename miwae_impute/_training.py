@@ -9,6 +9,7 @@ import math
 import time
 import warnings
 
+import numpy as np
 import torch
 from tqdm.auto import tqdm
 
@@ -175,7 +176,7 @@ class _Training:
         bounds. Returns the training generator.
         """
         seeds = row_seeds(x[train], m[train], self._seed + 1)
-        at_random = SelfMasking(self.model_._numeric.nonzero().flatten().cpu())
+        at_random = SelfMasking(np.flatnonzero(self._n_levels() == 0))
         at_random.to(x.device).start_at(m)
         pilot = max(1, self._max_iter(len(train), not_miwae=True) // 8)
         runs = {}
