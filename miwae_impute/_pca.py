@@ -152,7 +152,11 @@ class PCAImputer(_BaseImputer):
     :meth:`fit_transform` returns the completion found by the iterations, like
     missMDA's ``completeObs``. :meth:`transform` imputes any rows with the
     fitted means, scales and shrunk loadings: it iterates the same refilling
-    on those rows only, with the fitted model held fixed.
+    on those rows only, with the fitted model held fixed. Its imputations
+    extrapolate the linear fit at most one range beyond either end of each
+    feature's range in the completed training data, so that a new row
+    observed far outside that range cannot send them to any magnitude (even
+    past the largest float32).
 
     Parameters
     ----------
@@ -233,6 +237,14 @@ class PCAImputer(_BaseImputer):
         Their eigenvalues ``lambda_k``.
     noise_variance_ : float
         The estimated noise variance ``sigma^2`` (standardised units).
+    data_min_ : ndarray of shape (n_columns,)
+        Minimum of each column of the completed training data; -inf for a
+        level indicator, whose imputation is only compared with its level's
+        others. :meth:`transform` imputes at least ``data_min_ - (data_max_ -
+        data_min_)``.
+    data_max_ : ndarray of shape (n_columns,)
+        Its maximum (inf for a level indicator); :meth:`transform` imputes at
+        most ``data_max_ + (data_max_ - data_min_)``.
     n_iter_ : int
         Number of iterations run by fit.
     indicator_ : MissingIndicator
@@ -360,7 +372,11 @@ class PCAImputer(_BaseImputer):
         ) = model
         unit = np.repeat(unit, widths)
         self.mean_, self.scale_ = self.mean_ * unit, self.scale_ * unit
-        return _collapse(X_filled * unit, self._n_levels)
+        X_filled = X_filled * unit
+        self.data_min_, self.data_max_ = X_filled.min(axis=0), X_filled.max(axis=0)
+        if indicator is not None:  # the largest indicator wins: leave them be
+            self.data_min_[indicator], self.data_max_[indicator] = -np.inf, np.inf
+        return _collapse(X_filled, self._n_levels)
 
     def _impute(self, X, mask):
         X, mask = _one_hot(X, mask, self._n_levels)
@@ -375,4 +391,8 @@ class PCAImputer(_BaseImputer):
             np.put(Z, missing, Z_fit.ravel()[missing])
             if _converged(change, previous, self.tol):
                 break
-        return _collapse(Z * self.scale_ + self.mean_, self._n_levels)
+        width = self.data_max_ - self.data_min_  # inf, or nan, for indicators
+        low = np.where(np.isfinite(width), self.data_min_ - width, -np.inf)
+        high = np.where(np.isfinite(width), self.data_max_ + width, np.inf)
+        imputed = np.clip(Z * self.scale_ + self.mean_, low, high)
+        return _collapse(np.where(mask, imputed, X), self._n_levels)

@@ -148,3 +148,22 @@ def test_auto_counts_wrong_levels_on_held_out_categorical_entries():
     imputer = PCAImputer(categorical_features=[1], random_state=0).fit(X_missing)
     assert sorted(imputer.holdout_errors_) == [0, 1, 2]
     assert imputer.n_components_ >= 1
+
+
+def test_transform_extrapolates_at_most_one_range_beyond_the_training_data():
+    """A new row observed far outside the training range: the linear fit
+    would send its imputations to any magnitude (past the largest float32,
+    in a case hypothesis found), and they stop one range beyond the data."""
+    rng = np.random.default_rng(0)
+    t = rng.normal(size=200)
+    X = np.column_stack([t, 2 * t, -t]) + 0.01 * rng.normal(size=(200, 3))
+    imputer = PCAImputer(n_components=1).fit(X.astype(np.float32))
+    low, high = X.min(axis=0), X.max(axis=0)
+    X_new = np.array([[1e6, np.nan, np.nan], [0.5, np.nan, np.nan]], np.float32)
+    X_imputed = imputer.transform(X_new)
+    width = high - low
+    assert_allclose(X_imputed[0, 1:], [high[1] + width[1], low[2] - width[2]], 1e-5)
+    # Within the range, the linear fit is untouched.
+    assert_allclose(X_imputed[1, 1:], [1.0, -0.5], atol=0.02)
+    assert_allclose(imputer.data_min_, low, 1e-6)
+    assert_allclose(imputer.data_max_, high, 1e-6)
