@@ -202,37 +202,6 @@ class MIWAE(nn.Module):
         imputed = (weights * self.likelihood.mean(p_x_given_z)).sum(0)
         return ((imputed - x).square() * (hidden * self._numeric)).sum(-1)
 
-    def remasked_log_weights(self, x, mask, hidden, n_samples, generator):
-        """The bound's log weights and the remasked error in one pass.
-
-        The codes come from q(z | x_o'), the encoder shown x_o' = x_o less
-        the ``hidden`` cells. Any proposal gives a bound, so log r_k =
-        log p(x_o | z_k) + log p(z_k) - log q(z_k | x_o') still bounds log
-        p(x_o), the hidden cells scored by the likelihood as observed; and
-        the hidden cells are imputed from the same decoder outputs, weighted
-        by the log weights of x_o' (as :meth:`remasked_error` does). One
-        encoder and decoder pass serves the bound and the penalty.
-
-        Returns
-        -------
-        log_r : Tensor of shape (n_samples, batch)
-        error : Tensor of shape (batch,)
-        """
-        kept = mask - hidden
-        q_loc, q_scale, q_df = self.encode(x * kept, kept)
-        z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
-        p_x_given_z = self.decode(z)
-        log_p = self.likelihood.log_prob(x, p_x_given_z)
-        log_r_kept = (
-            (log_p * kept).sum(-1)
-            + normal_log_prob(z)
-            - student_t_log_prob(z, q_loc, q_scale, q_df).sum(-1)
-        )
-        weights = torch.softmax(log_r_kept, 0).unsqueeze(-1)
-        imputed = (weights * self.likelihood.mean(p_x_given_z)).sum(0)
-        error = ((imputed - x).square() * (hidden * self._numeric)).sum(-1)
-        return log_r_kept + (log_p * hidden).sum(-1), error
-
     def log_weights(self, x, mask, n_samples, generator):
         """Importance log weights log r_k for ``n_samples`` codes per row.
 

@@ -35,9 +35,6 @@ _MISSINGNESS_BUDGET = 4
 # Importance samples of the bounds that choose the direction of self-masking.
 _PILOT_SAMPLES = 100
 
-# Whether the remask penalty shares the bound's pass (an experiment).
-_ONE_PASS_REMASK = False
-
 # Multipliers of learning_rate_init as a function of the step, given the total.
 _LR_SCHEDULES = {
     "constant": lambda n_steps: lambda step: 1.0,
@@ -134,17 +131,9 @@ class _Training:
         remask = self.remask_weight > 0 and model.missingness is None
         for batch in perm.split(self.batch_size):
             xb, mb = x[batch], m[batch]
-            if remask and _ONE_PASS_REMASK:
-                hidden = _hide(mb, self.remask_rate, generator)
-                log_r, error = model.remasked_log_weights(
-                    xb, mb, hidden, self.K, generator
-                )
-                bound = miwae_bound(log_r)
-                loss = -bound.mean() + self.remask_weight * error.mean()
-            else:
-                bound = miwae_bound(model.log_weights(xb, mb, self.K, generator)[0])
-                loss = -bound.mean()
-            if remask and not _ONE_PASS_REMASK:
+            bound = miwae_bound(model.log_weights(xb, mb, self.K, generator)[0])
+            loss = -bound.mean()
+            if remask:
                 hidden = _hide(mb, self.remask_rate, generator)
                 error = model.remasked_error(xb, mb, hidden, self.K, generator)
                 loss = loss + self.remask_weight * error.mean()

@@ -451,33 +451,6 @@ def test_remasked_error_is_the_snis_error_of_the_hidden_cells():
     assert float(none[0]) == 0.0
 
 
-def test_remasked_log_weights_bound_the_whole_row_and_share_the_error():
-    """One pass: codes from q(z | x_o less the hidden cell) weigh the whole of
-    x_o, so their log mean exp converges to log p(x_o) (any proposal is
-    unbiased); the hidden cell's error is remasked_error's, draw for draw."""
-    model = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2)
-    row = np.array([0.8, 0.0, 2.5])
-    x = torch.as_tensor(row).unsqueeze(0)
-    mask = torch.tensor([[1.0, 0.0, 1.0]], dtype=torch.float64)
-    hidden = torch.tensor([[0.0, 0.0, 1.0]], dtype=torch.float64)
-    log_r, error = model.remasked_log_weights(
-        x, mask, hidden, 200_000, torch.Generator().manual_seed(0)
-    )
-    log_p, _, _ = _analytic(row, mask[0].numpy() > 0)
-    estimate = float(torch.logsumexp(log_r[:, 0], 0) - math.log(len(log_r)))
-    assert estimate == pytest.approx(log_p, abs=0.03)  # log p(x_0) is -1.27
-    expected = model.remasked_error(
-        x, mask, hidden, 200_000, torch.Generator().manual_seed(0)
-    )
-    torch.testing.assert_close(error, expected)
-    # Nothing hidden: the log weights of x_o, and no error.
-    generator = torch.Generator().manual_seed(1)
-    log_r, error = model.remasked_log_weights(x, mask, hidden * 0, 10, generator)
-    expected = model.log_weights(x, mask, 10, torch.Generator().manual_seed(1))[0]
-    torch.testing.assert_close(log_r, expected)
-    assert float(error[0]) == 0.0
-
-
 def test_remasked_error_leaves_categorical_cells_out_and_has_gradients():
     model = MIWAE(3, 2, (8,), n_levels=[0, 0, 3]).double()
     x = torch.tensor([[0.5, -1.0, 2.0], [1.5, 0.3, 1.0]], dtype=torch.float64)

@@ -9,9 +9,7 @@ One MIWAE fit per table and seed on the MCAR mask of the harness
   encoder's input (the authors' TF2 notebook);
 - ``gaussian-decoder``: the decoder's Student-t with ``min_df=1000``;
 - ``L``: the default fit, imputed with L = 100, 1,000 and 10,000, with the
-  median effective sample size of 1,000 weights on the first 500 rows;
-- ``one-pass-remask``: the remask penalty computed in the bound's own pass
-  (``MIWAE.remasked_log_weights``), not in a second one.
+  median effective sample size of 1,000 weights on the first 500 rows.
 
 ``--budget F`` trains F times the epochs of ``max_iter="auto"``.
 
@@ -29,7 +27,6 @@ import numpy as np
 import torch
 
 import miwae_impute._model as model_module
-import miwae_impute._training as training_module
 from miwae_impute import MIWAEImputer
 
 from ..missingness import mcar
@@ -53,8 +50,6 @@ def _patch(lever):
     elif lever == "gaussian-decoder":
         make = model_module.make_likelihood
         model_module.make_likelihood = lambda *args: make(*args[:-1], 1000.0)
-    elif lever == "one-pass-remask":
-        training_module._ONE_PASS_REMASK = True
 
 
 def _ess(imputer, X_missing):
@@ -69,8 +64,7 @@ def _ess(imputer, X_missing):
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.experiments.levers")
     parser.add_argument(
-        "--lever",
-        choices=("none", "learned-fill", "gaussian-decoder", "L", "one-pass-remask"),
+        "--lever", choices=("none", "learned-fill", "gaussian-decoder", "L")
     )
     parser.add_argument("--datasets", nargs="+", required=True)
     parser.add_argument("--rate", type=float, default=0.2)
