@@ -88,7 +88,8 @@ _OPTIONS = {
             "miwae); --n-imputations, --std and --save-model need a miwae one"}),
         ("--seed", {"type": int, "help": "random seed: same seed, same output"}),
         ("--max-iter", {**_N, "help": "training budget: epochs for miwae, mvae, "
-            "not-miwae (default: 3000 steps of 64 rows), iterations for pca, "
+            "not-miwae (default: 3000 steps of 64 rows, and at least 200 epochs "
+            "within 20,000 steps), iterations for pca, "
             "missforest"}),
         ("--device", {"type": _device, "help": "torch device of the miwae "
             "methods: cpu (default), cuda, cuda:1, ..."}),

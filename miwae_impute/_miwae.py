@@ -150,11 +150,13 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         :meth:`partial_fit` learns the sign of "self-masking" freely.
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the training rows). "auto" trains
-        on about 192,000 rows (3000 gradient steps of 64 rows; at least one
-        epoch) whatever the number of rows, as the paper trains a fixed
-        number of steps; not-MIWAE on four times as many (its direction's
-        short fits, of an eighth of that each, count in the budget of the
-        one chosen).
+        on about 192,000 rows (3000 gradient steps of 64 rows), as the paper
+        trains a fixed number of steps, and for at least 200 epochs within
+        1,280,000 rows (20,000 steps of 64): above 960 rows, the fit grows
+        with the table, since 3000 steps left tables of 1,000 to 5,400 rows
+        undertrained (see BENCHMARKS.md). not-MIWAE trains on four times as
+        many rows, and at least as many epochs (its direction's short fits,
+        of an eighth of that each, count in the budget of the one chosen).
     batch_size : int, default=64
         Rows per gradient step.
     learning_rate : {"constant", "cosine"}, default="constant"

@@ -25,6 +25,12 @@ _CHECKPOINTS = 10
 # chosen in BENCHMARKS.md to fit a UCI data set in under a minute on 2 CPU cores.
 _AUTO_ROWS = 192_000
 
+# The least epochs of max_iter="auto", within at most _MAX_AUTO_ROWS rows: 3000
+# steps are fewer than 200 epochs above 960 rows, and 200 imputed better at
+# every rate on the tables of 1,000 to 5,400 rows (issue 24, BENCHMARKS.md).
+_MIN_AUTO_EPOCHS = 200
+_MAX_AUTO_ROWS = 1_280_000
+
 # The learning rate of a missingness model's parameters, in learning_rate_init.
 _MISSINGNESS_LR = 10.0
 
@@ -149,16 +155,19 @@ class _Training:
 
     def _max_iter(self, n_train, not_miwae=None):
         """The epochs of a fit on ``n_train`` rows: ``max_iter``, or for
-        "auto" those that see ``_AUTO_ROWS`` rows, times
-        ``_MISSINGNESS_BUDGET`` for not-MIWAE (``not_miwae``: whether the
-        model has a missingness model, if None)."""
+        "auto" those that see ``_AUTO_ROWS`` rows (times
+        ``_MISSINGNESS_BUDGET`` for not-MIWAE; ``not_miwae``: whether the
+        model has a missingness model, if None), and at least
+        ``_MIN_AUTO_EPOCHS`` epochs within ``_MAX_AUTO_ROWS`` rows."""
         if self.max_iter != "auto":
             return self.max_iter
         if not_miwae is None:
             not_miwae = self.model_.missingness is not None
         rows = _AUTO_ROWS * (_MISSINGNESS_BUDGET if not_miwae else 1)
         steps_per_epoch = math.ceil(n_train / self.batch_size)
-        return math.ceil(rows / self.batch_size / steps_per_epoch)
+        epochs = math.ceil(rows / self.batch_size / steps_per_epoch)
+        most = math.ceil(_MAX_AUTO_ROWS / self.batch_size / steps_per_epoch)
+        return max(epochs, min(_MIN_AUTO_EPOCHS, most))
 
     def _choose_direction(self, x, m, train, val, held_out):
         """Fit ``missingness="self-masking"``: the direction chosen by the bound.

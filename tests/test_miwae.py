@@ -318,6 +318,27 @@ def test_keyboard_interrupt_keeps_the_weights_so_far(monkeypatch):
     assert np.isfinite(imputer.transform(X_missing)).all()
 
 
+@pytest.mark.parametrize(
+    "n_rows, batch_size, not_miwae, epochs",
+    [
+        (100, 64, False, 1500),  # 3000 steps of 2 rows' batches
+        (640, 64, False, 300),  # 3000 steps
+        (960, 64, False, 200),  # 3000 steps, 200 epochs
+        (1030, 64, False, 200),  # 3000 steps would be 177 epochs
+        (1030, 32, False, 200),  # 6000 steps would be 177 epochs
+        (17_379, 64, False, 74),  # 200 epochs would be more than 20,000 steps
+        (640, 64, True, 1200),  # not-MIWAE: four times the rows
+        (4898, 64, True, 200),  # and at least MIWAE's epochs
+    ],
+)
+def test_auto_budget_is_3000_steps_and_at_least_200_epochs(
+    n_rows, batch_size, not_miwae, epochs
+):
+    imputer = MIWAEImputer(batch_size=batch_size)
+    assert imputer._max_iter(n_rows, not_miwae) == epochs
+    assert imputer.set_params(max_iter=7)._max_iter(n_rows, not_miwae) == 7
+
+
 def test_max_time_stops_training():
     _, X_missing, _ = _low_rank(n=100)
     imputer = MIWAEImputer(**{**FAST, "max_iter": 10000, "max_time": 0.5}).fit(
