@@ -60,3 +60,28 @@ def test_counts_ties_and_wins_and_names_bad_columns(tmp_path):
     assert "on 0 tables before and 1 after" in markdown
     assert "| a | missforest | 1.000 | 1.100 | 1.010 | **1.01** | 0: 1.50 |" in markdown
     assert "| b | knn | 0.500 | 0.600 | 0.660 | 1.32 |  |" in markdown
+
+
+def test_joined_folders_override_in_order_and_tables_can_be_skipped(tmp_path):
+    _write(
+        tmp_path / "peers",
+        [
+            ("missforest", "a", 0, 1.00, 1.0, None),
+            ("miwae", "a", 0, 1.50, 10.0, None),  # overridden by "old"
+            ("missforest", "b", 0, 1.00, 1.0, None),
+            ("miwae", "b", 0, 1.20, 10.0, None),
+        ],
+    )
+    _write(tmp_path / "old", [("miwae", "a", 0, 1.10, 10.0, None)])
+    _write(
+        tmp_path / "new",
+        [("miwae", "a", 0, 1.05, 20.0, None), ("miwae", "b", 0, 1.30, 20.0, None)],
+    )
+    _write(tmp_path / "rerun", [("miwae", "a", 0, 0.90, 30.0, None)])
+    before = f"{tmp_path / 'peers'}+{tmp_path / 'old'}"
+    after = f"{tmp_path / 'new'}+{tmp_path / 'rerun'}"
+    frame = rates.compare(before, after, seed=0)
+    np.testing.assert_allclose(frame["before"], [1.10, 1.20])
+    np.testing.assert_allclose(frame["after"], [0.90, 1.30])
+    frame = rates.compare(before, after, seed=0, skip=["b"])
+    assert list(frame["dataset"]) == ["a"]

@@ -8,7 +8,10 @@ whether MIWAE ties (within 2%) or beats the best peer; then the count of
 such tables per rate, the tables where MIWAE still loses, and the columns
 of the collection's tables whose MSE is above 1.02 times the column-mean
 imputation's. A table in several folder pairs of one rate counts once, from
-the first pair given. It runs nothing.
+the first pair given. BEFORE and AFTER may each join several folders with
+"+": a table's row comes from the last of them that has it (so that a rerun
+of some tables overrides an earlier run of all). ``--skip`` leaves tables
+out. It runs nothing.
 
 Usage (issue 24's folders, seed 0)::
 
@@ -30,17 +33,22 @@ _PEERS = ("missforest", "knn", "pca", "mean")
 _TIE = 1.02
 
 
-def _rows(folder, seed):
-    rows = pd.read_csv(Path(folder) / "results.csv")
+def _rows(folders, seed):
+    frames = []
+    for order, folder in enumerate(str(folders).split("+")):
+        rows = pd.read_csv(Path(folder) / "results.csv")
+        frames.append(rows.assign(_order=order))
+    rows = pd.concat(frames, ignore_index=True)
     rows = rows[(rows["seed"] == seed) & ~rows["quick"].astype(bool)]
-    return rows.sort_values("finished_at").drop_duplicates(
+    return rows.sort_values(["_order", "finished_at"]).drop_duplicates(
         ["method", "dataset"], keep="last"
     )
 
 
-def compare(before, after, seed):
+def compare(before, after, seed, skip=()):
     """One row per table: the best peer, MIWAE before and after, the ratio."""
     old, new = _rows(before, seed), _rows(after, seed)
+    old = old[~old["dataset"].isin(skip)]
     peers = old[old["method"].isin(_PEERS)]
     miwae_old = old[old["method"] == "miwae"].set_index("dataset")
     miwae_new = new[new["method"] == "miwae"].set_index("dataset")
@@ -131,13 +139,16 @@ def main(argv=None):
         metavar=("RATE", "BEFORE", "AFTER"),
         required=True,
         help="a missing rate, the folder of the peers and MIWAE before, and "
-        "the folder of MIWAE after (repeatable)",
+        "the folder of MIWAE after (repeatable; join folders with '+')",
     )
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--skip", nargs="*", default=(), help="tables to leave out")
     args = parser.parse_args(argv)
     pairs = {}
     for rate, before, after in args.rate:
-        pairs.setdefault(float(rate), []).append(compare(before, after, args.seed))
+        pairs.setdefault(float(rate), []).append(
+            compare(before, after, args.seed, args.skip)
+        )
     print(report(pairs, args.seed))
 
 
