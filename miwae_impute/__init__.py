@@ -1,5 +1,6 @@
 """Scikit-learn compatible imputation of missing values with MIWAE and baselines."""
 
+from ._compare import compare_imputers, summarize_comparison
 from ._knn import NearestNeighborsImputer
 from ._missforest import MissForestImputer
 from ._miwae import MIWAEImputer
@@ -19,7 +20,9 @@ __all__ = [
     "MultipleImputationEstimator",
     "NearestNeighborsImputer",
     "PCAImputer",
+    "compare_imputers",
     "imputation_mse",
     "make_imputer",
     "masked_mse_scorer",
+    "summarize_comparison",
 ]

@@ -42,6 +42,8 @@ input among them, are not overwritten without --force."""
 _EPILOG = """\
 examples:
   miwae-impute survey.csv -o survey_imputed.csv
+  miwae-impute compare survey.csv
+      (which imputer suits the table: see miwae-impute compare --help)
   miwae-impute survey.csv -o draws.csv --n-imputations 5 --seed 0
       (draws_1.csv ... draws_5.csv; --long writes one file with an
       'imputation' column)
@@ -381,6 +383,11 @@ def main(argv=None):
         0 on success, 1 on an error (reported in one line on standard
         error); usage errors exit with status 2, as argparse does.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["compare"]:
+        from . import _cli_compare
+
+        return _cli_compare.main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.long and not args.n_imputations:

@@ -447,3 +447,30 @@ def test_the_installed_command_reports_errors_without_a_traceback(tmp_path):
     assert (
         result.stderr == f"miwae-impute: error: {tmp_path / 'nope.csv'}: no such file\n"
     )
+
+
+# -- miwae-impute compare -------------------------------------------------------------
+def test_compare_prints_the_methods_the_columns_and_a_recommendation(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    z = rng.normal(size=150)
+    frame = pd.DataFrame({"id": range(150), "a": z, "b": 2 * z, "c": -z})
+    for column in "abc":
+        frame.loc[rng.random(150) < 0.2, column] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False)
+    argv = ["compare", str(tmp_path / "t.csv"), "--methods", "pca", "mean"]
+    argv += ["--seed", "0", "--index-col", "id", "-o", str(tmp_path / "s.csv")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "pca imputes best overall" in out
+    assert "Each column" in out and "Each method" in out
+    scores = pd.read_csv(tmp_path / "s.csv")
+    assert set(scores["method"]) == {"pca", "mean"}
+    assert set(scores["column"]) == {"a", "b", "c"}  # not the index column
+    assert main(argv) == 0  # same seed, same scores (not times)
+    again = pd.read_csv(tmp_path / "s.csv")
+    pd.testing.assert_series_equal(again["score"], scores["score"])
+
+
+def test_compare_reports_a_missing_file_in_one_line(tmp_path, capsys):
+    assert main(["compare", str(tmp_path / "none.csv")]) == 1
+    assert capsys.readouterr().err.strip().endswith("none.csv: no such file")
