@@ -47,6 +47,9 @@ def _parser():
     parser.add_argument(
         "-o", "--output", help="also write every score (one row each) to this CSV"
     )
+    parser.add_argument(
+        "--plot", metavar="FILE", help="draw the scores per column (PNG, PDF, SVG)"
+    )
     return parser
 
 
@@ -77,4 +80,12 @@ def main(argv):
     print(summary.recommendation)
     if args.output:
         scores.to_csv(args.output, index=False)
+    if args.plot:
+        from matplotlib.figure import Figure  # no GUI backend: a file
+
+        from .plotting import plot_comparison
+
+        ax = plot_comparison(scores, ax=Figure(figsize=(8, 3)).subplots())
+        ax.set_title(f"{args.input}: imputation error per column")
+        ax.figure.savefig(args.plot, bbox_inches="tight")
     return 0

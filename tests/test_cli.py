@@ -459,6 +459,7 @@ def test_compare_prints_the_methods_the_columns_and_a_recommendation(tmp_path, c
     frame.to_csv(tmp_path / "t.csv", index=False)
     argv = ["compare", str(tmp_path / "t.csv"), "--methods", "pca", "mean"]
     argv += ["--seed", "0", "--index-col", "id", "-o", str(tmp_path / "s.csv")]
+    argv += ["--plot", str(tmp_path / "s.png")]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "pca imputes best overall" in out
@@ -466,6 +467,7 @@ def test_compare_prints_the_methods_the_columns_and_a_recommendation(tmp_path, c
     scores = pd.read_csv(tmp_path / "s.csv")
     assert set(scores["method"]) == {"pca", "mean"}
     assert set(scores["column"]) == {"a", "b", "c"}  # not the index column
+    assert (tmp_path / "s.png").read_bytes()[:4] == b"\x89PNG"
     assert main(argv) == 0  # same seed, same scores (not times)
     again = pd.read_csv(tmp_path / "s.csv")
     pd.testing.assert_series_equal(again["score"], scores["score"])
