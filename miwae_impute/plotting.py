@@ -204,7 +204,7 @@ def plot_coverage(X_true, draws, mask, *, levels=None, ax=None):
 
 
 def plot_comparison(scores, *, metric=None, ax=None):
-    """Bars of each method's error per column, from :func:`compare_imputers`.
+    """Draw each method's error per column as bars, from :func:`compare_imputers`.
 
     Parameters
     ----------
