@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 
-.PHONY: venv demo test test-dask docs lint bench-uci bench-speed clean
+.PHONY: venv demo test test-dask docs lint dist bench-uci bench-speed clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,21 @@ lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# A wheel and an sdist in dist/, checked by twine, and the wheel installed into a
+# fresh virtual environment (torch==2.13.0 first), where the package imports and
+# the command runs.
+dist: venv
+	rm -rf dist build $(VENV)-dist
+	$(PY) -m pip install -q build twine
+	$(PY) -m build -q --outdir dist .
+	$(PY) -m twine check --strict dist/*
+	$(PYTHON) -m venv $(VENV)-dist
+	$(VENV)-dist/bin/python -m pip install -q torch==2.13.0
+	$(VENV)-dist/bin/python -m pip install -q dist/*.whl
+	cd /tmp && $(CURDIR)/$(VENV)-dist/bin/python -c "import miwae_impute as m; print('miwae_impute', m.__version__)"
+	$(VENV)-dist/bin/miwae-impute --version
+	rm -rf $(VENV)-dist
+
 bench-uci: venv
 	$(PY) -m benchmarks.uci --out benchmarks/results/uci
 
@@ -48,5 +63,5 @@ bench-speed: venv
 	$(PY) -m benchmarks.speed
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-dist *.egg-info .pytest_cache .ruff_cache dist build
 	rm -rf docs/_build docs/auto_examples docs/generated docs/sg_execution_times.rst
