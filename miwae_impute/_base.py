@@ -131,15 +131,49 @@ class _Input:
             self.fill = self.mask
 
 
+def _is_temporal(dtype):
+    """Whether a column of ``dtype`` holds dates, times or durations."""
+    return pd.api.types.is_datetime64_any_dtype(
+        dtype
+    ) or pd.api.types.is_timedelta64_dtype(dtype)
+
+
+def _temporal_to_numbers(column):
+    """A datetime or timedelta column as floats: ticks of its unit since the
+    epoch (UTC for a time zone) or in the duration, NaN where missing."""
+    ticks = column.array.asi8.astype(np.float64)
+    ticks[column.isna().to_numpy()] = np.nan
+    return ticks
+
+
+def _numbers_to_temporal(column, cells, values):
+    """``column`` with the ``cells`` set to ``values``, ticks of its unit
+    (rounded to the nearest), in its dtype; the other cells as they were."""
+    out = column.copy()
+    ticks = np.round(values).astype(np.int64)
+    dtype = column.dtype
+    unit = dtype.unit if hasattr(dtype, "unit") else np.datetime_data(dtype)[0]
+    if pd.api.types.is_timedelta64_dtype(column.dtype):
+        new = pd.to_timedelta(ticks, unit=unit)
+    else:
+        new = pd.to_datetime(ticks, unit=unit, utc=True)
+        tz = getattr(column.dtype, "tz", None)
+        new = new.tz_convert(tz) if tz is not None else new.tz_localize(None)
+    out[cells] = pd.Series(new, index=out.index[cells]).astype(column.dtype)
+    return out
+
+
 def _frame_to_array(X, categorical):
     """DataFrame to a float array, with NaN in the ``categorical`` columns.
 
+    Dates, times and durations become numbers (:func:`_temporal_to_numbers`).
     Refuse the other non-numeric columns by name.
     """
     bad = [
         (col, str(dtype))
         for (col, dtype), cat in zip(X.dtypes.items(), categorical)
         if not cat
+        and not _is_temporal(dtype)
         and (
             not pd.api.types.is_numeric_dtype(dtype)
             or pd.api.types.is_bool_dtype(dtype)
@@ -153,12 +187,15 @@ def _frame_to_array(X, categorical):
             f"{[dtype for _, dtype in bad]} that categorical_features leaves out. "
             "List them in categorical_features, or drop them before imputing."
         )
-    numeric = X.iloc[:, np.flatnonzero(~categorical)]
+    temporal = np.array([_is_temporal(d) for d in X.dtypes], dtype=bool)
+    numeric = X.iloc[:, np.flatnonzero(~categorical & ~temporal)]
     all_float32 = len(X.columns) > 0 and all(d == np.float32 for d in X.dtypes)
     dtype = np.float32 if all_float32 else np.float64
     out = np.full(X.shape, np.nan, dtype=dtype)
     # to_numpy turns pd.NA of nullable Int64/Float64 columns into np.nan.
-    out[:, ~categorical] = numeric.to_numpy(dtype=dtype, na_value=np.nan)
+    out[:, ~categorical & ~temporal] = numeric.to_numpy(dtype=dtype, na_value=np.nan)
+    for j in np.flatnonzero(temporal & ~categorical):
+        out[:, j] = _temporal_to_numbers(X.iloc[:, j])
     return out
 
 
@@ -317,7 +354,8 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         -------
         X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
             ``X`` with its missing entries filled. A DataFrame comes back as a
-            DataFrame with the same index, column names and float dtypes.
+            DataFrame with the same index, column names and float dtypes;
+            dates and durations in their dtype.
         """
         data = self._check_transform_input(X)
         return self._assemble(data, self._impute_valid(data))
@@ -536,6 +574,12 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
                 X_out = self._decode_array(X_out, data, categorical)
             else:
                 decoded = {j: self._decoded(X_out, data, j) for j in categorical}
+        if data.dtypes is not None:  # dates and durations, in their dtype
+            temporal = [_is_temporal(d) for d in data.dtypes]
+            for j in np.flatnonzero(temporal & self._valid_features):
+                column, cells = data.raw.iloc[:, j], data.fill[:, j]
+                decoded = {} if decoded is None else decoded
+                decoded[j] = _numbers_to_temporal(column, cells, X_out[cells, j])
         empty = ~self._valid_features
         if empty.any():
             if self.keep_empty_features:
