@@ -404,7 +404,7 @@ def test_usage_errors_exit_2(cli, data, args, message):
 def test_a_column_the_method_cannot_take_is_a_one_line_error(cli, tmp_path):
     pytest.importorskip("pyarrow")
     frame = _table()
-    frame["when"] = pd.date_range("2020-01-01", periods=len(frame))
+    frame["when"] = pd.period_range("2020-01", periods=len(frame), freq="M")
     path, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
     frame.to_parquet(path)
     status, _, err = cli(path, "-o", out, "--method", "mean")
@@ -413,6 +413,20 @@ def test_a_column_the_method_cannot_take_is_a_one_line_error(cli, tmp_path):
     assert not out.exists()
     assert cli(path, "-o", out, "--method", "mean", "--columns", "a,b,c")[0] == 0
     assert pd.read_parquet(out)["when"].equals(frame["when"])
+
+
+def test_dates_in_a_parquet_file_are_imputed_in_their_dtype(cli, tmp_path):
+    pytest.importorskip("pyarrow")
+    frame = _table()
+    frame["when"] = pd.date_range("2020-01-01", periods=len(frame), tz="UTC")
+    frame.loc[[1, 4], "when"] = pd.NaT
+    path, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    frame.to_parquet(path)
+    assert cli(path, "-o", out, "--method", "mean")[0] == 0
+    written = pd.read_parquet(out)["when"]
+    assert written.dtype == frame["when"].dtype and written.notna().all()
+    observed = frame["when"].notna()
+    assert written[observed].equals(frame["when"][observed])
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="CUDA is available")
