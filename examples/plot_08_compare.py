@@ -6,7 +6,7 @@ Which imputer for my table?
 No imputer wins on every table. :func:`~miwae_impute.compare_imputers`
 measures it on yours: it hides observed cells the way the table's own gaps
 fall, imputes them with each candidate, and scores the imputations against
-the values that were there. :mod:`miwae_impute.plotting` then draws the
+the values that were there. ``miwae_impute.plotting`` then draws the
 scores, the imputations against the observed values, and MIWAE's training.
 
 .. note::

@@ -204,7 +204,10 @@ def plot_coverage(X_true, draws, mask, *, levels=None, ax=None):
 
 
 def plot_comparison(scores, *, metric=None, ax=None):
-    """Draw each method's error per column as bars, from :func:`compare_imputers`.
+    """Draw each method's error per column as bars.
+
+    The scores are those of :func:`~miwae_impute.compare_imputers`, pooled
+    over the hidden cells of its repeats.
 
     Parameters
     ----------
