@@ -138,9 +138,12 @@ def _is_temporal(dtype):
     ) or pd.api.types.is_timedelta64_dtype(dtype)
 
 
-def _temporal_to_numbers(column):
-    """A datetime or timedelta column as floats: ticks of its unit since the
-    epoch (UTC for a time zone) or in the duration, NaN where missing."""
+def _to_floats(column):
+    """A numeric, datetime or timedelta column as floats, NaN where missing:
+    dates and durations as ticks of their unit since the epoch (UTC for a
+    time zone) or in the duration."""
+    if not _is_temporal(column.dtype):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
     ticks = column.array.asi8.astype(np.float64)
     ticks[column.isna().to_numpy()] = np.nan
     return ticks
@@ -153,20 +156,20 @@ def _numbers_to_temporal(column, cells, values):
     ticks = np.round(values).astype(np.int64)
     dtype = column.dtype
     unit = dtype.unit if hasattr(dtype, "unit") else np.datetime_data(dtype)[0]
-    if pd.api.types.is_timedelta64_dtype(column.dtype):
+    if pd.api.types.is_timedelta64_dtype(dtype):
         new = pd.to_timedelta(ticks, unit=unit)
     else:
         new = pd.to_datetime(ticks, unit=unit, utc=True)
-        tz = getattr(column.dtype, "tz", None)
+        tz = getattr(dtype, "tz", None)
         new = new.tz_convert(tz) if tz is not None else new.tz_localize(None)
-    out[cells] = pd.Series(new, index=out.index[cells]).astype(column.dtype)
+    out[cells] = pd.Series(new, index=out.index[cells]).astype(dtype)
     return out
 
 
 def _frame_to_array(X, categorical):
     """DataFrame to a float array, with NaN in the ``categorical`` columns.
 
-    Dates, times and durations become numbers (:func:`_temporal_to_numbers`).
+    Dates, times and durations become numbers (:func:`_to_floats`).
     Refuse the other non-numeric columns by name.
     """
     bad = [
@@ -195,7 +198,7 @@ def _frame_to_array(X, categorical):
     # to_numpy turns pd.NA of nullable Int64/Float64 columns into np.nan.
     out[:, ~categorical & ~temporal] = numeric.to_numpy(dtype=dtype, na_value=np.nan)
     for j in np.flatnonzero(temporal & ~categorical):
-        out[:, j] = _temporal_to_numbers(X.iloc[:, j])
+        out[:, j] = _to_floats(X.iloc[:, j])
     return out
 
 

@@ -16,6 +16,8 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from ._base import _to_floats
+from ._categorical import holds_labels
 from ._holdout import _hide_observed
 from ._registry import make_imputer
 
@@ -25,11 +27,6 @@ _DEFAULT_IMPUTERS = ("miwae", "missforest", "knn", "pca", "mean")
 
 # Rate of the uniform hiding of a table without a gap to copy.
 _FALLBACK_RATE = 0.2
-
-
-def _is_categorical(dtype):
-    """Whether a column of ``dtype`` holds labels: not numeric, or boolean."""
-    return pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype)
 
 
 def _candidates(imputers, random_state):
@@ -97,10 +94,6 @@ def _hide(frame, hidden):
     return out
 
 
-def _floats(values):
-    return np.asarray(values.to_numpy(dtype=float, na_value=np.nan))
-
-
 def _score(name, imputer, frame, hidden, repeat, categorical, scale, columns):
     """Tidy rows of one imputer on one hiding of the table."""
     X = _hide(frame, hidden)
@@ -124,7 +117,7 @@ def _score(name, imputer, frame, hidden, repeat, categorical, scale, columns):
             wrong = guess.to_numpy(dtype=object) != true.to_numpy(dtype=object)
             scores = {"pfc": float(np.mean(wrong))}
         else:
-            error = (_floats(guess) - _floats(true)) / scale[j]
+            error = (_to_floats(guess) - _to_floats(true)) / scale[j]
             scores = {
                 "mse": float(np.mean(error**2)),
                 "mae": float(np.mean(abs(error))),
@@ -229,11 +222,13 @@ def compare_imputers(
     if frame.ndim != 2 or 0 in frame.shape:
         raise ValueError(f"X must be a non-empty 2D table, got shape {frame.shape}.")
     columns = list(frame.columns)
-    categorical = np.array([_is_categorical(dtype) for dtype in frame.dtypes])
+    categorical = np.array(
+        [holds_labels(frame.iloc[:, j]) for j in range(frame.shape[1])], dtype=bool
+    )
     missing = frame.isna().to_numpy()
     scale = np.ones(frame.shape[1])
     for j in np.flatnonzero(~categorical):
-        values = _floats(frame.iloc[:, j])
+        values = _to_floats(frame.iloc[:, j])
         sd = np.nanstd(values) if (~np.isnan(values)).any() else 0.0
         scale[j] = sd if sd > 0 else 1.0
     candidates = _candidates(imputers, random_state)

@@ -8,6 +8,9 @@ that plots compose with the user's own figures. Install the extra with
 import numpy as np
 import pandas as pd
 
+from ._base import _to_floats
+from ._categorical import holds_labels
+
 __all__ = [
     "plot_comparison",
     "plot_coverage",
@@ -28,12 +31,6 @@ def _pyplot():
 
 def _frame(X):
     return X if isinstance(X, pd.DataFrame) else pd.DataFrame(np.asarray(X))
-
-
-def _is_categorical(column):
-    return pd.api.types.is_bool_dtype(column) or not pd.api.types.is_numeric_dtype(
-        column
-    )
 
 
 def plot_distributions(X, X_imputed, *, draws=None, columns=None, bins=30, axes=None):
@@ -82,7 +79,7 @@ def plot_distributions(X, X_imputed, *, draws=None, columns=None, bins=30, axes=
         missing = X[column].isna().to_numpy()
         observed = X[column][~missing]
         imputed = X_imputed[column][missing]
-        if _is_categorical(X[column]):
+        if holds_labels(X[column]):
             shares = pd.DataFrame(
                 {
                     "observed": observed.value_counts(normalize=True),
@@ -95,9 +92,9 @@ def plot_distributions(X, X_imputed, *, draws=None, columns=None, bins=30, axes=
             ax.set_xticks(positions, [str(level) for level in shares.index])
             ax.set_ylabel("share")
         else:
-            values = observed.to_numpy(dtype=float)
-            filled = [imputed.to_numpy(dtype=float)]
-            filled += [d[column][missing].to_numpy(dtype=float) for d in draws]
+            values = _to_floats(observed)
+            filled = [_to_floats(imputed)]
+            filled += [_to_floats(d[column][missing]) for d in draws]
             edges = np.histogram_bin_edges(np.concatenate([values, *filled]), bins)
             style = dict(bins=edges, density=True, histtype="step")
             ax.hist(values, label="observed", **style)

@@ -162,3 +162,16 @@ def test_clear_errors():
         compare_imputers(X, ["mean"])
     with pytest.raises(ValueError, match="'dropper' returned 3 columns"):
         compare_imputers(frame, {"dropper": _Dropper()}, random_state=0)
+
+
+def test_dates_are_scored_as_numbers_and_numbers_in_objects_too():
+    frame = _table()
+    frame["day"] = pd.date_range("2020-01-01", periods=len(frame), freq="D")
+    frame["coded"] = frame["x"].astype(object)  # numbers, as the imputers read them
+    frame.loc[frame["x"].isna(), ["day", "coded"]] = None
+    scores = compare_imputers(frame, ["mean"], n_repeats=1, random_state=0)
+    metrics = scores.groupby("column")["metric"].agg(set)
+    assert metrics["day"] == {"mse", "mae"} and metrics["coded"] == {"mse", "mae"}
+    assert metrics["level"] == {"pfc"}
+    day = scores[(scores["column"] == "day") & (scores["metric"] == "mse")]
+    assert 0.5 < float(day["score"].iloc[0]) < 2.0  # the mean, about 1 SD off
