@@ -129,6 +129,13 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         "Accuracy at the rates real tables have").
     remask_rate : float in (0, 1), default=0.2
         Share of the observed cells hidden by ``remask_weight``'s penalty.
+    encoder_fill : {"zero", "gaussian"}, default="zero"
+        What the encoder q(z | x_o) reads at the missing numeric cells
+        (iota in the paper): zero (the paper's choice), or "gaussian", their
+        conditional mean E[x_m | x_o] under a multivariate Gaussian fitted
+        to the observed numeric cells by EM when the model is built. Both
+        are functions of x_o alone, so the objective stays the MIWAE bound;
+        the Gaussian gives the encoder the linear part of the answer.
     missingness : {"ignorable", "self-masking", "self-masking-high", \
             "self-masking-low", "logistic"}, default="ignorable"
         The model of why values are missing. "ignorable" (MIWAE) assumes
@@ -313,6 +320,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         "remask_weight": [Interval(numbers.Real, 0, None, closed="left")],
         "remask_rate": [Interval(numbers.Real, 0, 1, closed="neither")],
         "missingness": [StrOptions({"ignorable", *MODELS})],
+        "encoder_fill": [StrOptions({"zero", "gaussian"})],
         "max_discrete_levels": [
             Interval(numbers.Integral, 2, None, closed="left"),
             None,
@@ -352,6 +360,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         remask_weight=1.0,
         remask_rate=0.2,
         missingness="ignorable",
+        encoder_fill="zero",
         max_iter="auto",
         batch_size=64,
         learning_rate="constant",
@@ -388,6 +397,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         self.remask_weight = remask_weight
         self.remask_rate = remask_rate
         self.missingness = missingness
+        self.encoder_fill = encoder_fill
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate = learning_rate
@@ -513,17 +523,20 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         self._seed = _seed_from(self.random_state)
         self.chosen_missingness_ = self.missingness
         x, m = self._to_tensors(X, mask, device)
-        self._start_model(m)
+        self._start_model(x, m)
         return x, m
 
-    def _start_model(self, m):
-        """A new model for ``chosen_missingness_`` (weights from the seed),
-        its optimiser, and an empty history; ``m`` is the observed-mask."""
+    def _start_model(self, x, m):
+        """A new model for ``chosen_missingness_`` (weights from the seed, the
+        encoder's Gaussian fill fitted to ``x``), its optimiser, and an empty
+        history; ``m`` is the observed-mask."""
         p = len(self.mean_)
         latent_dim = max(1, p - 1) if self.latent_dim == "auto" else self.latent_dim
         with torch.random.fork_rng(devices=[]):  # weights from a local seed
             torch.manual_seed(self._seed)
             self.model_ = self._build_model(latent_dim).to(m.device)
+        if self.model_.fill is not None:
+            self.model_.fill.fit(x, m)
         if self.model_.missingness is not None:
             self.model_.missingness.start_at(m)
         self._optimizer = self._adam()
@@ -547,6 +560,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
             ],
             n_levels=self._n_levels(),
             missingness=getattr(self, "chosen_missingness_", self.missingness),
+            encoder_fill=self.encoder_fill,
         )
 
     def _n_levels(self):

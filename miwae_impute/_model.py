@@ -5,7 +5,8 @@ imputation of incomplete data sets":
 
 - prior            p(z) = N(0, I_d)
 - encoder          q(z | x_o) = StudentT(z | g(iota(x_o))), iota = zero imputation
-                   (of the one-hot codes, for categorical columns)
+                   (of the one-hot codes, for categorical columns), or the
+                   conditional mean under a Gaussian (``_gaussian``)
 - decoder          p(x | z) = prod_j p(x_j | f_j(z)): per column a Student-t, a
                    point mass plus a Student-t, a categorical over a
                    numeric column's values, or over a categorical column's
@@ -30,6 +31,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from ._gaussian import GaussianFill
 from ._likelihoods import (
     StudentT,
     make_likelihood,
@@ -122,6 +124,10 @@ class MIWAE(nn.Module):
     missingness : {"ignorable", "self-masking", "logistic"}, default="ignorable"
         The model p(s | x) of the mask of the numeric columns (see
         ``_missingness``); "ignorable" is MIWAE, the others not-MIWAE.
+    encoder_fill : {"zero", "gaussian"}, default="zero"
+        iota, what the encoder sees at the missing numeric cells: zero, or
+        their conditional mean under a Gaussian (:class:`GaussianFill`,
+        fitted by ``self.fill.fit``).
     """
 
     def __init__(
@@ -136,6 +142,7 @@ class MIWAE(nn.Module):
         support=None,
         n_levels=None,
         missingness="ignorable",
+        encoder_fill="zero",
     ):
         super().__init__()
         self.posterior = StudentT(latent_dim, min_scale, min_df)
@@ -154,9 +161,13 @@ class MIWAE(nn.Module):
         levels = np.zeros(n_features) if n_levels is None else np.asarray(n_levels)
         self.missingness = make_missingness(missingness, np.flatnonzero(levels == 0))
         self.register_buffer("_numeric", torch.as_tensor(levels == 0), persistent=False)
+        numeric = np.flatnonzero(levels == 0)
+        self.fill = GaussianFill(numeric) if encoder_fill == "gaussian" else None
 
     def encode(self, x, mask):
         """Parameters (loc, scale, df) of q(z | x_o); ``x`` is zero-imputed."""
+        if self.fill is not None:
+            x = self.fill(x, mask)
         x = self.likelihood.encoder_input(x, mask)
         return self.posterior.student_t(self.encoder(x))
 

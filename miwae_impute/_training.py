@@ -191,7 +191,7 @@ class _Training:
         runs = {}
         for name in ("ignorable", "self-masking-high", "self-masking-low"):
             self.chosen_missingness_ = name
-            self._start_model(m)
+            self._start_model(x, m)
             generator = self._generator(x.device)
             self._train(x, m, train, val, generator, held_out, pilot)
             with torch.no_grad():
