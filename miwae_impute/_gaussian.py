@@ -106,6 +106,8 @@ class GaussianFill(torch.nn.Module):
     def fit(self, x, mask):
         """Fit the Gaussian by EM (in float64) to zero-imputed ``x``."""
         cols = self.numeric.to(x.device)
+        if len(cols) == 0:
+            return self
         mu, sigma = gaussian_em(x[:, cols].double(), mask[:, cols].double())
         self.mu.copy_(mu), self.sigma.copy_(sigma)
         return self
@@ -113,7 +115,8 @@ class GaussianFill(torch.nn.Module):
     def forward(self, x, mask):
         if len(self.numeric) == 0:
             return x
-        cols = self.numeric
-        mu, sigma = self.mu.to(x.dtype), self.sigma.to(x.dtype)
-        filled = conditional_mean(x[..., cols], mask[..., cols], mu, sigma)
-        return x.index_copy(-1, cols, filled)
+        # In float64: Sigma_oo of collinear columns is near singular.
+        cols, dtype = self.numeric, torch.float64
+        xs, ms = x[..., cols].to(dtype), mask[..., cols].to(dtype)
+        filled = conditional_mean(xs, ms, self.mu.to(dtype), self.sigma.to(dtype))
+        return x.index_copy(-1, cols, filled.to(x.dtype))

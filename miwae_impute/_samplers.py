@@ -44,9 +44,9 @@ def _chains(model, x, mask, n_chains, n_steps, generator, metropolis):
     shape (n_chains, rows, width), and the current completions (n_chains,
     rows, p), observed cells included.
     """
-    ones = torch.ones_like(mask)
     observed = mask > 0
     x = x.expand(n_chains, *x.shape)
+    ones = torch.ones_like(x)  # of the chains' shape: one-hot codes need it
     completion, z, out = x, None, None
     for _ in range(n_steps):
         q = model.encode(completion, ones)

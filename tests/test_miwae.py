@@ -611,6 +611,23 @@ def test_chain_samplers_impute_and_draw(sampler):
         assert np.isfinite(draw).all()
 
 
+@pytest.mark.parametrize("sampler", ["metropolis-within-gibbs", "pseudo-gibbs"])
+def test_chain_samplers_take_categorical_columns(sampler):
+    # The chains' encoder read one mask for all chains, which the one-hot
+    # codes of a categorical column could not take (a crash inside torch).
+    _, X_missing, _ = _low_rank(n=80)
+    df = pd.DataFrame(X_missing[:, :3], columns=["a", "b", "c"])
+    levels = np.random.default_rng(0).choice(["x", "y", None], size=len(df))
+    df["g"] = pd.Categorical(levels)
+    imputer = MIWAEImputer(**FAST, sampler=sampler).fit(df)
+    imputed = imputer.transform(df)
+    assert imputed.notna().all().all() and imputed.dtypes.equals(df.dtypes)
+    pd.testing.assert_frame_equal(imputed[df.notna()], df[df.notna()])
+    assert set(imputed["g"]) <= {"x", "y"}
+    draw = imputer.sample(df, n_imputations=1)[0]
+    assert draw.notna().all().all()
+
+
 def test_chain_samplers_refuse_not_miwae():
     _, X_missing, _ = _low_rank(n=60)
     imputer = MIWAEImputer(**FAST, missingness="self-masking-high").fit(X_missing)
