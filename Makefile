@@ -10,7 +10,7 @@ $(VENV)/.installed: pyproject.toml
 	# torch==2.13.0 first: on these machines it is a local CPU wheel, any other
 	# torch requirement pulls gigabytes of CUDA packages.
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install -q torch==2.13.0
-	$(PY) -m pip install -q -e ".[test,plot,excel,parquet]"
+	$(PY) -m pip install -q -e ".[test,plot,excel,parquet,polars]"
 	touch $@
 
 venv: $(VENV)/.installed

@@ -18,7 +18,7 @@ The base class does the rest: it validates the input at the boundary, names the
 offending columns in its errors, handles empty features as scikit-learn does,
 writes *only* the missing entries (observed ones come out bit-for-bit
 unchanged), appends the missing-indicator columns and gives DataFrames back
-with their index, column names and float dtypes.
+with their index, column names and dtypes (``_frames``).
 """
 
 import math
@@ -42,8 +42,18 @@ from ._categorical import (
     categorical_mask,
     decode_column,
     encode_column,
-    holds_labels,
     observed_levels,
+)
+from ._frames import (
+    frame_to_array,
+    is_float32,
+    is_polars,
+    is_temporal,
+    numbers_to_temporal,
+    output_dtype,
+    polars_to_pandas,
+    to_output_dtype,
+    to_polars,
 )
 
 __all__ = ["_BaseImputer", "_binary_unit", "_standardization"]
@@ -125,81 +135,11 @@ class _Input:
     dtypes: pd.Series | None = None
     fill: np.ndarray | None = None
     raw: object = None
+    polars_schema: object = None
 
     def __post_init__(self):
         if self.fill is None:
             self.fill = self.mask
-
-
-def _is_temporal(dtype):
-    """Whether a column of ``dtype`` holds dates, times or durations."""
-    return pd.api.types.is_datetime64_any_dtype(
-        dtype
-    ) or pd.api.types.is_timedelta64_dtype(dtype)
-
-
-def _to_floats(column):
-    """A numeric, datetime or timedelta column as floats, NaN where missing:
-    dates and durations as ticks of their unit since the epoch (UTC for a
-    time zone) or in the duration."""
-    if not _is_temporal(column.dtype):
-        return column.to_numpy(dtype=np.float64, na_value=np.nan)
-    ticks = column.array.asi8.astype(np.float64)
-    ticks[column.isna().to_numpy()] = np.nan
-    return ticks
-
-
-def _numbers_to_temporal(column, cells, values):
-    """``column`` with the ``cells`` set to ``values``, ticks of its unit
-    (rounded to the nearest), in its dtype; the other cells as they were."""
-    out = column.copy()
-    ticks = np.round(values).astype(np.int64)
-    dtype = column.dtype
-    unit = dtype.unit if hasattr(dtype, "unit") else np.datetime_data(dtype)[0]
-    if pd.api.types.is_timedelta64_dtype(dtype):
-        new = pd.to_timedelta(ticks, unit=unit)
-    else:
-        new = pd.to_datetime(ticks, unit=unit, utc=True)
-        tz = getattr(dtype, "tz", None)
-        new = new.tz_convert(tz) if tz is not None else new.tz_localize(None)
-    out[cells] = pd.Series(new, index=out.index[cells]).astype(dtype)
-    return out
-
-
-def _frame_to_array(X, categorical):
-    """DataFrame to a float array, with NaN in the ``categorical`` columns.
-
-    Dates, times and durations become numbers (:func:`_to_floats`).
-    Refuse the other non-numeric columns by name.
-    """
-    bad = [
-        (col, str(dtype))
-        for (col, dtype), cat in zip(X.dtypes.items(), categorical)
-        if not cat
-        and not _is_temporal(dtype)
-        and (
-            not pd.api.types.is_numeric_dtype(dtype)
-            or pd.api.types.is_bool_dtype(dtype)
-        )
-        and not (pd.api.types.is_object_dtype(dtype) and not holds_labels(X[col]))
-    ]
-    if bad:
-        raise TypeError(
-            "miwae_impute needs numeric or categorical columns, got non-numeric "
-            f"column(s) {[col for col, _ in bad]} with dtype(s) "
-            f"{[dtype for _, dtype in bad]} that categorical_features leaves out. "
-            "List them in categorical_features, or drop them before imputing."
-        )
-    temporal = np.array([_is_temporal(d) for d in X.dtypes], dtype=bool)
-    numeric = X.iloc[:, np.flatnonzero(~categorical & ~temporal)]
-    all_float32 = len(X.columns) > 0 and all(d == np.float32 for d in X.dtypes)
-    dtype = np.float32 if all_float32 else np.float64
-    out = np.full(X.shape, np.nan, dtype=dtype)
-    # to_numpy turns pd.NA of nullable Int64/Float64 columns into np.nan.
-    out[:, ~categorical & ~temporal] = numeric.to_numpy(dtype=dtype, na_value=np.nan)
-    for j in np.flatnonzero(temporal & ~categorical):
-        out[:, j] = _to_floats(X.iloc[:, j])
-    return out
 
 
 def _is_number_or_missing(value):
@@ -274,6 +214,7 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         "add_indicator": ["boolean"],
         "keep_empty_features": ["boolean"],
         "categorical_features": [StrOptions({"from_dtype"}), "array-like", None],
+        "round_integers": ["boolean"],
     }
 
     def __init__(
@@ -283,11 +224,13 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         add_indicator=False,
         keep_empty_features=False,
         categorical_features="from_dtype",
+        round_integers=False,
     ):
         self.missing_values = missing_values
         self.add_indicator = add_indicator
         self.keep_empty_features = keep_empty_features
         self.categorical_features = categorical_features
+        self.round_integers = round_integers
 
     # Whether the hooks impute categorical features (as codes); the others
     # refuse a table that has some.
@@ -357,8 +300,9 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         -------
         X_imputed : ndarray or DataFrame of shape (n_samples, n_features_out)
             ``X`` with its missing entries filled. A DataFrame comes back as a
-            DataFrame with the same index, column names and float dtypes;
-            dates and durations in their dtype.
+            DataFrame with the same index, column names and dtypes (an
+            integer column as the float of its family, unless
+            ``round_integers``); a polars DataFrame as polars.
         """
         data = self._check_transform_input(X)
         return self._assemble(data, self._impute_valid(data))
@@ -397,6 +341,9 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
     # -- plumbing ----------------------------------------------------------------
     def _validate_input(self, X, *, reset):
         """Check ``X`` at the boundary and return it as an :class:`_Input`."""
+        polars_schema = None
+        if is_polars(X):
+            polars_schema, X = X.schema, polars_to_pandas(X)
         frame = X if isinstance(X, pd.DataFrame) else None
         raw = X if frame is not None else _as_array(X)
         if reset:
@@ -409,7 +356,7 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             )
         categorical = self._categorical_columns(raw)
         if frame is not None:
-            X = _frame_to_array(frame, categorical)
+            X = frame_to_array(frame, categorical)
             if frame.shape[1]:  # without columns, validate_data refuses the array
                 X = pd.DataFrame(X, frame.index, frame.columns, copy=False)
         else:
@@ -434,7 +381,14 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         if frame is None:
             return _Input(X, mask, fill=fill, raw=raw)
         return _Input(
-            X, mask, frame.index, frame.columns, frame.dtypes, fill=fill, raw=frame
+            X,
+            mask,
+            frame.index,
+            frame.columns,
+            frame.dtypes,
+            fill=fill,
+            raw=frame,
+            polars_schema=polars_schema,
         )
 
     def _categorical_columns(self, raw):
@@ -578,11 +532,11 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
             else:
                 decoded = {j: self._decoded(X_out, data, j) for j in categorical}
         if data.dtypes is not None:  # dates and durations, in their dtype
-            temporal = [_is_temporal(d) for d in data.dtypes]
+            temporal = [is_temporal(d) for d in data.dtypes]
             for j in np.flatnonzero(temporal & self._valid_features):
                 column, cells = data.raw.iloc[:, j], data.fill[:, j]
                 decoded = {} if decoded is None else decoded
-                decoded[j] = _numbers_to_temporal(column, cells, X_out[cells, j])
+                decoded[j] = numbers_to_temporal(column, cells, X_out[cells, j])
         empty = ~self._valid_features
         if empty.any():
             if self.keep_empty_features:
@@ -620,7 +574,7 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         float32 = (
             np.full(data.X.shape[1], data.X.dtype == np.float32)
             if data.dtypes is None
-            else (data.dtypes == np.float32).to_numpy()
+            else np.array([is_float32(d) for d in data.dtypes])
         )[self._valid_features]
         limit = np.where(float32, np.finfo(np.float32).max, np.finfo(np.float64).max)
         column = np.nonzero(mask)[1]  # the column of each imputed entry, in order
@@ -635,21 +589,19 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
                 "data, or report the problem with the data that caused it."
             )
 
-    def _wrap_like(self, X_out, data, *, with_indicator=True, decoded=None):
+    def _wrap_like(
+        self, X_out, data, *, with_indicator=True, decoded=None, values=True
+    ):
         """Give a DataFrame back for DataFrame input, keeping index and dtypes.
 
-        float32 columns stay float32; every other numeric column (float64,
-        integers, nullable Int64/Float64) comes back as float64, which can hold
-        the imputed values without rounding. ``decoded`` holds the output
-        column of each categorical feature, by feature index.
+        Each numeric column comes back in :func:`~miwae_impute._frames.output_dtype`
+        of its input dtype (integers rounded with ``round_integers`` when
+        ``values``; a standard deviation, ``values=False``, stays float).
+        ``decoded`` holds the output column of each categorical, date or
+        duration feature, by feature index. A polars input, or
+        ``set_output(transform="polars")``, gives polars.
         """
         if data.columns is None:
-            return X_out
-        if (
-            with_indicator
-            and decoded is None
-            and _get_output_config("transform", self)["dense"] != "default"
-        ):
             return X_out  # set_output's wrapper names the columns
         keep = slice(None) if self.keep_empty_features else self._valid_features
         if self._fit_columns is not None and data.columns.equals(self._fit_columns):
@@ -659,13 +611,17 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         if with_indicator and self.add_indicator:
             columns += list(self.get_feature_names_out()[len(columns) :])
         out = pd.DataFrame(X_out, index=data.index, columns=columns, copy=False)
-        float32 = [c for c, d in data.dtypes[keep].items() if d == np.float32]
-        if float32:
-            out = out.astype(dict.fromkeys(float32, np.float32))
-        if decoded:
-            kept = np.arange(len(self._valid_features))[keep]
-            for i, j in enumerate(kept):
-                if j in decoded:
-                    # A Series, so that an object column is not inferred as str.
-                    out.isetitem(i, decoded[j].set_axis(out.index))
+        decoded = decoded or {}
+        rounded = values and self.round_integers
+        for i, j in enumerate(np.arange(len(self._valid_features))[keep]):
+            if j in decoded:
+                # A Series, so that an object column is not inferred as str.
+                out.isetitem(i, decoded[j].set_axis(out.index))
+                continue
+            dtype = output_dtype(data.dtypes.iloc[j], rounded)
+            if dtype != np.float64:
+                out.isetitem(i, to_output_dtype(out.iloc[:, i], dtype))
+        config = _get_output_config("transform", self)["dense"]
+        if config == "polars" or (config == "default" and data.polars_schema):
+            return to_polars(out, data.polars_schema)
         return out

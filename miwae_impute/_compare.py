@@ -16,8 +16,8 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._base import _to_floats
 from ._categorical import holds_labels
+from ._frames import to_floats
 from ._holdout import _hide_observed
 from ._registry import make_imputer
 
@@ -117,7 +117,7 @@ def _score(name, imputer, frame, hidden, repeat, categorical, scale, columns):
             wrong = guess.to_numpy(dtype=object) != true.to_numpy(dtype=object)
             scores = {"pfc": float(np.mean(wrong))}
         else:
-            error = (_to_floats(guess) - _to_floats(true)) / scale[j]
+            error = (to_floats(guess) - to_floats(true)) / scale[j]
             scores = {
                 "mse": float(np.mean(error**2)),
                 "mae": float(np.mean(abs(error))),
@@ -228,7 +228,7 @@ def compare_imputers(
     missing = frame.isna().to_numpy()
     scale = np.ones(frame.shape[1])
     for j in np.flatnonzero(~categorical):
-        values = _to_floats(frame.iloc[:, j])
+        values = to_floats(frame.iloc[:, j])
         sd = np.nanstd(values) if (~np.isnan(values)).any() else 0.0
         scale[j] = sd if sd > 0 else 1.0
     candidates = _candidates(imputers, random_state)

@@ -162,7 +162,9 @@ class _Inference(TransformerMixin):
         result = [self._assemble(data, imputed)]
         if return_std:
             result.append(
-                self._wrap_like(std.astype(data.X.dtype), data, with_indicator=False)
+                self._wrap_like(
+                    std.astype(data.X.dtype), data, with_indicator=False, values=False
+                )
             )
         if return_proba:
             result.append(self._level_probabilities(data, probabilities))

@@ -78,6 +78,13 @@ class NearestNeighborsImputer(_BaseImputer):
         values (``categories_``), and it comes back with its dtype.
     random_state : int, RandomState instance or None, default=None
         Draws the held-out entries of ``n_neighbors="auto"``.
+    round_integers : bool, default=False
+        Whether an integer column of a DataFrame (NumPy, nullable or pyarrow)
+        comes back in its dtype, its imputations rounded to the nearest
+        integer. By default it comes back as the float64 of its family
+        (float64, Float64 or double[pyarrow]), which holds the imputation
+        unrounded: a conditional mean is the best guess in squared error,
+        and rounding it is not.
 
     Attributes
     ----------
@@ -150,6 +157,7 @@ class NearestNeighborsImputer(_BaseImputer):
         add_indicator=False,
         keep_empty_features=False,
         categorical_features="from_dtype",
+        round_integers=False,
         random_state=None,
     ):
         super().__init__(
@@ -157,6 +165,7 @@ class NearestNeighborsImputer(_BaseImputer):
             add_indicator=add_indicator,
             keep_empty_features=keep_empty_features,
             categorical_features=categorical_features,
+            round_integers=round_integers,
         )
         self.n_neighbors = n_neighbors
         self.weights = weights

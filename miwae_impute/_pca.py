@@ -203,6 +203,13 @@ class PCAImputer(_BaseImputer):
     random_state : int, RandomState instance or None, default=None
         Draws the held-out entries of ``n_components="auto"``; the iterations
         themselves are deterministic.
+    round_integers : bool, default=False
+        Whether an integer column of a DataFrame (NumPy, nullable or pyarrow)
+        comes back in its dtype, its imputations rounded to the nearest
+        integer. By default it comes back as the float64 of its family
+        (float64, Float64 or double[pyarrow]), which holds the imputation
+        unrounded: a conditional mean is the best guess in squared error,
+        and rounding it is not.
 
     Attributes
     ----------
@@ -302,6 +309,7 @@ class PCAImputer(_BaseImputer):
         add_indicator=False,
         keep_empty_features=False,
         categorical_features="from_dtype",
+        round_integers=False,
         random_state=None,
     ):
         super().__init__(
@@ -309,6 +317,7 @@ class PCAImputer(_BaseImputer):
             add_indicator=add_indicator,
             keep_empty_features=keep_empty_features,
             categorical_features=categorical_features,
+            round_integers=round_integers,
         )
         self.n_components = n_components
         self.n_components_grid = n_components_grid

@@ -33,6 +33,13 @@ class MeanImputer(_BaseImputer):
         array of integer codes, say); a boolean mask; None for none. A numeric
         column is categorical only when listed. Its levels are its observed
         values (``categories_``), and it comes back with its dtype.
+    round_integers : bool, default=False
+        Whether an integer column of a DataFrame (NumPy, nullable or pyarrow)
+        comes back in its dtype, its imputations rounded to the nearest
+        integer. By default it comes back as the float64 of its family
+        (float64, Float64 or double[pyarrow]), which holds the imputation
+        unrounded: a conditional mean is the best guess in squared error,
+        and rounding it is not.
 
     Attributes
     ----------
@@ -74,12 +81,14 @@ class MeanImputer(_BaseImputer):
         add_indicator=False,
         keep_empty_features=False,
         categorical_features="from_dtype",
+        round_integers=False,
     ):
         super().__init__(
             missing_values=missing_values,
             add_indicator=add_indicator,
             keep_empty_features=keep_empty_features,
             categorical_features=categorical_features,
+            round_integers=round_integers,
         )
 
     _categorical_support = True

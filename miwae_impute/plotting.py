@@ -8,8 +8,8 @@ that plots compose with the user's own figures. Install the extra with
 import numpy as np
 import pandas as pd
 
-from ._base import _to_floats
 from ._categorical import holds_labels
+from ._frames import to_floats
 
 __all__ = [
     "plot_comparison",
@@ -92,9 +92,9 @@ def plot_distributions(X, X_imputed, *, draws=None, columns=None, bins=30, axes=
             ax.set_xticks(positions, [str(level) for level in shares.index])
             ax.set_ylabel("share")
         else:
-            values = _to_floats(observed)
-            filled = [_to_floats(imputed)]
-            filled += [_to_floats(d[column][missing]) for d in draws]
+            values = to_floats(observed)
+            filled = [to_floats(imputed)]
+            filled += [to_floats(d[column][missing]) for d in draws]
             edges = np.histogram_bin_edges(np.concatenate([values, *filled]), bins)
             style = dict(bins=edges, density=True, histtype="step")
             ax.hist(values, label="observed", **style)

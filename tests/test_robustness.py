@@ -94,7 +94,7 @@ def _assert_safe(out, X, mask, *, empty, keep_empty, indicator, dtypes, frame=No
         assert out.index.equals(frame.index)
         assert list(out.columns[: len(kept)]) == list(frame.columns[kept])
         assert list(out.dtypes[: len(kept)]) == [dtypes[j] for j in kept]
-        columns = [out.iloc[:, i].to_numpy() for i in range(out.shape[1])]
+        columns = [out.iloc[:, i].to_numpy(float) for i in range(out.shape[1])]
     assert len(columns) == len(kept) + len(indicated)
     for values, j in zip(columns, kept):
         assert values.shape == (len(X),)
@@ -107,6 +107,17 @@ def _assert_safe(out, X, mask, *, empty, keep_empty, indicator, dtypes, frame=No
         assert np.array_equal(values, mask[:, j])
 
 
+# The dtype of each kind of numeric column in the output: floats keep theirs,
+# integers become the float of their family (round_integers is off).
+OUTPUT_DTYPES = {
+    "float64": np.float64,
+    "float32": np.float32,
+    "Float64": pd.Float64Dtype(),
+    "Int64": pd.Float64Dtype(),
+    "int64": np.float64,
+}
+
+
 def _check_fit_and_transform(name, X_fit, mask_fit, X_new, mask_new, **options):
     """Fit on one input, transform another, and check both outputs.
 
@@ -115,7 +126,7 @@ def _check_fit_and_transform(name, X_fit, mask_fit, X_new, mask_new, **options):
     """
     frames = isinstance(X_fit, pd.DataFrame)
     dtypes = (
-        [np.float32 if d == np.float32 else np.float64 for d in X_fit.dtypes]
+        [OUTPUT_DTYPES[str(d)] for d in X_fit.dtypes]
         if frames
         else [X_fit.dtype] * X_fit.shape[1]
     )
@@ -430,7 +441,8 @@ def test_numbers_in_object_arrays_and_nullable_columns_are_accepted(name):
         }
     )
     out = _make(name).fit_transform(frame)
-    assert list(out.dtypes) == [np.float64] * 3 and np.isfinite(out.to_numpy()).all()
+    assert list(out.dtypes) == [pd.Float64Dtype()] * 2 + [np.float64]
+    assert np.isfinite(out.to_numpy(float)).all()
     assert out.loc[[0, 2, 3], "i"].tolist() == [1.0, 3.0, 4.0]
     assert out["n"].tolist() == [1.0, 2.0, 3.0, 4.0]
 
