@@ -216,6 +216,8 @@ def _from_meta(cls, meta):
     if meta.get("format_version", 0) == 0:
         # Files of 0.1.0 predate the masked-imputation penalty (off then).
         params = {"remask_weight": 0.0} | params
+    # Files without encoder_fill predate it: their encoder read zeros.
+    params = {"encoder_fill": "zero"} | params
     imputer = cls(**params)
     imputer._validate_params()
     imputer.n_features_in_ = meta["n_features_in_"]

@@ -60,10 +60,12 @@ def test_a_folder_of_format_0_loads_as_it_was_trained(fitted, saved):
     def edit(meta):
         _as_format_0(meta)
         del meta["params"]["remask_weight"]
+        del meta["params"]["encoder_fill"], meta["params"]["round_integers"]
 
     _edit_params(saved, edit)
     loaded = MIWAEImputer.load(saved)
     assert loaded.remask_weight == 0.0  # the penalty was off before format 1
+    assert loaded.encoder_fill == "zero" and loaded.model_.fill is None
     np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
 
 
