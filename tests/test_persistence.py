@@ -54,8 +54,11 @@ def test_saved_folder_records_the_formats_and_the_weights_checksum(saved):
     assert sorted(p.name for p in saved.iterdir()) == ["params.json", "weights.pt"]
 
 
-def test_a_folder_of_format_0_loads_as_it_was_trained(fitted, saved):
+def test_a_folder_of_format_0_loads_as_it_was_trained(tmp_path):
     X = _data()
+    fitted = MIWAEImputer(**FAST, encoder_fill="zero").fit(X)  # as 0.1.0 was
+    saved = tmp_path / "model"
+    fitted.save(saved)
 
     def edit(meta):
         _as_format_0(meta)
