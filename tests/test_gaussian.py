@@ -134,3 +134,15 @@ def test_gaussian_fill_with_categorical_columns_and_samplers(sampler):
 def test_encoder_fill_is_validated():
     with pytest.raises(ValueError, match="encoder_fill"):
         MIWAEImputer(encoder_fill="mean").fit(_frame())
+
+
+def test_auto_fill_is_gaussian_for_miwae_and_zero_for_not_miwae():
+    X = _frame(3)
+    fast = dict(max_iter=1, L=10, random_state=0)
+    assert MIWAEImputer(**fast).fit(X).model_.fill is not None
+    not_miwae = MIWAEImputer(**fast, missingness="self-masking-high").fit(X)
+    assert not_miwae.model_.fill is None
+    chosen = MIWAEImputer(**fast, missingness="self-masking").fit(X)
+    assert chosen.model_.fill is None  # every pilot model reads zeros
+    forced = MIWAEImputer(**fast, missingness="logistic", encoder_fill="gaussian")
+    assert forced.fit(X).model_.fill is not None
