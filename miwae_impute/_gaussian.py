@@ -10,6 +10,9 @@ import torch
 
 __all__ = ["GaussianFill", "gaussian_em"]
 
+# Budget, in elements, of the (rows, p, p) tensors of one chunk of EM's E-step.
+_CHUNK_ELEMENTS = 2**22
+
 
 def _solve_observed(sigma, x_centred, mask):
     """y with Sigma_oo y_o = x_o - mu_o and y_m = 0, for each row.
@@ -60,16 +63,22 @@ def gaussian_em(x, mask, n_iter=50, ridge=1e-3, tol=1e-6):
     mu = (x * mask).sum(0) / counts
     centred = (x - mu) * mask
     sigma = torch.diag((centred.square()).sum(0) / counts) + ridge * eye
+    chunk = max(1, _CHUNK_ELEMENTS // (p * p))  # rows of (rows, p, p) work
     for _ in range(n_iter):
-        y, L = _solve_observed(sigma, x - mu, mask)
-        filled = torch.where(mask > 0, x, mu + y @ sigma)
-        # Cov[x | x_o] = Sigma - Sigma M A^-1 M Sigma, zero on the observed block
-        B = torch.cholesky_solve(mask.unsqueeze(-1) * sigma, L)
-        conditional = sigma - (sigma * mask.unsqueeze(-2)) @ B
-        new_mu = filled.mean(0)
-        d = filled - new_mu
-        new_sigma = (d.T @ d + conditional.sum(0)) / n + ridge * eye
-        new_sigma = (new_sigma + new_sigma.T) / 2
+        total, outer, conditional = x.new_zeros(p), x.new_zeros(p, p), 0.0
+        for rows in range(0, n, chunk):
+            xc, mc = x[rows : rows + chunk], mask[rows : rows + chunk]
+            y, L = _solve_observed(sigma, xc - mu, mc)
+            # around the last mean, so that no large sums cancel
+            shifted = torch.where(mc > 0, xc - mu, y @ sigma)
+            total, outer = total + shifted.sum(0), outer + shifted.T @ shifted
+            # Cov[x | x_o] = Sigma - Sigma M A^-1 M Sigma, zero where observed
+            B = torch.cholesky_solve(mc.unsqueeze(-1) * sigma, L)
+            conditional = conditional + (sigma - (sigma * mc.unsqueeze(-2)) @ B).sum(0)
+        step = total / n
+        new_mu = mu + step
+        new_sigma = (outer + conditional) / n - torch.outer(step, step)
+        new_sigma = (new_sigma + new_sigma.T) / 2 + ridge * eye
         change = max(
             float((new_mu - mu).abs().max()), float((new_sigma - sigma).abs().max())
         )

@@ -64,6 +64,17 @@ def test_em_raises_the_observed_likelihood_and_recovers_the_gaussian():
     assert float((sigma_hat - complete).abs().max()) < 0.1 * float(sigma.abs().max())
 
 
+def test_em_in_row_chunks_is_em_in_one(monkeypatch):
+    import miwae_impute._gaussian as gaussian
+
+    x, mask, _, _ = _gaussian_data(500, 6, 0.3, 4)
+    whole = gaussian_em(x * mask, mask, n_iter=20)
+    monkeypatch.setattr(gaussian, "_CHUNK_ELEMENTS", 7 * 36)  # 7 rows a chunk
+    chunked = gaussian_em(x * mask, mask, n_iter=20)
+    for a, b in zip(whole, chunked):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_fill_leaves_categorical_columns_and_observed_cells_alone():
     x, mask, mu, sigma = _gaussian_data(30, 3, 0.4, 3)
     codes = torch.randint(0, 3, (30, 1), generator=torch.Generator().manual_seed(0))
