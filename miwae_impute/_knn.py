@@ -76,8 +76,6 @@ class NearestNeighborsImputer(_BaseImputer):
         array of integer codes, say); a boolean mask; None for none. A numeric
         column is categorical only when listed. Its levels are its observed
         values (``categories_``), and it comes back with its dtype.
-    random_state : int, RandomState instance or None, default=None
-        Draws the held-out entries of ``n_neighbors="auto"``.
     round_integers : bool, default=False
         Whether an integer column of a DataFrame (NumPy, nullable or pyarrow)
         comes back in its dtype, its imputations rounded to the nearest
@@ -85,6 +83,8 @@ class NearestNeighborsImputer(_BaseImputer):
         (float64, Float64 or double[pyarrow]), which holds the imputation
         unrounded: a conditional mean is the best guess in squared error,
         and rounding it is not.
+    random_state : int, RandomState instance or None, default=None
+        Draws the held-out entries of ``n_neighbors="auto"``.
 
     Attributes
     ----------

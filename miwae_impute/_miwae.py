@@ -129,20 +129,6 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         "Accuracy at the rates real tables have").
     remask_rate : float in (0, 1), default=0.2
         Share of the observed cells hidden by ``remask_weight``'s penalty.
-    encoder_fill : {"auto", "gaussian", "zero"}, default="auto"
-        What the encoder q(z | x_o) reads at the missing numeric cells
-        (iota in the paper). "gaussian": their conditional mean E[x_m | x_o]
-        under a multivariate Gaussian fitted to the observed numeric cells
-        by EM when the model is built, which hands the encoder the linear
-        part of the answer. "zero": zeros (the column means, in standardised
-        units), the paper's choice. "auto": "gaussian" for MIWAE
-        (``missingness="ignorable"``) and "zero" for not-MIWAE. Both fills
-        are functions of x_o alone, so the objective stays the MIWAE bound
-        (with ``remask_weight``'s penalty). The Gaussian imputed better than
-        zeros on average at 20%, 30% and 50% MCAR over the tables of the
-        benchmark collection, but worse on four of five sets of not-MIWAE's
-        paper protocol, whose Gaussian, fitted as if missing at random, is
-        biased (BENCHMARKS.md).
     missingness : {"ignorable", "self-masking", "self-masking-high", \
             "self-masking-low", "logistic"}, default="ignorable"
         The model of why values are missing. "ignorable" (MIWAE) assumes
@@ -162,6 +148,20 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         assumption. The learned model is ``missingness_`` in the data's
         units (``model_.missingness`` in standardised units).
         :meth:`partial_fit` learns the sign of "self-masking" freely.
+    encoder_fill : {"auto", "gaussian", "zero"}, default="auto"
+        What the encoder q(z | x_o) reads at the missing numeric cells
+        (iota in the paper). "gaussian": their conditional mean E[x_m | x_o]
+        under a multivariate Gaussian fitted to the observed numeric cells
+        by EM when the model is built, which hands the encoder the linear
+        part of the answer. "zero": zeros (the column means, in standardised
+        units), the paper's choice. "auto": "gaussian" for MIWAE
+        (``missingness="ignorable"``) and "zero" for not-MIWAE. Both fills
+        are functions of x_o alone, so the objective stays the MIWAE bound
+        (with ``remask_weight``'s penalty). The Gaussian imputed better than
+        zeros on average at 20%, 30% and 50% MCAR over the tables of the
+        benchmark collection, but worse on three of five sets of not-MIWAE's
+        paper protocol, whose Gaussian, fitted as if missing at random, is
+        biased (BENCHMARKS.md).
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the training rows). "auto" trains
         on about 192,000 rows (3000 gradient steps of 64 rows), as the paper
