@@ -146,15 +146,20 @@ def to_polars(frame, schema=None):
     return out.with_columns(kept) if kept else out
 
 
+def _numpy_dtype(dtype):
+    """The NumPy dtype behind ``dtype``: its own, or a nullable or pyarrow one's."""
+    return getattr(dtype, "numpy_dtype", dtype)
+
+
 def is_float32(dtype):
     """Whether a column of ``dtype`` holds float32 (NumPy, nullable or pyarrow)."""
-    return getattr(dtype, "numpy_dtype", dtype) == np.float32
+    return _numpy_dtype(dtype) == np.float32
 
 
 def _is_float32_or_64(dtype):
     if not pd.api.types.is_float_dtype(dtype):
         return False
-    return np.dtype(getattr(dtype, "numpy_dtype", dtype)).itemsize >= 4
+    return np.dtype(_numpy_dtype(dtype)).itemsize >= 4
 
 
 def output_dtype(dtype, round_integers=False):
@@ -184,7 +189,7 @@ def to_output_dtype(column, dtype):
     """``column`` (floats) in ``dtype``: integers rounded half to even and
     clipped to the dtype's range."""
     if pd.api.types.is_integer_dtype(dtype):
-        info = np.iinfo(np.dtype(getattr(dtype, "numpy_dtype", dtype)))
+        info = np.iinfo(np.dtype(_numpy_dtype(dtype)))
         values = np.clip(np.rint(column.to_numpy(np.float64)), info.min, info.max)
         column = pd.Series(values, index=column.index, name=column.name)
     return column.astype(dtype)

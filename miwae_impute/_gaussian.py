@@ -118,7 +118,8 @@ class GaussianFill(torch.nn.Module):
         if len(cols) == 0:
             return self
         mu, sigma = gaussian_em(x[:, cols].double(), mask[:, cols].double())
-        self.mu.copy_(mu), self.sigma.copy_(sigma)
+        self.mu.copy_(mu)
+        self.sigma.copy_(sigma)
         return self
 
     def forward(self, x, mask):

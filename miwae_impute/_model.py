@@ -159,9 +159,9 @@ class MIWAE(nn.Module):
             latent_dim, hidden_layer_sizes, self.likelihood.width, activation
         )
         levels = np.zeros(n_features) if n_levels is None else np.asarray(n_levels)
-        self.missingness = make_missingness(missingness, np.flatnonzero(levels == 0))
-        self.register_buffer("_numeric", torch.as_tensor(levels == 0), persistent=False)
         numeric = np.flatnonzero(levels == 0)
+        self.missingness = make_missingness(missingness, numeric)
+        self.register_buffer("_numeric", torch.as_tensor(levels == 0), persistent=False)
         self.fill = GaussianFill(numeric) if encoder_fill == "gaussian" else None
 
     def encode(self, x, mask):
