@@ -2,41 +2,41 @@
 
 import argparse
 import inspect
-import io
 import os
 import sys
 import warnings
-from pathlib import Path
 
 import pandas as pd
 import torch
 
 from . import __version__, make_imputer
+from ._cli_io import (
+    _check_outputs,
+    _complete,
+    _draw_paths,
+    _Error,
+    _format,
+    _one_line,
+    _read,
+    _write,
+)
 from ._miwae import MIWAEImputer
 from ._registry import _IMPUTERS
 
 _PROG = "miwae-impute"
-_FORMATS = {".csv": "csv", ".tsv": "tsv", ".parquet": "parquet", ".pq": "parquet"}
-_COMPRESSIONS = {".gz", ".bz2", ".xz", ".zst", ".zip"}
-_SEPARATORS = {"csv": ",", "tsv": "\t"}
-# pandas 3.1 parses every float exactly and deprecates the option.
-_EXACT = (
-    {"float_precision": "round_trip"}
-    if tuple(map(int, pd.__version__.split(".")[:2])) < (3, 1)
-    else {}
-)
-
 _DESCRIPTION = """\
 Impute the missing cells of a table with MIWAE, a deep latent variable model
 (Mattei & Frellsen, 2019), or with one of the baselines. INPUT is a CSV file
 (.csv or .tsv, optionally compressed: .gz, .bz2, .xz, .zst, .zip), a Parquet
 file (.parquet or .pq; needs pyarrow: pip install 'miwae-impute[parquet]'),
 or - for CSV on standard input; empty cells, NA and NaN are missing. Numeric
-columns are imputed with numbers, string and boolean columns with one of
-their values. Only missing cells are written: observed floats come back bit
-for bit, and the columns without missing cells or left out (--columns,
---index-col) as they were read. The completed table goes to OUTPUT, in the
-format of its extension, or as CSV to standard output. Files that exist, the
+columns are imputed with numbers, and so are dates (ISO 8601, such as
+2024-01-31 or 2024-01-31T08:15:00+01:00, rounded to the day in a column of
+dates without times); string and boolean columns with one of their values.
+Only missing cells are written: observed floats come back bit for bit, and
+the columns without missing cells or left out (--columns, --index-col) as
+they were read. The completed table goes to OUTPUT, in the format of its
+extension, or as CSV to standard output. Files that exist, the
 input among them, are not overwritten without --force."""
 
 _EPILOG = """\
@@ -51,10 +51,6 @@ examples:
   miwae-impute new.csv --model model --std new_sd.csv > new_imputed.csv
 
 exit status: 0 on success, 1 on an error, 2 on a usage error."""
-
-
-class _Error(Exception):
-    """A problem with the user's files or options, reported in one line."""
 
 
 def _positive(text):
@@ -95,6 +91,9 @@ _OPTIONS = {
             "missforest"}),
         ("--device", {"type": _device, "help": "torch device of the miwae "
             "methods: cpu (default), cuda, cuda:1, ..."}),
+        ("--round-integers", {"action": "store_true", "help": "impute the "
+            "columns whose observed cells are all integers with integers "
+            "(rounded); default: with their conditional mean, a float"}),
         ("--threads", {**_N, "help": "torch's CPU threads"}),
         ("-v", "--verbose", {"action": "store_true", "help": "show progress bars"}),
     ],
@@ -134,112 +133,8 @@ def _parser():
     return parser
 
 
-def _one_line(message):
-    return " ".join(line.strip() for line in str(message).splitlines() if line)
-
-
 def _show_warning(message, category, *args, **kwargs):
     print(f"{_PROG}: warning: {_one_line(message)}", file=sys.stderr)
-
-
-def _format(path):
-    """The format of ``path`` from its extension, its stem and the extension."""
-    suffixes = Path(path).suffixes[-2:]
-    if suffixes[-1:] and suffixes[-1].lower() not in _COMPRESSIONS:
-        suffixes = suffixes[-1:]
-    fmt = _FORMATS.get(suffixes[0].lower()) if suffixes else None
-    if fmt is None or (fmt == "parquet" and len(suffixes) > 1):
-        raise _Error(
-            f"{path}: unknown file format; use .csv or .tsv (optionally compressed: "
-            ".gz, .bz2, .xz, .zst, .zip), .parquet or .pq"
-        )
-    extension = "".join(suffixes)
-    return fmt, str(path)[: -len(extension)], extension
-
-
-def _draw_paths(args):
-    """The files of the ``--n-imputations`` draws: OUTPUT's stem, _1 ... _N."""
-    _, stem, extension = _format(args.output)
-    return [f"{stem}_{i}{extension}" for i in range(1, args.n_imputations + 1)]
-
-
-def _check_outputs(args):
-    """Refuse outputs that exist (without --force), repeat, or need pyarrow."""
-    tables = [] if args.output in (None, "-") else [args.output]
-    if tables and args.n_imputations and not args.long:
-        tables = _draw_paths(args)
-    tables += [args.std] if args.std else []
-    formats = [_format(path)[0] for path in tables]
-    files = tables + [
-        os.path.join(args.save_model, name)
-        for name in ("params.json", "weights.pt")
-        if args.save_model
-    ]
-    source = None if args.input == "-" else Path(args.input).resolve()
-    seen = set()
-    for path in files:
-        if Path(path).resolve() in seen:
-            raise _Error(f"{path} is given as two outputs")
-        seen.add(Path(path).resolve())
-        if args.force:
-            continue
-        if Path(path).resolve() == source:
-            raise _Error(f"{path} is the input; pass --force to overwrite it")
-        if os.path.lexists(path):
-            raise _Error(f"{path} exists; pass --force to overwrite it")
-    for path in tables:
-        if not os.path.isdir(os.path.dirname(path) or "."):
-            raise _Error(f"{path}: no such directory")
-    if "parquet" in formats:
-        _need_pyarrow()
-
-
-def _need_pyarrow():
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        raise _Error(
-            "Parquet needs pyarrow: pip install 'miwae-impute[parquet]'"
-        ) from None
-
-
-def _read(args, text):
-    """The table as typed data, as it is to be written back, and its index column.
-
-    The typed table has the ``--index-col`` column as its index. With ``text``
-    (CSV to CSV), the second table holds the text of every cell, so that the
-    columns that keep their cells come back exactly as they were read.
-    """
-    path = args.input
-    fmt = "csv" if path == "-" else _format(path)[0]
-    if path != "-" and not Path(path).is_file():
-        raise _Error(f"{path}: no such file")
-    if fmt == "parquet":
-        _need_pyarrow()
-    source = io.StringIO(sys.stdin.read()) if path == "-" else path
-    try:
-        if fmt == "parquet":
-            frame = raw = pd.read_parquet(source, engine="pyarrow")
-        else:
-            frame = raw = pd.read_csv(source, sep=_SEPARATORS[fmt], **_EXACT)
-            if text:
-                if path == "-":
-                    source.seek(0)
-                raw = pd.read_csv(
-                    source, sep=_SEPARATORS[fmt], dtype=str, keep_default_na=False
-                )
-    except (ValueError, OSError) as error:
-        message = _one_line(error)
-        raise _Error(f"cannot read {path} as {fmt.upper()}: {message}") from None
-    if fmt != "parquet" and list(frame.columns[:1]) == ["Unnamed: 0"]:
-        # pandas names an empty first header so; write it back empty.
-        frame, raw = (t.rename(columns={"Unnamed: 0": ""}) for t in (frame, raw))
-    name = args.index_col
-    if name is not None and name not in frame.columns:
-        if not (name.isdigit() and int(name) < frame.shape[1]):
-            raise _Error(f"{path} has no column {name!r} for --index-col")
-        name = frame.columns[int(name)]
-    return (frame if name is None else frame.set_index(name)), raw, name
 
 
 def _imputer(args):
@@ -264,6 +159,7 @@ def _imputer(args):
         "verbose": (int(args.verbose), None),
         "max_iter": (args.max_iter, "--max-iter"),
         "device": (args.device, "--device"),
+        "round_integers": (args.round_integers or None, "--round-integers"),
     }
     params = imputer.get_params()
     for key, (value, flag) in options.items():
@@ -305,33 +201,6 @@ def _columns(args, frame, imputer):
     if not columns:
         raise _Error(f"{args.input} has no column to impute")
     return columns
-
-
-def _complete(raw, frame, imputed):
-    """``raw`` with the columns of ``frame`` that have missing cells imputed."""
-    out = raw.copy()
-    for column in imputed.columns:
-        if frame[column].isna().any():
-            out[column] = imputed[column].array
-    return out
-
-
-def _write(table, path, index):
-    """Write ``table`` to ``path`` (standard output for None or -), atomically."""
-    if path in (None, "-"):
-        table.to_csv(sys.stdout, index=index)
-        return
-    fmt = _format(path)[0]
-    partial = os.path.join(os.path.dirname(path), f".{os.getpid()}.{Path(path).name}")
-    try:
-        if fmt == "parquet":
-            table.to_parquet(partial, engine="pyarrow", index=index)
-        else:
-            table.to_csv(partial, sep=_SEPARATORS[fmt], index=index)
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
 
 
 def _run(args):

@@ -55,7 +55,7 @@ def _parser():
 
 def main(argv):
     """Run ``miwae-impute compare`` with ``argv``; the exit status."""
-    from ._cli import _Error, _one_line, _read
+    from ._cli_io import _Error, _one_line, _read
 
     args = _parser().parse_args(argv)
     try:

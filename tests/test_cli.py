@@ -490,3 +490,78 @@ def test_compare_prints_the_methods_the_columns_and_a_recommendation(tmp_path, c
 def test_compare_reports_a_missing_file_in_one_line(tmp_path, capsys):
     assert main(["compare", str(tmp_path / "none.csv")]) == 1
     assert capsys.readouterr().err.strip().endswith("none.csv: no such file")
+
+
+def _write_lines(path, lines):
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_iso_dates_in_a_csv_file_are_imputed_as_dates(cli, tmp_path):
+    days = pd.date_range("2024-01-01", periods=40, freq="7D")
+    rows = [f"{d:%Y-%m-%d},{i}" for i, d in enumerate(days)]
+    rows[5] = ",5"  # a missing date
+    path = _write_lines(tmp_path / "in.csv", ["when,step", *rows])
+    assert cli(path, "-o", tmp_path / "out.csv", "--method", "knn")[0] == 0
+    cells = _cells(tmp_path / "out.csv")[1:]
+    assert [c for i, c in enumerate(cells) if i != 5] == [
+        r.split(",") for i, r in enumerate(rows) if i != 5
+    ]
+    imputed = pd.Timestamp(cells[5][0])  # a date without a time, as the others
+    assert len(cells[5][0]) == 10 and imputed == imputed.normalize()
+    # kNN takes the neighbouring steps' dates: near the week the row is in
+    assert abs(imputed - days[5]) <= pd.Timedelta(days=7)
+
+
+def test_dates_with_times_and_an_offset_keep_them(cli, tmp_path):
+    rows = [f"2024-03-{d:02d}T{h:02d}:30:00+01:00,{h}" for d, h in [(1, 8), (2, 9)]]
+    rows += ["2024-03-03T10:30:00+01:00,", ",11", "2024-03-05T12:30:00+01:00,12"]
+    path = _write_lines(tmp_path / "in.csv", ["at,hour", *rows])
+    assert cli(path, "-o", tmp_path / "out.csv", "--method", "mean")[0] == 0
+    written = pd.read_csv(tmp_path / "out.csv")["at"]
+    parsed = pd.to_datetime(written, format="ISO8601")
+    assert str(parsed.dtype) == "datetime64[us, UTC+01:00]"
+    # the mean of 8.5, 33.5, 58.5 and 108.5 hours into March: 52.25 hours
+    assert parsed[3] == pd.Timestamp("2024-03-03T04:15:00+01:00")
+    assert parsed.notna().all()
+
+
+@pytest.mark.parametrize("text", ["2024-13-45", "31/01/2024", "2024-01-31 at noon"])
+def test_text_that_is_not_an_iso_date_stays_text(cli, tmp_path, text):
+    rows = [f"{text},1", "2024-01-02,2", ",3", f"{text},4"]
+    path = _write_lines(tmp_path / "in.csv", ["when,n", *rows])
+    assert cli(path, "-o", tmp_path / "out.csv", "--method", "mean")[0] == 0
+    cells = _cells(tmp_path / "out.csv")
+    assert cells[3][0] in (text, "2024-01-02")  # one of the column's values
+    assert [c[0] for c in cells[1:3] + cells[4:]] == [text, "2024-01-02", text]
+
+
+def test_round_integers_writes_integer_columns_as_integers(cli, tmp_path):
+    rows = [f"{i % 7},{i % 5}.0,{i % 3}.25" for i in range(30)] + [",,", "3,,1.5"]
+    path = _write_lines(tmp_path / "in.csv", ["count,whole,real", *rows])
+    out = tmp_path / "out.csv"
+    assert cli(path, "-o", out, "--method", "mean", "--round-integers")[0] == 0
+    cells = _cells(out)[1:]
+    assert [c[0] for c in cells[:30]] == [r.split(",")[0] for r in rows[:30]]
+    assert cells[30][0] == "3"  # the mean 2.9 of 0..6, rounded
+    assert cells[30][1] == "2.0"  # "2.0" is text of a float: its mean stays one
+    assert float(cells[30][2]) == pytest.approx(
+        np.mean([i % 3 + 0.25 for i in range(30)] + [1.5])
+    )
+    assert cli(path, "-o", out, "--method", "mean", "-f")[0] == 0
+    assert _cells(out)[1][0] == "0.0"  # without the flag, the column is float
+
+
+def test_round_integers_reads_parquet_integer_columns(cli, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    table = pa.table(
+        {"n": pa.array([1, 2, None, 4, 7], pa.int64()), "x": [0.5, None, 1.5, 2.0, 3.0]}
+    )
+    path, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(table, path)
+    assert pd.read_parquet(path)["n"].dtype == np.float64  # as pandas reads it
+    assert cli(path, "-o", out, "--method", "mean", "--round-integers")[0] == 0
+    written = pd.read_parquet(out)
+    assert written["n"].dtype == "Int64" and written["n"].tolist() == [1, 2, 4, 4, 7]
+    assert written["x"].dtype == np.float64 and written["x"][1] == 1.75
