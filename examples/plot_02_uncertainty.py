@@ -30,6 +30,7 @@ from _example_data import load_table
 from scipy.stats import norm
 
 from miwae_impute import MIWAEImputer
+from miwae_impute.plotting import plot_coverage
 
 # sphinx_gallery_thumbnail_number = 2
 
@@ -82,35 +83,26 @@ plt.show()
 # Over all hidden cells: for each nominal level, the share of true values
 # inside the central interval of that level, built two ways.
 #
-# - From the draws of ``sample``: the percentiles of 100 draws per cell. Even
-#   a perfect sampler scores a little under the nominal level this way, by the
-#   factor (n - 1) / (n + 1) for n draws (dotted line).
+# - From the draws of ``sample`` ("draws"): the percentiles of 100 draws per
+#   cell. Even a perfect sampler scores a little under the nominal level this
+#   way, by the factor (n - 1) / (n + 1) for n draws (dotted line).
 # - From ``return_std``: the Gaussian interval mean plus or minus z standard
 #   deviations. The conditional distribution need not be Gaussian, so this is
 #   an approximation.
 #
 # Points on the diagonal are calibrated; below it, the intervals are too
 # narrow (over-confident); above it, too wide.
+# :func:`~miwae_impute.plotting.plot_coverage` draws the first; the second
+# and the perfect sampler's line are added to its Axes.
 levels = np.linspace(0.1, 0.9, 9)
-truth = X[hidden]
-cell_draws = draws[:, hidden]
-from_draws, from_std = [], []
-for level in levels:
-    lo, hi = np.percentile(cell_draws, [50 - 50 * level, 50 + 50 * level], axis=0)
-    from_draws.append(np.mean((lo <= truth) & (truth <= hi)))
-    half = norm.ppf(0.5 + level / 2) * X_std[hidden]
-    from_std.append(np.mean(np.abs(truth - X_imputed[hidden]) <= half))
+ax2 = plot_coverage(X, draws, hidden, levels=levels)
+error, std = np.abs(X - X_imputed)[hidden], X_std[hidden]
+from_std = [np.mean(error <= norm.ppf(0.5 + level / 2) * std) for level in levels]
 n = len(draws)
-fig, ax2 = plt.subplots(figsize=(5.5, 5))
-ax2.plot([0, 1], [0, 1], color="grey", lw=1)
 ax2.plot(levels, levels * (n - 1) / (n + 1), ":", color="grey", label="perfect sampler")
-ax2.plot(levels, from_draws, "o-", label="percentiles of sample()")
 ax2.plot(levels, from_std, "s-", label="mean ± z · std")
-ax2.set_xlabel("nominal level of the central interval")
-ax2.set_ylabel("share of true values inside")
 ax2.set_title("reliability, all hidden cells")
 ax2.legend(fontsize="small")
-ax2.set_aspect("equal")
 plt.show()
 
 # %%
