@@ -10,6 +10,7 @@ says so.
 import sys
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from sklearn.datasets import load_breast_cancer
 
@@ -45,3 +46,32 @@ def load_table(name, max_columns=None):
         frame = load_breast_cancer(as_frame=True).data.iloc[:, :max_columns]
         print(f"{name} not found (see benchmarks/datasets.py): using breast cancer.")
         return frame.astype(float), "breast (fallback)"
+
+
+def load_gappy_table(n_rows=1000):
+    """UCI Adult with its own missing cells, or breast cancer with some removed.
+
+    Parameters
+    ----------
+    n_rows : int, default=1000
+        Rows kept, the first of the 5,000-row subsample of
+        ``benchmarks.datasets.load_mixed("adult")``.
+
+    Returns
+    -------
+    frame : DataFrame
+        Adult's six numeric and eight categorical columns, its ``?`` cells
+        missing; without the file, breast cancer's first eight columns with
+        10% of their cells removed at random.
+    name : str
+        The data set actually loaded.
+    """
+    from benchmarks.datasets import load_mixed
+
+    try:
+        return load_mixed("adult", download=False).iloc[:n_rows], "adult"
+    except FileNotFoundError:
+        frame, _ = load_table("breast", max_columns=8)
+        gaps = np.random.default_rng(0).random(frame.shape) < 0.1
+        print("adult not found (see benchmarks/datasets.py): breast, 10% removed.")
+        return frame.mask(gaps), "breast (fallback)"
