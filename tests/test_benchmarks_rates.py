@@ -50,13 +50,13 @@ def test_counts_ties_and_wins_and_names_bad_columns(tmp_path):
             ("miwae", "b", 0, 0.66, 15.0, [0.66]),
         ],
     )
-    frame = rates.compare(tmp_path / "before", tmp_path / "after", seed=0)
+    frame = rates.compare(tmp_path / "before", tmp_path / "after", seeds=[0])
     assert list(frame["dataset"]) == ["a", "b"]
     np.testing.assert_allclose(frame["ratio"], [1.01, 1.32])
     assert list(frame["best_peer"]) == ["missforest", "knn"]
     assert list(frame["bad_columns"]) == ["0: 1.50", ""]
     np.testing.assert_allclose(frame["time_ratio"], [2.0, 1.5])
-    markdown = rates.report({0.2: [frame]}, seed=0)
+    markdown = rates.report({0.2: [frame]}, seeds=[0])
     assert "on 0 tables before and 1 after" in markdown
     assert "| a | missforest | 1.000 | 1.100 | 1.010 | **1.01** | 0: 1.50 |" in markdown
     assert "| b | knn | 0.500 | 0.600 | 0.660 | 1.32 |  |" in markdown
@@ -80,8 +80,33 @@ def test_joined_folders_override_in_order_and_tables_can_be_skipped(tmp_path):
     _write(tmp_path / "rerun", [("miwae", "a", 0, 0.90, 30.0, None)])
     before = f"{tmp_path / 'peers'}+{tmp_path / 'old'}"
     after = f"{tmp_path / 'new'}+{tmp_path / 'rerun'}"
-    frame = rates.compare(before, after, seed=0)
+    frame = rates.compare(before, after, seeds=[0])
     np.testing.assert_allclose(frame["before"], [1.10, 1.20])
     np.testing.assert_allclose(frame["after"], [0.90, 1.30])
-    frame = rates.compare(before, after, seed=0, skip=["b"])
+    frame = rates.compare(before, after, seeds=[0], skip=["b"])
     assert list(frame["dataset"]) == ["a"]
+
+
+def test_several_seeds_average_and_need_every_seed(tmp_path):
+    _write(
+        tmp_path / "before",
+        [
+            ("missforest", "a", 0, 1.00, 1.0, None),
+            ("missforest", "a", 1, 0.80, 1.0, None),
+            ("mean", "a", 0, 2.00, 0.0, [2.0, 2.0]),
+            ("mean", "a", 1, 2.00, 0.0, [2.0, 2.0]),
+            ("miwae", "a", 0, 1.20, 10.0, [1.0, 1.0]),
+            ("miwae", "a", 1, 0.80, 10.0, [5.0, 1.0]),
+            ("missforest", "b", 0, 1.00, 1.0, None),  # no seed 1: left out
+            ("miwae", "b", 0, 1.00, 1.0, None),
+            ("miwae", "b", 1, 1.00, 1.0, None),
+        ],
+    )
+    frame = rates.compare(tmp_path / "before", tmp_path / "before", seeds=[0, 1])
+    assert list(frame["dataset"]) == ["a"]
+    np.testing.assert_allclose(
+        frame[["peer_mse", "after", "ratio"]], [[0.9, 1.0, 1.0 / 0.9]]
+    )
+    assert list(frame["bad_columns"]) == ["0: 1.50"]  # (1 + 5) / 2 against 2
+    markdown = rates.report({0.3: [frame]}, seeds=[0, 1])
+    assert "### 30% MCAR, seeds 0, 1 (mean MSE): 1 tables" in markdown

@@ -13,6 +13,9 @@ the first pair given. BEFORE and AFTER may each join several folders with
 of some tables overrides an earlier run of all). ``--skip`` leaves tables
 out. It runs nothing.
 
+With several seeds (``--seed 0 1``), a table's MSE is its mean over them,
+and a table counts only where every method has every seed.
+
 Usage (issue 24's folders, seed 0)::
 
     python -m benchmarks.experiments.rates --seed 0 \\
@@ -33,21 +36,50 @@ _PEERS = ("missforest", "knn", "pca", "mean")
 _TIE = 1.02
 
 
-def _rows(folders, seed):
+def _rows(folders, seeds):
+    """One row per (method, table): MSE, time and column errors, mean over seeds.
+
+    A (method, table) counts only if it has a row for every seed.
+    """
     frames = []
     for order, folder in enumerate(str(folders).split("+")):
         rows = pd.read_csv(Path(folder) / "results.csv")
         frames.append(rows.assign(_order=order))
     rows = pd.concat(frames, ignore_index=True)
-    rows = rows[(rows["seed"] == seed) & ~rows["quick"].astype(bool)]
-    return rows.sort_values(["_order", "finished_at"]).drop_duplicates(
-        ["method", "dataset"], keep="last"
+    rows = rows[rows["seed"].isin(seeds) & ~rows["quick"].astype(bool)]
+    rows = rows.sort_values(["_order", "finished_at"]).drop_duplicates(
+        ["method", "dataset", "seed"], keep="last"
+    )
+    out = []
+    for (method, dataset), group in rows.groupby(["method", "dataset"]):
+        if len(group) == len(seeds):
+            out.append(
+                {
+                    "method": method,
+                    "dataset": dataset,
+                    "mse": group["mse"].mean(),
+                    "fit_impute_seconds": group["fit_impute_seconds"].mean(),
+                    "column_mse": _mean_columns(group.get("column_mse")),
+                }
+            )
+    return pd.DataFrame(
+        out, columns=["method", "dataset", "mse", "fit_impute_seconds", "column_mse"]
     )
 
 
-def compare(before, after, seed, skip=()):
+def _mean_columns(texts):
+    """The mean of JSON lists of column errors, as a JSON list (or None)."""
+    if texts is None or not all(isinstance(t, str) for t in texts):
+        return None
+    lists = [json.loads(t.replace("NaN", "null")) for t in texts]
+    return json.dumps(np.array(lists, dtype=float).mean(axis=0).tolist()).replace(
+        "NaN", "null"
+    )
+
+
+def compare(before, after, seeds, skip=()):
     """One row per table: the best peer, MIWAE before and after, the ratio."""
-    old, new = _rows(before, seed), _rows(after, seed)
+    old, new = _rows(before, seeds), _rows(after, seeds)
     old = old[~old["dataset"].isin(skip)]
     peers = old[old["method"].isin(_PEERS)]
     miwae_old = old[old["method"] == "miwae"].set_index("dataset")
@@ -79,12 +111,14 @@ def compare(before, after, seed, skip=()):
 
 def _bad_columns(miwae, mean):
     """Columns whose MSE is above 1.02 x the column mean's, as 'j: ratio'."""
-    text = miwae.get("column_mse")
-    if not isinstance(text, str) or mean.empty:
+    texts = [
+        miwae.get("column_mse"),
+        None if mean.empty else mean.iloc[0]["column_mse"],
+    ]
+    if not all(isinstance(text, str) for text in texts):
         return ""
-    ours = np.array(json.loads(text.replace("NaN", "null")), dtype=float)
-    theirs = np.array(
-        json.loads(mean.iloc[0]["column_mse"].replace("NaN", "null")), dtype=float
+    ours, theirs = (
+        np.array(json.loads(text.replace("NaN", "null")), dtype=float) for text in texts
     )
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = ours / theirs
@@ -93,7 +127,7 @@ def _bad_columns(miwae, mean):
     )
 
 
-def report(pairs, seed):
+def report(pairs, seeds):
     """Markdown: per rate, a table of every table and the counts."""
     parts = []
     for rate, frames in pairs.items():
@@ -103,7 +137,7 @@ def report(pairs, seed):
         wins_after = int((frame["ratio"] <= _TIE).sum())
         better = frame["after"] / frame["before"]
         parts += [
-            f"### {rate:.0%} MCAR, seed {seed}: {len(frame)} tables",
+            f"### {rate:.0%} MCAR, {_seeds(seeds)}: {len(frame)} tables",
             f"MIWAE ties (within 2%) or beats the best peer on {wins_before} "
             f"tables before and {wins_after} after. After / before: geometric "
             f"mean {np.exp(np.log(better).mean()):.3f}, lower by more than 1% "
@@ -120,6 +154,12 @@ def report(pairs, seed):
             ),
         ]
     return "\n\n".join(parts)
+
+
+def _seeds(seeds):
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return f"seeds {', '.join(map(str, seeds))} (mean MSE)"
 
 
 def _line(r):
@@ -141,7 +181,13 @@ def main(argv=None):
         help="a missing rate, the folder of the peers and MIWAE before, and "
         "the folder of MIWAE after (repeatable; join folders with '+')",
     )
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        nargs="+",
+        default=[0],
+        help="seeds; with several, a table's MSE is its mean over them",
+    )
     parser.add_argument("--skip", nargs="*", default=(), help="tables to leave out")
     args = parser.parse_args(argv)
     pairs = {}
