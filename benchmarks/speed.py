@@ -577,7 +577,7 @@ def scaling(budget):
     """
     import torch
 
-    from miwae_impute._base import _standardization
+    from miwae_impute._scaling import _standardization
 
     rows = []
     for n in budget.scaling_sizes:

@@ -18,13 +18,13 @@ The base class does the rest: it validates the input at the boundary, names the
 offending columns in its errors, handles empty features as scikit-learn does,
 writes *only* the missing entries (observed ones come out bit-for-bit
 unchanged), appends the missing-indicator columns and gives DataFrames back
-with their index, column names and dtypes (``_frames``).
+with their index, column names and dtypes. Its helpers live beside it: input
+checks in ``_validation``, column scales in ``_scaling``, and DataFrame
+plumbing in ``_frames``.
 """
 
-import math
 import numbers
 import warnings
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -55,146 +55,9 @@ from ._frames import (
     to_output_dtype,
     to_polars,
 )
+from ._validation import _array_to_numeric, _as_array, _get_mask, _Input, _is_nan
 
-__all__ = ["_BaseImputer", "_binary_unit", "_standardization"]
-
-
-def _is_nan(value):
-    return isinstance(value, numbers.Real) and math.isnan(value)
-
-
-def _get_mask(X, missing_values):
-    """Boolean mask of the entries of ``X`` equal to ``missing_values``."""
-    return np.isnan(X) if _is_nan(missing_values) else missing_values == X
-
-
-def _binary_unit(X, mask):
-    """Per-column power of two of the order of the largest observed magnitude.
-
-    Dividing a column by its unit brings its observed entries into [-2, 2]
-    without rounding: scaling by a power of two is exact in floating point
-    (short of subnormal numbers). Computations on ``X / unit`` then neither
-    overflow (squares of 1e300) nor underflow (squares of 1e-300), and give,
-    times ``unit``, bit for bit what they give on ``X`` where ``X`` does not
-    overflow. A column with no observed entry, or only zeros, gets unit 1.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Data; its observed entries are finite.
-    mask : ndarray of bool of shape (n_samples, n_features)
-        True at the missing entries.
-
-    Returns
-    -------
-    unit : ndarray of shape (n_features,)
-        Powers of two, at most the largest observed magnitude of each column.
-    """
-    largest = np.max(np.abs(np.where(mask, 0.0, X)), axis=0, initial=0.0)
-    _, exponent = np.frexp(largest)  # largest = fraction * 2**exponent, fraction >= 1/2
-    return np.where(largest > 0, np.ldexp(1.0, exponent - 1), 1.0)
-
-
-def _standardization(X, mask):
-    """Per-column mean and scale of the observed entries, in float64.
-
-    The scale is the standard deviation. A column with fewer than two distinct
-    observed values (constant, or a single observed value) has none, and gets
-    its :func:`_binary_unit` instead, a power of two of the order of its
-    magnitude (1 if its observed values are 0 or it has none): standardising
-    never divides by zero, and a value at transform is measured relative to
-    the column's magnitude whatever its units. Both are computed on the columns
-    divided by their unit, so that magnitudes from 1e-300 to 1e300 neither
-    overflow nor underflow.
-    """
-    unit = _binary_unit(X, mask)
-    X_obs = np.where(mask, np.nan, X / unit).astype(np.float64)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN is handled below
-        mean = np.nanmean(X_obs, axis=0) * unit
-        scale = np.nanstd(X_obs, axis=0) * unit
-    mean = np.where(np.isfinite(mean), mean, 0.0)
-    scale = np.where(np.isfinite(scale) & (scale > 0), scale, unit)
-    return mean, scale
-
-
-@dataclass
-class _Input:
-    """A validated input: the float array, its mask, and how to give it back.
-
-    ``X`` holds codes in the categorical columns. ``mask`` marks the entries
-    the imputer treats as missing; ``fill`` those that the output fills, which
-    are the same except at levels unseen in fit (kept as they are, but missing
-    to the model). ``raw`` is the input as given, for the categorical columns.
-    """
-
-    X: np.ndarray
-    mask: np.ndarray
-    index: pd.Index | None = None
-    columns: pd.Index | None = None
-    dtypes: pd.Series | None = None
-    fill: np.ndarray | None = None
-    raw: object = None
-    polars_schema: object = None
-
-    def __post_init__(self):
-        if self.fill is None:
-            self.fill = self.mask
-
-
-def _is_number_or_missing(value):
-    """Whether an entry of an object array is a real number, None or pd.NA."""
-    return (isinstance(value, numbers.Real) and not isinstance(value, bool)) or (
-        value is None or value is pd.NA
-    )
-
-
-def _as_array(X):
-    """Array-like (not a DataFrame) to an ndarray; strings make it an object array.
-
-    Sparse matrices and other objects are handed on unchanged, for
-    scikit-learn's validation to refuse.
-    """
-    if hasattr(X, "tocsr") or not isinstance(X, (np.ndarray, list, tuple)):
-        return X
-    array = np.asarray(X)
-    if not isinstance(X, np.ndarray) and array.dtype.kind in "SU":
-        array = np.asarray(X, dtype=object)  # numbers and strings: find the columns
-    return array
-
-
-def _array_to_numeric(X, categorical):
-    """Array to a float array; refuse non-numeric data by column.
-
-    The ``categorical`` columns may hold anything: they come back as NaN, to
-    be filled with codes. Elsewhere strings, dates and booleans are refused. An
-    object array passes if every entry is a real number, None or pd.NA; the
-    last two become np.nan.
-    """
-    if not isinstance(X, np.ndarray):
-        return X
-    if categorical.any():
-        X = X.astype(object)
-        X[:, categorical] = np.nan
-    if X.dtype.kind in "SUMmb":
-        raise TypeError(
-            f"miwae_impute needs numeric data, got an array of dtype {X.dtype}. "
-            "Encode it as numbers (for booleans, X.astype(float)), or list its "
-            "categorical columns in categorical_features."
-        )
-    if X.dtype.kind != "O" or X.ndim != 2:
-        return X
-    numeric = np.frompyfunc(_is_number_or_missing, 1, 1)(X).astype(bool)
-    bad = np.flatnonzero(~numeric.all(axis=0)).tolist()
-    if bad:
-        types = sorted({type(v).__name__ for v in X[:, bad][~numeric[:, bad]]})
-        raise TypeError(
-            f"miwae_impute needs numeric data, got values of type(s) {types} in "
-            f"column(s) {bad}: every argument must be a real number, None or pd.NA, "
-            "and a string or other object is not a number. List them in "
-            "categorical_features, or drop them before imputing."
-        )
-    return np.where(pd.isna(X), np.nan, X).astype(np.float64)
+__all__ = ["_BaseImputer"]
 
 
 def _categorical_imputers():

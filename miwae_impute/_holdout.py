@@ -15,7 +15,7 @@ import numbers
 import numpy as np
 from sklearn.utils import check_random_state
 
-from ._base import _standardization
+from ._scaling import _standardization
 
 # Hold-outs averaged by the "auto" modes: one draw is noisy, and every extra
 # draw costs a full imputation per candidate.

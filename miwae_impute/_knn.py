@@ -6,9 +6,10 @@ import numpy as np
 from sklearn.impute import KNNImputer
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _BaseImputer, _standardization
+from ._base import _BaseImputer
 from ._holdout import _check_grid, _select_by_holdout
 from ._onehot import _collapse, _n_levels, _one_hot
+from ._scaling import _standardization
 
 # A categorical feature enters the distance as its block of level indicators
 # times this weight: two rows of different levels differ by 2 * weight**2 = 1

@@ -7,7 +7,8 @@ from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _BaseImputer, _binary_unit, _standardization
+from ._base import _BaseImputer
+from ._scaling import _binary_unit, _standardization
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 

@@ -10,13 +10,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._base import _BaseImputer, _standardization
+from ._base import _BaseImputer
 from ._columns import _discrete_values, _point_mass_values
 from ._inference import _Inference
 from ._missingness import MODELS
 from ._model import _ACTIVATIONS, MIWAE
 from ._persistence import load_imputer, save_imputer
 from ._samplers import SAMPLERS
+from ._scaling import _standardization
 from ._selection import HeldOutEntries
 from ._training import _LR_SCHEDULES, _Training
 

@@ -5,9 +5,10 @@ import numbers
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._base import _BaseImputer, _binary_unit, _standardization
+from ._base import _BaseImputer
 from ._holdout import _check_grid, _select_by_holdout
 from ._onehot import _collapse, _n_levels, _one_hot
+from ._scaling import _binary_unit, _standardization
 
 
 def _eigen(Z):

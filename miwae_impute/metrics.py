@@ -7,8 +7,9 @@ import pandas as pd
 from sklearn.utils._param_validation import Interval, validate_params
 from sklearn.utils.validation import _check_feature_names_in
 
-from ._base import _get_mask, _standardization
 from ._holdout import _hide_observed, _standardized_mse
+from ._scaling import _standardization
+from ._validation import _get_mask
 
 __all__ = ["imputation_mse", "masked_mse_scorer"]
 
