@@ -6,6 +6,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from benchmarks import pooling
+from benchmarks.datasets import load_labelled
 from benchmarks.pooling import (
     ANALYSES,
     BETA,
@@ -136,6 +137,10 @@ def test_a_quick_replication_gives_every_analysis_and_term(monkeypatch):
 
 
 def test_the_command_line_resumes_and_writes_the_sections(tmp_path, capsys):
+    try:
+        load_labelled("banknote", download=False)
+    except FileNotFoundError:
+        pytest.skip("needs banknote in ../shared/datasets (or $MIWAE_DATA_HOME)")
     out = tmp_path / "prediction"
     argv = ["prediction", "--datasets", "banknote", "--seeds", "1", "--quick"]
     argv += ["--n-imputations", "2", "--out", str(out)]
