@@ -97,7 +97,9 @@ def test_several_seeds_average_and_need_every_seed(tmp_path):
             ("mean", "a", 1, 2.00, 0.0, [2.0, 2.0]),
             ("miwae", "a", 0, 1.20, 10.0, [1.0, 1.0]),
             ("miwae", "a", 1, 0.80, 10.0, [5.0, 1.0]),
-            ("missforest", "b", 0, 1.00, 1.0, None),  # no seed 1: left out
+            ("missforest", "b", 0, 1.00, 1.0, None),  # no seed 1: b left out
+            ("knn", "b", 0, 2.00, 1.0, None),
+            ("knn", "b", 1, 2.00, 1.0, None),
             ("miwae", "b", 0, 1.00, 1.0, None),
             ("miwae", "b", 1, 1.00, 1.0, None),
         ],

@@ -39,7 +39,7 @@ _TIE = 1.02
 def _rows(folders, seeds):
     """One row per (method, table): MSE, time and column errors, mean over seeds.
 
-    A (method, table) counts only if it has a row for every seed.
+    A table is left out if any of its methods lacks a seed.
     """
     frames = []
     for order, folder in enumerate(str(folders).split("+")):
@@ -50,9 +50,11 @@ def _rows(folders, seeds):
     rows = rows.sort_values(["_order", "finished_at"]).drop_duplicates(
         ["method", "dataset", "seed"], keep="last"
     )
+    counts = rows.groupby(["method", "dataset"]).size()
+    incomplete = set(counts[counts < len(seeds)].index.get_level_values("dataset"))
     out = []
     for (method, dataset), group in rows.groupby(["method", "dataset"]):
-        if len(group) == len(seeds):
+        if dataset not in incomplete:
             out.append(
                 {
                     "method": method,
