@@ -113,20 +113,22 @@ def _read(args, text):
             frame = raw = pd.read_parquet(source, engine="pyarrow")
             cells = None
         else:
-            frame = pd.read_csv(source, sep=_SEPARATORS[fmt], **_EXACT)
-            if path == "-":
-                source.seek(0)
-            cells = pd.read_csv(
-                source, sep=_SEPARATORS[fmt], dtype=str, keep_default_na=False
-            )
-            raw = cells if text else frame
+            frame = raw = pd.read_csv(source, sep=_SEPARATORS[fmt], **_EXACT)
+            cells = None
+            if text or getattr(args, "round_integers", False):
+                if path == "-":
+                    source.seek(0)
+                cells = pd.read_csv(
+                    source, sep=_SEPARATORS[fmt], dtype=str, keep_default_na=False
+                )
+                raw = cells if text else frame
     except (ValueError, OSError) as error:
         message = _one_line(error)
         raise _Error(f"cannot read {path} as {fmt.upper()}: {message}") from None
-    if cells is not None:
+    if fmt != "parquet":
         frame = _parse_dates(frame)
     if getattr(args, "round_integers", False):
-        frame = _integer_columns(frame, cells, None if cells is not None else source)
+        frame = _integer_columns(frame, cells, source if fmt == "parquet" else None)
     if fmt != "parquet" and list(frame.columns[:1]) == ["Unnamed: 0"]:
         # pandas names an empty first header so; write it back empty.
         frame, raw = (t.rename(columns={"Unnamed: 0": ""}) for t in (frame, raw))
