@@ -565,3 +565,22 @@ def test_round_integers_reads_parquet_integer_columns(cli, tmp_path):
     written = pd.read_parquet(out)
     assert written["n"].dtype == "Int64" and written["n"].tolist() == [1, 2, 4, 4, 7]
     assert written["x"].dtype == np.float64 and written["x"][1] == 1.75
+
+
+def test_compare_scores_a_date_column_as_a_number(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    step = np.arange(120)
+    frame = pd.DataFrame(
+        {"when": pd.Timestamp("2024-01-01") + pd.to_timedelta(step, "D"), "n": step}
+    )
+    frame["n"] = frame["n"].astype(float) + rng.normal(size=120)
+    frame.loc[rng.random(120) < 0.2, "when"] = pd.NaT
+    frame.loc[rng.random(120) < 0.2, "n"] = np.nan
+    frame.to_csv(tmp_path / "t.csv", index=False, date_format="%Y-%m-%d")
+    argv = ["compare", str(tmp_path / "t.csv"), "--methods", "pca", "mean"]
+    assert main([*argv, "--seed", "0", "-o", str(tmp_path / "s.csv")]) == 0
+    scores = pd.read_csv(tmp_path / "s.csv")
+    dates = scores[(scores["column"] == "when") & (scores["metric"] == "mse")]
+    by_method = dates.groupby("method")["score"].mean()
+    # the dates follow n: PCA imputes them from it, the mean cannot
+    assert by_method["pca"] < 0.1 < 0.5 < by_method["mean"]
