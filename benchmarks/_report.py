@@ -1,4 +1,4 @@
-"""Tables, plot and BENCHMARKS.md section from the benchmark rows."""
+"""Tables, plot and benchmarks/HISTORY.md section from the benchmark rows."""
 
 import re
 from pathlib import Path
@@ -223,7 +223,7 @@ def update_benchmarks_md(path, section_id, body, *, tool="benchmarks.uci"):
     Parameters
     ----------
     path : str or Path
-        The file (``BENCHMARKS.md``); created with a title when missing.
+        The file (``benchmarks/HISTORY.md``); created with a title when missing.
     section_id : str
         Identifies the section; a section with the same id is replaced.
     body : str

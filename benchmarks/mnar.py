@@ -11,7 +11,7 @@ MIWAE and to the best baseline of each data set::
     python -m benchmarks.mnar benchmarks/results/mnar-v2-high \\
         benchmarks/results/mnar-v2-free benchmarks/results/mnar-above-mean-a \\
         benchmarks/results/mnar-above-mean-b --mechanism above-mean \\
-        --missing-rate 0.9 --write-benchmarks-md BENCHMARKS.md
+        --missing-rate 0.9 --write-benchmarks-md benchmarks/HISTORY.md
 
 When folders hold the same (label, data set, seed), the latest row wins.
 It runs nothing.

@@ -48,7 +48,8 @@ Usage::
         --out benchmarks/results/pooling-coverage-mcar
     python -m benchmarks.pooling report --coverage \\
         benchmarks/results/pooling-coverage-mcar \\
-        benchmarks/results/pooling-coverage-mar --write-benchmarks-md BENCHMARKS.md
+        benchmarks/results/pooling-coverage-mar \\
+        --write-benchmarks-md benchmarks/HISTORY.md
     python -m benchmarks.pooling prediction --seeds 5 \
         --out benchmarks/results/pooling-prediction
     python -m benchmarks.pooling calibration --seeds 5 \
@@ -726,7 +727,7 @@ def _parser():
         command.add_argument("--threads", type=int, default=1)
         command.add_argument("--quick", action="store_true", help="tiny budgets")
         command.add_argument("--out", required=True)
-    report = commands.add_parser("report", help="BENCHMARKS.md sections")
+    report = commands.add_parser("report", help="sections of benchmarks/HISTORY.md")
     report.add_argument("--coverage", nargs="*", default=[], metavar="DIR")
     report.add_argument("--prediction", nargs="*", default=[], metavar="DIR")
     report.add_argument("--calibration", nargs="*", default=[], metavar="DIR")

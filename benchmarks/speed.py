@@ -840,10 +840,10 @@ def _parser():
     parser.add_argument(
         "--write-benchmarks-md",
         nargs="?",
-        const=str(_REPO_ROOT / "BENCHMARKS.md"),
+        const=str(_REPO_ROOT / "benchmarks" / "HISTORY.md"),
         default=None,
         metavar="PATH",
-        help="add or replace the Speed section of BENCHMARKS.md",
+        help="add or replace the Speed section of benchmarks/HISTORY.md",
     )
     return parser
 

@@ -576,7 +576,7 @@ def _mse_legend(settings, rows):
 def _write_benchmarks_md(
     path, settings, argv, markdown, wall, *, module="benchmarks.uci", title="UCI table"
 ):
-    """Add or replace the section of ``settings`` in ``path`` (BENCHMARKS.md).
+    """Add or replace the section of ``settings`` in ``path`` (benchmarks/HISTORY.md).
 
     ``module`` is the benchmark's ``python -m`` module, which also marks its
     sections; ``title`` starts the section's heading.
@@ -747,10 +747,10 @@ def _add_run_arguments(
     parser.add_argument(
         "--write-benchmarks-md",
         nargs="?",
-        const=str(_REPO_ROOT / "BENCHMARKS.md"),
+        const=str(_REPO_ROOT / "benchmarks" / "HISTORY.md"),
         default=None,
         metavar="PATH",
-        help="add or update this run's section of BENCHMARKS.md",
+        help="add or update this run's section of benchmarks/HISTORY.md",
     )
 
 

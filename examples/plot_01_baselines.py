@@ -15,7 +15,7 @@ data set and one random mask.
    gradient steps, a fifth of its default budget) and imputes with
    ``L=200`` importance samples instead of 1,000, and missForest grows 30
    trees per forest for at most 5 sweeps (its defaults are 100 and 10).
-   ``BENCHMARKS.md`` has the table with every method at its defaults, over
+   ``benchmarks/HISTORY.md`` has the table with every method at its defaults, over
    five masks.
 """
 
@@ -115,7 +115,7 @@ plt.show()
 # (fixed acidity, citric acid, density and pH) and where they say little
 # (residual sugar, chlorides, sulphates), for every method alike. The short
 # training budget costs MIWAE accuracy: with its defaults, on five masks,
-# ``BENCHMARKS.md`` measures MIWAE at 0.677 on red wine against 0.738 for
+# ``benchmarks/HISTORY.md`` measures MIWAE at 0.677 on red wine against 0.738 for
 # missForest, 0.743 for PCA, 0.856 for kNN and 1.002 for the mean
 # (2026-11-22, "UCI table: MCAR, 50% missing, seeds 0-4").
 #

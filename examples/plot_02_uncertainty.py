@@ -132,7 +132,7 @@ ax3.set_aspect("equal")
 plt.show()
 
 # %%
-# With the default training and ``L=1000``, ``BENCHMARKS.md`` measures the
+# With the default training and ``L=1000``, ``benchmarks/HISTORY.md`` measures the
 # coverage of the 90% intervals of ``sample`` (100 draws) at 0.87 to 0.91 on
 # the paper's six data sets (0.890 on banknote; seeds 0-4), around the 0.882
 # that a perfect sampler scores with 100 draws. A short fit like this one is

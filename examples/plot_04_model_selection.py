@@ -111,7 +111,7 @@ plt.show()
 #
 # The bound measures how well the model fits the *distribution* of the rows;
 # the masked error measures the task you care about when you impute. They
-# need not agree: on the breast cancer data, ``BENCHMARKS.md`` records a
+# need not agree: on the breast cancer data, ``benchmarks/HISTORY.md`` records a
 # held-out bound that peaked after about 100 epochs while the imputation
 # error kept falling up to the 3,000 steps measured. When imputation is the goal,
 # choose by the masked error (``refit="masked MSE"``), and use the bound to

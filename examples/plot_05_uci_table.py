@@ -10,7 +10,7 @@ over five random masks. ``benchmarks.uci`` runs that protocol; this example
 draws its results, stored in ``benchmarks/results``, beside the paper's
 figures. It trains nothing.
 
-The runs and their commands are described in ``BENCHMARKS.md`` ("UCI table:
+The runs and their commands are described in ``benchmarks/HISTORY.md`` ("UCI table:
 how it was run" and "The paper's table with the new defaults"):
 
 - ``benchmarks/results/uci/results.csv``: every method at its defaults,
@@ -95,7 +95,7 @@ summary.round(3)
 # %%
 # Our MIWAE matches the paper on white, beats it on yeast, is within 5% on
 # red and 12% on breast, and falls short on banknote and concrete.
-# ``BENCHMARKS.md`` traces the gap to the training budget: the paper trains
+# ``benchmarks/HISTORY.md`` traces the gap to the training budget: the paper trains
 # 500,000 gradient steps on a GPU, the default here about 3,000 on a CPU
 # (about a minute), and tripling the training moved banknote only from 0.533
 # to 0.522. Our baselines beat the paper's PCA and kNN everywhere except PCA

@@ -18,7 +18,7 @@ pools the m fits by Rubin's rules.
    To run in under two minutes (seven fits of the imputer), the model
    trains for 100 epochs (about 800 gradient steps, a quarter of the
    default budget) and draws with ``L=200`` importance samples (the default
-   is 1,000). The coverage figures of ``BENCHMARKS.md`` use the defaults.
+   is 1,000). The coverage figures of ``benchmarks/HISTORY.md`` use the defaults.
 """
 
 # %%
@@ -158,7 +158,7 @@ plt.show()
 #   0.44-0.64 instead of 0.18-0.39): the imputation model's error is now
 #   counted. x2's interval reaches 0.5; x3's still misses 0.
 #
-# One data set is one draw. ``BENCHMARKS.md`` ("Multiple imputation:
+# One data set is one draw. ``benchmarks/HISTORY.md`` ("Multiple imputation:
 # coverage of pooled inference") repeats this design over many replications
 # with the default training budget, and counts how often each interval
 # holds the truth. With the estimator's defaults (``bootstrap=True``,

@@ -80,7 +80,7 @@ def student_t_rsample(loc, scale, df, n_samples, generator, row_dim=0):
     uniform in the unit disc has a uniform squared radius u and a uniform
     angle), and it costs two uniforms and a few elementwise ops instead of a
     gamma draw. Its pathwise gradient with respect to df is also exact, but
-    trained models imputed worse with it (BENCHMARKS.md), so training keeps
+    trained models imputed worse with it (benchmarks/HISTORY.md), so training keeps
     the gamma draw. ``generator`` is a ``torch.Generator``, or
     :class:`~miwae_impute._random.RowGenerators` whose rows run along
     dimension ``row_dim`` of ``loc``.

@@ -95,13 +95,13 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         A feature with 2 to this many distinct observed values (each observed
         at least twice on average) gets a categorical likelihood over those
         values instead of a Student-t; its imputation is the conditional mean
-        of that distribution. None (the default, see BENCHMARKS.md) for none.
+        of that distribution. None (the default, see benchmarks/HISTORY.md) for none.
     holdout_fraction : float in [0, 0.5), default=0.0
         Share of the observed entries hidden during training. When positive,
         the weights that impute them best among ten checkpoints are kept, and
         each feature's imputation is shrunk towards its mean by the weight in
         [0, 1] that fits them best (``shrinkage_``). Off by default: it lost on
-        the development collection (see BENCHMARKS.md).
+        the development collection (see benchmarks/HISTORY.md).
     ema_decay : float in [0, 1) or None, default=0.995
         Decay of an exponential moving average of the weights over the
         gradient steps of :meth:`fit` (:meth:`partial_fit` does not average);
@@ -110,7 +110,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         step. The average of about the last 200 steps imputed better than
         the last step's weights on all six of the paper's data sets and on 11
         of the 13 tables of the development collection (seeds 0-2; see
-        BENCHMARKS.md).
+        benchmarks/HISTORY.md).
     remask_weight : float >= 0, default=1.0
         Weight lambda of a masked-imputation penalty added to the bound.
         At every step, each observed cell of the batch is hidden from the
@@ -123,10 +123,10 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         density that the bound fits; the objective is then no longer the
         bound alone. Categorical cells, and models of the missingness
         (not-MIWAE), are left out: with those, the penalty raised the
-        error on the not-MIWAE paper's protocol (BENCHMARKS.md).
+        error on the not-MIWAE paper's protocol (benchmarks/HISTORY.md).
         0 trains on the bound alone, and fits in about 0.55 times the time.
         The default of 1 imputed better on average at 20%, 30% and 50%
-        MCAR over the tables of the benchmark collection (BENCHMARKS.md,
+        MCAR over the tables of the benchmark collection (benchmarks/HISTORY.md,
         "Accuracy at the rates real tables have").
     remask_rate : float in (0, 1), default=0.2
         Share of the observed cells hidden by ``remask_weight``'s penalty.
@@ -162,14 +162,14 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         zeros on average at 20%, 30% and 50% MCAR over the tables of the
         benchmark collection, but worse on three of five sets of not-MIWAE's
         paper protocol, whose Gaussian, fitted as if missing at random, is
-        biased (BENCHMARKS.md).
+        biased (benchmarks/HISTORY.md).
     max_iter : int or "auto", default="auto"
         Maximum number of epochs (passes over the training rows). "auto" trains
         on about 192,000 rows (3000 gradient steps of 64 rows), as the paper
         trains a fixed number of steps, and for at least 200 epochs within
         1,280,000 rows (20,000 steps of 64): above 960 rows, the fit grows
         with the table, since 3000 steps left tables of 1,000 to 5,400 rows
-        undertrained (see BENCHMARKS.md). not-MIWAE trains on four times as
+        undertrained (see benchmarks/HISTORY.md). not-MIWAE trains on four times as
         many rows, and at least as many epochs (its direction's short fits,
         of an eighth of that each, count in the budget of the one chosen).
     batch_size : int, default=64
@@ -184,7 +184,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         has not improved by ``tol`` for ``n_iter_no_change`` epochs. The weights
         of the best epoch are kept. Off by default: on the UCI benchmark the
         held-out bound peaks long before the imputation error of the training
-        rows stops falling (see BENCHMARKS.md), and the paper does not stop
+        rows stops falling (see benchmarks/HISTORY.md), and the paper does not stop
         early either. Turn it on to fit a density model for new rows.
     validation_fraction : float, default=0.1
         Share of rows held out for early stopping.

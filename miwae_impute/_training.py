@@ -22,12 +22,13 @@ _CHECKPOINTS = 10
 
 # Rows seen by max_iter="auto" (3000 steps of 64 rows). The paper trains every
 # data set for the same number of steps (500,000 on a GPU); this budget is
-# chosen in BENCHMARKS.md to fit a UCI data set in under a minute on 2 CPU cores.
+# chosen in benchmarks/HISTORY.md to fit a UCI data set in under a minute on 2
+# CPU cores.
 _AUTO_ROWS = 192_000
 
 # The least epochs of max_iter="auto", within at most _MAX_AUTO_ROWS rows: 3000
 # steps are fewer than 200 epochs above 960 rows, and 200 imputed better at
-# every rate on the tables of 1,000 to 5,400 rows (issue 24, BENCHMARKS.md).
+# every rate on the tables of 1,000 to 5,400 rows (issue 24, benchmarks/HISTORY.md).
 _MIN_AUTO_EPOCHS = 200
 _MAX_AUTO_ROWS = 1_280_000
 

@@ -1,4 +1,5 @@
-"""One-off experiments quoted in BENCHMARKS.md, kept so that their figures can be rerun.
+"""One-off experiments quoted in benchmarks/HISTORY.md, kept so that their figures
+can be rerun.
 
 They patch the model in their own process only; nothing here is used by the
 package or by the benchmarks.

@@ -12,9 +12,9 @@ runs nothing: it reads the rows of ``benchmarks.collection`` and
 
 Usage::
 
+    R=benchmarks/results
     python -m benchmarks.experiments.loss_columns \\
-        benchmarks/results/collection-mcar-0.2-peers+benchmarks/results/collection-mcar-0.2-seed1 \\
-        --seed 0 1
+        $R/collection-mcar-0.2-peers+$R/collection-mcar-0.2-seed1 --seed 0 1
 """
 
 import argparse
