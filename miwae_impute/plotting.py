@@ -39,8 +39,9 @@ def plot_distributions(X, X_imputed, *, draws=None, columns=None, bins=30, axes=
     A numeric column gets two density histograms, of its observed values and
     of its imputed ones (and of every draw's imputed values, faintly, with
     ``draws``); a categorical one gets bars of the share of each level among
-    the observed and the imputed cells. Imputations far from the observed
-    distribution are worth a look, though under MAR they need not match it.
+    the observed and the imputed cells (and a grey tick per draw's share).
+    Imputations far from the observed distribution are worth a look, though
+    under MAR they need not match it.
 
     Parameters
     ----------
@@ -89,7 +90,13 @@ def plot_distributions(X, X_imputed, *, draws=None, columns=None, bins=30, axes=
             positions = np.arange(len(shares))
             ax.bar(positions - 0.2, shares["observed"], 0.4, label="observed")
             ax.bar(positions + 0.2, shares["imputed"], 0.4, label="imputed")
-            ax.set_xticks(positions, [str(level) for level in shares.index])
+            for draw in draws:
+                share = draw[column][missing].value_counts(normalize=True)
+                share = share.reindex(shares.index, fill_value=0.0)
+                ax.plot(positions + 0.2, share, "_", color="grey", alpha=0.6)
+            rotation = 90 if len(shares) > 6 else 0
+            labels = [str(level) for level in shares.index]
+            ax.set_xticks(positions, labels, rotation=rotation)
             ax.set_ylabel("share")
         else:
             values = to_floats(observed)

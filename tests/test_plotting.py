@@ -49,6 +49,10 @@ def test_distributions_draw_observed_imputed_and_draws():
     assert [round(b.get_height(), 6) for b in bars[2:]] == [1.0, 0.0]
     observed = X["g"].dropna().value_counts(normalize=True)
     assert bars[0].get_height() == pytest.approx(observed["x"])
+    ticks = categorical.get_lines()  # one per draw: every draw imputed "y"
+    assert len(ticks) == 3
+    for tick in ticks:
+        np.testing.assert_allclose(tick.get_ydata(), [0.0, 1.0])
     with pytest.raises(ValueError, match="no missing cell"):
         plot_distributions(X.dropna(), X.dropna())
 
