@@ -33,11 +33,11 @@ _DATA_MODULES = {
 def _have_data():
     from benchmarks.datasets import data_folders
 
-    return any(
-        (folder / "Concrete_Data.csv").is_file()
-        or (folder / "Concrete_Data.xls").is_file()
-        for folder in data_folders()
-    ) and any((folder / "collection").is_dir() for folder in data_folders())
+    folders = data_folders()
+    concrete = ("Concrete_Data.csv", "Concrete_Data.xls")
+    return any((f / name).is_file() for f in folders for name in concrete) and any(
+        (f / "collection").is_dir() for f in folders
+    )
 
 
 def pytest_collection_modifyitems(config, items):

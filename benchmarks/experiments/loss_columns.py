@@ -18,13 +18,13 @@ Usage::
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.stats import kurtosis
 
+from benchmarks._collection_report import column_means
 from benchmarks.collection import load_table
 from benchmarks.datasets import DATASETS, load_dataset
 
@@ -38,10 +38,9 @@ def _column_errors(folders, seeds):
     rows = rows.drop_duplicates(["method", "dataset", "seed"], keep="last")
     out = {}
     for (dataset, method), group in rows.groupby(["dataset", "method"]):
-        texts = group.get("column_mse", pd.Series(dtype=object)).dropna()
-        if len(group) == len(seeds) and len(texts) == len(seeds):
-            lists = [json.loads(t.replace("NaN", "null")) for t in texts]
-            out[dataset, method] = np.array(lists, dtype=float).mean(axis=0)
+        texts = group.get("column_mse", [None])
+        if len(group) == len(seeds) and all(isinstance(t, str) for t in texts):
+            out[dataset, method] = column_means(group)
     return out
 
 

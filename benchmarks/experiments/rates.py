@@ -32,6 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from benchmarks._collection_report import column_means
+
 _PEERS = ("missforest", "knn", "pca", "mean")
 _TIE = 1.02
 
@@ -61,7 +63,7 @@ def _rows(folders, seeds):
                     "dataset": dataset,
                     "mse": group["mse"].mean(),
                     "fit_impute_seconds": group["fit_impute_seconds"].mean(),
-                    "column_mse": _mean_columns(group.get("column_mse")),
+                    "column_mse": _mean_columns(group),
                 }
             )
     return pd.DataFrame(
@@ -69,14 +71,11 @@ def _rows(folders, seeds):
     )
 
 
-def _mean_columns(texts):
-    """The mean of JSON lists of column errors, as a JSON list (or None)."""
-    if texts is None or not all(isinstance(t, str) for t in texts):
+def _mean_columns(group):
+    """The mean of a group's column errors over its seeds, as a JSON list."""
+    if not all(isinstance(t, str) for t in group.get("column_mse", [None])):
         return None
-    lists = [json.loads(t.replace("NaN", "null")) for t in texts]
-    return json.dumps(np.array(lists, dtype=float).mean(axis=0).tolist()).replace(
-        "NaN", "null"
-    )
+    return json.dumps(column_means(group).tolist())
 
 
 def compare(before, after, seeds, skip=()):
