@@ -1,5 +1,6 @@
 """Scikit-learn compatible imputation of missing values with MIWAE and baselines."""
 
+from ._batched import fit_side_by_side
 from ._compare import compare_imputers, summarize_comparison
 from ._knn import NearestNeighborsImputer
 from ._missforest import MissForestImputer
@@ -21,6 +22,7 @@ __all__ = [
     "NearestNeighborsImputer",
     "PCAImputer",
     "compare_imputers",
+    "fit_side_by_side",
     "imputation_mse",
     "make_imputer",
     "masked_mse_scorer",

@@ -430,6 +430,18 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
 
     # -- fitting -------------------------------------------------------------
     def _fit(self, X, mask):
+        x, m, train, val, held_out = self._prepare_fit(X, mask)
+        if self.missingness == "self-masking":
+            generator = self._choose_direction(x, m, train, val, held_out)
+        else:
+            generator = self._generator(x.device)
+            self._train(x, m, train, val, generator, held_out)
+        self._finish_fit(generator, held_out)
+
+    def _prepare_fit(self, X, mask):
+        """Scaler, model and optimiser (:meth:`_initialize`), the held-out
+        entries, and the training and validation rows, in the order the first
+        epoch reads them; returns ``x, m, train, val, held_out``."""
         x, m = self._initialize(X, mask)
         held_out = HeldOutEntries(x, m, self.holdout_fraction, self._seed + 3)
         x, m = held_out.x, held_out.m
@@ -439,11 +451,11 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         if n - n_val < 1:
             n_val = 0
         val, train = order[:n_val].to(x.device), order[n_val:].to(x.device)
-        if self.missingness == "self-masking":
-            generator = self._choose_direction(x, m, train, val, held_out)
-        else:
-            generator = self._generator(x.device)
-            self._train(x, m, train, val, generator, held_out)
+        return x, m, train, val, held_out
+
+    def _finish_fit(self, generator, held_out):
+        """Keep the training stream's state, drop Adam, and move the trained
+        model to the CPU (shrunk by ``held_out``'s fit, if any)."""
         self._generator_state = generator.get_state()
         del self._optimizer  # a later partial_fit starts Adam afresh
         self.model_.eval()

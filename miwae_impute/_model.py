@@ -164,10 +164,18 @@ class MIWAE(nn.Module):
         self.register_buffer("_numeric", torch.as_tensor(levels == 0), persistent=False)
         self.fill = GaussianFill(numeric) if encoder_fill == "gaussian" else None
 
-    def encode(self, x, mask):
-        """Parameters (loc, scale, df) of q(z | x_o); ``x`` is zero-imputed."""
-        if self.fill is not None:
-            x = self.fill(x, mask)
+    def filled(self, x, mask):
+        """iota(x_o) at the numeric cells: ``x`` with its missing numeric
+        cells filled as the encoder reads them (unchanged with a zero fill)."""
+        return x if self.fill is None else self.fill(x, mask)
+
+    def encode(self, x, mask, filled=None):
+        """Parameters (loc, scale, df) of q(z | x_o); ``x`` is zero-imputed.
+
+        ``filled``, if given, is ``self.filled(x, mask)``, computed beforehand
+        (training fills every row once, not at every step).
+        """
+        x = self.filled(x, mask) if filled is None else filled
         x = self.likelihood.encoder_input(x, mask)
         return self.posterior.student_t(self.encoder(x))
 
@@ -213,7 +221,7 @@ class MIWAE(nn.Module):
         imputed = (weights * self.likelihood.mean(p_x_given_z)).sum(0)
         return ((imputed - x).square() * (hidden * self._numeric)).sum(-1)
 
-    def log_weights(self, x, mask, n_samples, generator):
+    def log_weights(self, x, mask, n_samples, generator, filled=None):
         """Importance log weights log r_k for ``n_samples`` codes per row.
 
         Parameters
@@ -226,6 +234,8 @@ class MIWAE(nn.Module):
             Number of codes z_k drawn from q(z | x_o) per row.
         generator : torch.Generator or RowGenerators
             Source of all randomness.
+        filled : Tensor of shape (batch, p), default=None
+            ``self.filled(x, mask)``, if computed beforehand.
 
         Returns
         -------
@@ -238,7 +248,7 @@ class MIWAE(nn.Module):
             weights score, with the observed ones (see :class:`Completion`);
             None without.
         """
-        q_loc, q_scale, q_df = self.encode(x, mask)
+        q_loc, q_scale, q_df = self.encode(x, mask, filled)
         z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
         p_x_given_z = self.decode(z)
         log_p_x_given_z = (self.likelihood.log_prob(x, p_x_given_z) * mask).sum(-1)

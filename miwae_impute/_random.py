@@ -10,7 +10,15 @@ reads or advances the global torch RNG.
 import numpy as np
 import torch
 
-__all__ = ["RowGenerators", "gumbel", "rand", "row_seeds"]
+__all__ = [
+    "MemberGenerators",
+    "RowGenerators",
+    "gumbel",
+    "rand",
+    "randn",
+    "row_seeds",
+    "standard_gamma",
+]
 
 
 class RowGenerators:
@@ -44,15 +52,86 @@ class RowGenerators:
         return torch.cat(draws, row_dim)
 
 
+class MemberGenerators:
+    """The training streams of models trained side by side, one per member.
+
+    Batched training (``_batched``) stacks the members' tensors along the
+    third axis from the end, (..., member, row, feature). Each draw is made
+    slice by slice, member i's from its own ``torch.Generator``, with the
+    shape and in the order that the member's training alone would draw it:
+    a member trained in a batch is a fit in its own right.
+
+    Parameters
+    ----------
+    generators : list of torch.Generator
+        One stream per member.
+    """
+
+    def __init__(self, generators):
+        self.generators = list(generators)
+
+    def _stack(self, draw, shape):
+        member_dim = len(shape) - 3
+        one = list(shape)
+        del one[member_dim]
+        return torch.stack([draw(one, g) for g in self.generators], member_dim)
+
+    def rand(self, shape, dtype, device):
+        return self._stack(
+            lambda one, g: torch.rand(one, generator=g, dtype=dtype, device=device),
+            shape,
+        )
+
+    def randn(self, shape, dtype, device):
+        return self._stack(
+            lambda one, g: torch.randn(one, generator=g, dtype=dtype, device=device),
+            shape,
+        )
+
+    def standard_gamma(self, alpha):
+        member_dim = alpha.dim() - 3
+        return torch.stack(
+            [
+                torch._standard_gamma(a, generator=g)
+                for a, g in zip(alpha.unbind(member_dim), self.generators)
+            ],
+            member_dim,
+        )
+
+    def randperm(self, n, device):
+        """A permutation of range(n) per member, shape (members, n)."""
+        return torch.stack(
+            [torch.randperm(n, generator=g).to(device) for g in self.generators]
+        )
+
+
 def rand(shape, generator, row_dim, like):
     """Uniform draws on [0, 1) of ``shape``, with the dtype and device of ``like``.
 
-    ``generator`` is a ``torch.Generator``, or :class:`RowGenerators` whose rows
-    run along dimension ``row_dim``.
+    ``generator`` is a ``torch.Generator``, :class:`RowGenerators` whose rows
+    run along dimension ``row_dim``, or :class:`MemberGenerators`.
     """
     if isinstance(generator, RowGenerators):
         return generator.rand(shape, row_dim, like.dtype)
+    if isinstance(generator, MemberGenerators):
+        return generator.rand(shape, like.dtype, like.device)
     return torch.rand(shape, generator=generator, dtype=like.dtype, device=like.device)
+
+
+def randn(shape, generator, like):
+    """Standard normal draws of ``shape`` (dtype and device of ``like``) from
+    a ``torch.Generator`` or :class:`MemberGenerators`."""
+    if isinstance(generator, MemberGenerators):
+        return generator.randn(shape, like.dtype, like.device)
+    return torch.randn(shape, generator=generator, dtype=like.dtype, device=like.device)
+
+
+def standard_gamma(alpha, generator):
+    """Gamma(alpha, 1) draws, differentiable in ``alpha`` (implicit
+    reparameterisation), from a ``torch.Generator`` or :class:`MemberGenerators`."""
+    if isinstance(generator, MemberGenerators):
+        return generator.standard_gamma(alpha)
+    return torch._standard_gamma(alpha, generator=generator)
 
 
 def gumbel(shape, generator, row_dim, like):

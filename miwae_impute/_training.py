@@ -15,7 +15,7 @@ from tqdm.auto import tqdm
 
 from ._missingness import SelfMasking
 from ._model import bound_per_row, miwae_bound
-from ._random import row_seeds
+from ._random import rand, row_seeds
 
 # Checkpoints of a fit, at which the error on the held-out entries is measured.
 _CHECKPOINTS = 10
@@ -54,7 +54,7 @@ _LR_SCHEDULES = {
 def _hide(mask, rate, generator):
     """Observed cells hidden from the encoder, each with probability ``rate``:
     1.0 where hidden, 0.0 elsewhere (``mask``'s shape and dtype)."""
-    draws = torch.rand(mask.shape, generator=generator, device=mask.device)
+    draws = rand(mask.shape, generator, 0, mask)
     return mask * (draws < rate).to(mask.dtype)
 
 
@@ -126,19 +126,23 @@ class _Training:
             ]
         return torch.optim.Adam(groups, lr=self.learning_rate_init, foreach=True)
 
-    def _epoch(self, x, m, rows, generator, schedule=None, average=None):
+    def _epoch(self, x, m, rows, generator, schedule=None, average=None, filled=None):
         """One pass of Adam over ``rows`` in minibatches; mean bound per row.
 
         ``average``, a :class:`_MovingAverage` of the weights, is updated
-        after every step.
+        after every step. ``filled`` is ``model_.filled(x, m)``, if computed
+        beforehand.
         """
         model, optimizer = self.model_.train(), self._optimizer
+        if filled is None:
+            filled = model.filled(x, m)
         total = 0.0
         perm = rows[torch.randperm(len(rows), generator=generator).to(x.device)]
         remask = self.remask_weight > 0 and model.missingness is None
         for batch in perm.split(self.batch_size):
             xb, mb = x[batch], m[batch]
-            bound = miwae_bound(model.log_weights(xb, mb, self.K, generator)[0])
+            log_r = model.log_weights(xb, mb, self.K, generator, filled[batch])[0]
+            bound = miwae_bound(log_r)
             loss = -bound.mean()
             if remask:
                 hidden = _hide(mb, self.remask_rate, generator)
@@ -235,6 +239,7 @@ class _Training:
         # The weights that are monitored, compared and kept.
         fitted = self.model_ if average is None else average.module
         history = self.history_
+        filled = self.model_.filled(x, m)  # the fill is fixed: once for all epochs
         if len(val):
             history["validation_bound"] = []
             # The same draws every epoch, so that epochs compare fairly.
@@ -248,7 +253,7 @@ class _Training:
         try:
             for epoch in epochs:
                 history["train_bound"].append(
-                    self._epoch(x, m, train, generator, schedule, average)
+                    self._epoch(x, m, train, generator, schedule, average, filled)
                 )
                 self.n_iter_ += 1
                 self._check_diverged(history["train_bound"][-1], self.n_iter_)

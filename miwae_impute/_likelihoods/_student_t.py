@@ -6,7 +6,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .._random import rand
+from .._random import rand, randn, standard_gamma
 
 
 def student_t_log_prob(x, loc, scale, df):
@@ -28,7 +28,9 @@ def student_t_rsample(loc, scale, df, n_samples, generator, row_dim=0):
     With gradients (training), t = loc + scale * eps / sqrt(g / df), eps ~
     N(0, 1) and g ~ chi2(df), whose gamma draw carries implicit
     reparameterisation gradients with respect to df (Figurnov et al., 2018).
-    ``generator`` is then a ``torch.Generator``.
+    ``generator`` is then a ``torch.Generator``, or a
+    :class:`~miwae_impute._random.MemberGenerators` of models trained side by
+    side.
 
     Without (inference), Bailey's polar method without its rejection step:
     with u, v ~ U(0, 1),
@@ -47,10 +49,8 @@ def student_t_rsample(loc, scale, df, n_samples, generator, row_dim=0):
     tiny = torch.finfo(loc.dtype).tiny
     if torch.is_grad_enabled() and df.requires_grad:
         shape = (n_samples, *loc.shape)
-        eps = torch.randn(
-            shape, generator=generator, dtype=loc.dtype, device=loc.device
-        )
-        gamma = torch._standard_gamma((0.5 * df).expand(shape), generator=generator)
+        eps = randn(shape, generator, loc)
+        gamma = standard_gamma((0.5 * df).expand(shape), generator)
         return loc + scale * eps * torch.rsqrt((2.0 * gamma).clamp_min(tiny) / df)
     u, v = rand((2, n_samples, *loc.shape), generator, row_dim + 2, loc)
     log_u = torch.log1p(-u)  # log of a uniform on (0, 1], never -inf
