@@ -27,6 +27,7 @@ from sklearn.base import clone
 from sklearn.utils import check_random_state
 from torch import nn
 
+from ._miwae import MIWAEImputer
 from ._model import miwae_bound
 from ._random import MemberGenerators
 from ._training import _LR_SCHEDULES, _hide, _MovingAverage
@@ -116,6 +117,17 @@ def _unstack(stacked, models):
 
 def _check_batchable(imputer):
     """Raise for the settings whose training the batch does not run."""
+    if (reason := _not_batchable(imputer)) is not None:
+        raise ValueError(reason)
+
+
+def _not_batchable(imputer):
+    """Why ``imputer``'s copies cannot train side by side, or None."""
+    if type(imputer) is not MIWAEImputer:
+        return (
+            "fit_side_by_side trains MIWAEImputer itself, got "
+            f"{type(imputer).__name__}."
+        )
     unsupported = {
         "missingness": (imputer.missingness, "ignorable"),
         "early_stopping": (imputer.early_stopping, False),
@@ -124,11 +136,17 @@ def _check_batchable(imputer):
     }
     for name, (value, needed) in unsupported.items():
         if value != needed:
-            raise ValueError(
+            return (
                 f"fit_side_by_side trains MIWAEImputer with {name}={needed!r} "
                 f"only; this imputer has {name}={value!r}. Fit its copies one "
                 "by one with fit instead."
             )
+    return None
+
+
+def side_by_side_possible(imputer):
+    """Whether :func:`fit_side_by_side` can train copies of ``imputer``."""
+    return _not_batchable(imputer) is None
 
 
 def _seeds(random_state, n_models):

@@ -17,6 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
+from ._batched import fit_side_by_side, side_by_side_possible
 from ._miwae import MIWAEImputer, _seed_from
 from ._rubin import _inference_support, _penalised, _pool_fits
 
@@ -95,12 +96,16 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         from fit k, at fit and at prediction: proper imputation, for honest
         standard errors. False fits it once and draws all completions from
         that fit (improper: the standard errors are too small), the only
-        choice with a frozen imputer.
+        choice with a frozen imputer. A :class:`MIWAEImputer` that
+        :func:`~miwae_impute.fit_side_by_side` can train (the default
+        settings) has its fits trained side by side, as one batched model:
+        each standardised on all the rows and trained on its resample.
     n_jobs : int, default=None
         Number of jobs that fit the bootstrap imputers in parallel, through
         joblib (``None`` means 1 unless in a
         ``joblib.parallel_backend`` context; -1 means all processors);
-        ignored without ``bootstrap``. Each fit keeps its own seed and
+        ignored without ``bootstrap``, and when the fits train side by side
+        (see ``bootstrap``). Each fit keeps its own seed and
         resample whatever ``n_jobs``, and the same ``n_jobs`` gives the same
         result. But a parallel worker trains with fewer threads than the
         main process, which changes the last bits of floating-point sums,
@@ -285,13 +290,20 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
                 "itself."
             )
         rng = np.random.default_rng(_seed_from(self.random_state))
-        fits = []
+        imputer = self._make_imputer(self.n_features_in_)
+        resamples, seeds = [], []
         for _ in range(self.n_imputations):
-            rows = rng.integers(len(frame), size=len(frame))
-            imputer = self._make_imputer(self.n_features_in_)
+            resamples.append(rng.integers(len(frame), size=len(frame)))
             if "random_state" in imputer.get_params():
-                imputer.set_params(random_state=int(rng.integers(2**31 - 1)))
-            fits.append(delayed(imputer.fit)(frame.iloc[rows].reset_index(drop=True)))
+                seeds.append(int(rng.integers(2**31 - 1)))
+        if side_by_side_possible(imputer):
+            return fit_side_by_side(imputer, frame, random_states=seeds, rows=resamples)
+        fits = []
+        for k, rows in enumerate(resamples):
+            fit = clone(imputer)
+            if seeds:
+                fit.set_params(random_state=seeds[k])
+            fits.append(delayed(fit.fit)(frame.iloc[rows].reset_index(drop=True)))
         return Parallel(n_jobs=self.n_jobs)(fits)
 
     def _completions(self, X, frame):

@@ -7,6 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import stats
 from sklearn.base import BaseEstimator, clone, is_classifier, is_regressor
@@ -20,6 +21,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import miwae_impute
 from miwae_impute import MeanImputer, MIWAEImputer, MultipleImputationEstimator
+from miwae_impute._miwae import _seed_from
 from miwae_impute._pooling import _Y_NAME
 from miwae_impute._rubin import _params_and_variances, _rubin
 
@@ -338,10 +340,18 @@ def test_bootstrap_fits_in_parallel_with_n_jobs():
         pd.testing.assert_frame_equal(one.fitted_on_, other.fitted_on_)
     assert_array_equal(parallel.coef_, serial.coef_)
     assert_array_equal(parallel.predict(X), serial.predict(X))
-    # MIWAE in worker processes: the seeds are the serial fits', and the same
-    # n_jobs reproduces the result (fewer threads per worker may change the
-    # last bits of a fit, so it is not compared with the serial one).
+    # MIWAE's copies train side by side in this process, whatever n_jobs.
     params["imputer"] = _miwae()
+    miwae = MultipleImputationEstimator(LinearRegression(), n_jobs=2, **params)
+    first = clone(miwae).fit(X, y)
+    serial = clone(miwae).set_params(n_jobs=None).fit(X, y)
+    assert [i._seed for i in first.imputers_] == [i._seed for i in serial.imputers_]
+    assert_array_equal(first.coef_, serial.coef_)
+    # One that cannot (early stopping) is fitted copy by copy, in worker
+    # processes: the seeds are the serial fits', and the same n_jobs
+    # reproduces the result (fewer threads per worker may change the last
+    # bits of a fit, so it is not compared with the serial one).
+    params["imputer"] = _miwae().set_params(early_stopping=True)
     miwae = MultipleImputationEstimator(LinearRegression(), n_jobs=2, **params)
     first, again = clone(miwae).fit(X, y), clone(miwae).fit(X, y)
     serial = clone(miwae).set_params(n_jobs=None).fit(X, y)
@@ -349,6 +359,29 @@ def test_bootstrap_fits_in_parallel_with_n_jobs():
     assert_array_equal(first.coef_, again.coef_)
     assert_array_equal(first.predict(X), again.predict(X))
     assert np.isfinite(first.summary().to_numpy()).all()
+
+
+def test_bootstrap_miwae_fits_train_side_by_side_on_their_resamples():
+    X, y = _data(n=100, frac=0.3)
+    params = dict(imputer=_miwae(), n_imputations=3, random_state=0)
+    boot = MultipleImputationEstimator(LinearRegression(), **params).fit(X, y)
+    frame = boot._frame(X, y)
+    rng = np.random.default_rng(_seed_from(0))
+    rows, seeds = [], []
+    for _ in range(3):  # the estimator's draws: a resample, then a seed
+        rows.append(rng.integers(len(frame), size=len(frame)))
+        seeds.append(int(rng.integers(2**31 - 1)))
+    again = miwae_impute.fit_side_by_side(
+        _miwae(), frame, random_states=seeds, rows=rows
+    )
+    for fitted, expected in zip(boot.imputers_, again):
+        assert fitted.random_state == expected.random_state
+        # Standardised on the whole table, trained on its own resample.
+        assert_array_equal(fitted.mean_, expected.mean_)
+        for a, b in zip(fitted.model_.parameters(), expected.model_.parameters()):
+            assert torch.equal(a, b)
+    first, second = (i.model_.decoder[0].weight for i in boot.imputers_[:2])
+    assert not torch.allclose(first, second)
 
 
 def test_bootstrap_refuses_a_frozen_imputer():
