@@ -206,6 +206,33 @@ def _paper_sets_section(results):
     )
 
 
+def _batched_section(results):
+    rows = [
+        [
+            r["dataset"],
+            str(r["epochs"]),
+            str(r["models"]),
+            f"{r['one']:.1f}",
+            f"{r['in_turn']:.1f} ({r['in_turn'] / r['one']:.2f})",
+            f"**{r['side_by_side']:.1f} ({r['side_by_side'] / r['one']:.2f})**",
+        ]
+        for r in results["batched"]
+    ]
+    return "\n\n".join(
+        [
+            "### Batched training: M fits side by side (`fit_side_by_side`)",
+            "Seconds (median) of one default fit for the epochs shown, of M "
+            "fits one after another (seeds 0 to M - 1, one run), and of the "
+            "same M fits trained side by side as one batched model; in "
+            "brackets, the ratio to one fit (50% MCAR, seed 0).",
+            _table(
+                ["data", "epochs", "M", "one fit s", "M in turn s", "M side by side s"],
+                rows,
+            ),
+        ]
+    )
+
+
 def _matched(before, after, section, *keys):
     """(after's row, before's row with the same ``keys`` or None) of a section."""
     old = {tuple(r[k] for k in keys): r for r in before.get(section) or ()}
@@ -289,6 +316,7 @@ def render(results, quick=False, before=None):
         ("profile", _profile_section),
         ("imputation", _imputation_section),
         ("scaling", _scaling_section),
+        ("batched", _batched_section),
         ("paper_sets", _paper_sets_section),
         ("peers", _peers_section),
     ]

@@ -14,7 +14,10 @@ same process (so on the same machine, under the same load):
    fresh subprocess whose peak resident memory (``ru_maxrss``) is reported.
 4. Scaling: fit time per epoch and transform time for n = 1e3 ... 1e6 synthetic
    rows (p=20), with the slope of log(time) against log(n).
-5. Peers: default fit + transform time and MSE against missForest-style
+5. Batched: M = 5 MIWAE fits trained side by side (``fit_side_by_side``)
+   against one fit and against five fits one after another, on breast and
+   white, with the same number of epochs.
+6. Peers: default fit + transform time and MSE against missForest-style
    ``IterativeImputer(ExtraTreesRegressor)`` and ``KNNImputer`` on white and
    breast at 50% MCAR, seed 0.
 
@@ -63,7 +66,7 @@ _SCALING_FEATURES = 20
 # Rows of the partial_fit epoch that builds the timed model and optimiser.
 _BUILD_ROWS = 512
 _MEASUREMENTS = ("training", "profile", "profile_imputation", "imputation")
-_MEASUREMENTS += ("scaling", "paper_sets", "peers")
+_MEASUREMENTS += ("scaling", "batched", "paper_sets", "peers")
 
 
 @dataclass(frozen=True)
@@ -100,6 +103,11 @@ class Budget:
         Rows of each data set given to the peers; None for all.
     peer_params : tuple of (str, dict)
         Per peer, parameters that override the peer's benchmark settings.
+    batched : tuple of (str, int)
+        (data, epochs) of each case of the batched training; each fit trains
+        that many epochs.
+    batched_models : int
+        Fits trained side by side.
     """
 
     repeats: int = 5
@@ -120,6 +128,8 @@ class Budget:
     profile_rows: int = 200
     peer_rows: int | None = None
     peer_params: tuple = ()
+    batched: tuple = (("breast", 40), ("white", 8))
+    batched_models: int = 5
 
 
 FULL = Budget()
@@ -142,6 +152,8 @@ QUICK = Budget(
         ("missforest-style", {"n_estimators": 5, "max_depth": 4, "max_iter": 2}),
         ("knn (ours)", {"n_neighbors": 5}),
     ),
+    batched=(("breast", 1),),
+    batched_models=2,
 )
 
 
@@ -729,6 +741,57 @@ def paper_sets(budget, data_home=None):
     return rows
 
 
+def batched(budget, data_home=None):
+    """Seconds of M fits side by side, of one fit, and of M fits in turn.
+
+    Parameters
+    ----------
+    budget : Budget
+        ``batched`` names the data sets and epochs, ``batched_models`` M.
+    data_home : str or None
+        Folder of the data files.
+
+    Returns
+    -------
+    rows : list of dict
+        ``dataset``, ``epochs``, ``models``, and the median seconds ``one``
+        (one fit), ``in_turn`` (M fits one after another, seeds 0 to M - 1;
+        one repeat) and ``side_by_side`` (the same M fits as one batch).
+    """
+    from miwae_impute import MIWAEImputer, fit_side_by_side
+
+    rows = []
+    seeds = list(range(budget.batched_models))
+    for name, epochs in budget.batched:
+        _, _, X_missing = _masked_data(name, data_home)
+
+        def fit(seed, X=X_missing, epochs=epochs):
+            return MIWAEImputer(max_iter=epochs, random_state=seed).fit(X)
+
+        def batch(X=X_missing, epochs=epochs):
+            return fit_side_by_side(
+                MIWAEImputer(max_iter=epochs), X, random_states=seeds
+            )
+
+        one = _median_seconds(partial(fit, 0), budget.repeats)
+        start = time.perf_counter()
+        for seed in seeds:
+            fit(seed)
+        in_turn = time.perf_counter() - start
+        side_by_side = _median_seconds(batch, budget.repeats)
+        rows.append(
+            {
+                "dataset": name,
+                "epochs": epochs,
+                "models": len(seeds),
+                "one": one,
+                "in_turn": in_turn,
+                "side_by_side": side_by_side,
+            }
+        )
+    return rows
+
+
 # -- the run -----------------------------------------------------------------------
 def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print, skip=()):
     """Run every measurement of ``budget``; the raw figures as a dict.
@@ -781,6 +844,7 @@ def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print, skip=(
         )
         measure("imputation", imputation_throughput, budget, threads, data_home, peak)
         measure("scaling", scaling, budget)
+        measure("batched", batched, budget, data_home)
         measure("paper_sets", paper_sets, budget, data_home)
         measure("peers", against_peers, budget, data_home)
     results["scaling"], results["scaling_slopes"] = results["scaling"]

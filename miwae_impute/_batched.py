@@ -144,7 +144,7 @@ def _not_batchable(imputer):
     return None
 
 
-def side_by_side_possible(imputer):
+def _can_fit_side_by_side(imputer):
     """Whether :func:`fit_side_by_side` can train copies of ``imputer``."""
     return _not_batchable(imputer) is None
 

@@ -17,7 +17,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._batched import fit_side_by_side, side_by_side_possible
+from ._batched import _can_fit_side_by_side, fit_side_by_side
 from ._miwae import MIWAEImputer, _seed_from
 from ._rubin import _inference_support, _penalised, _pool_fits
 
@@ -296,7 +296,7 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
             resamples.append(rng.integers(len(frame), size=len(frame)))
             if "random_state" in imputer.get_params():
                 seeds.append(int(rng.integers(2**31 - 1)))
-        if side_by_side_possible(imputer):
+        if _can_fit_side_by_side(imputer):
             return fit_side_by_side(imputer, frame, random_states=seeds, rows=resamples)
         fits = []
         for k, rows in enumerate(resamples):

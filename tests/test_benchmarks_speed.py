@@ -131,6 +131,7 @@ def test_quick_run_writes_the_tables(quick_run):
         "### Where the time goes",
         "### Imputation throughput",
         "### Scaling with n",
+        "### Batched training: M fits side by side",
         "### Default fit + transform on the paper's data sets",
         "### Against the peers",
     ):
@@ -161,6 +162,14 @@ def test_quick_run_times_default_fits_on_the_paper_sets(quick_run):
     assert 0 < row["mse"] < 1.5  # one epoch: better than nothing, not trained
 
 
+def test_quick_run_times_fits_side_by_side(quick_run):
+    results, markdown, _ = quick_run
+    (row,) = results["batched"]
+    assert (row["dataset"], row["epochs"], row["models"]) == ("breast", 1, 2)
+    assert all(row[key] > 0 for key in ("one", "in_turn", "side_by_side"))
+    assert "| breast | 1 | 2 |" in markdown
+
+
 def test_skip_and_compare_give_a_before_after_table(quick_run, tmp_path):
     before, _, _ = quick_run
     before = {**before, "git_commit": "abc1234"}
@@ -171,6 +180,7 @@ def test_skip_and_compare_give_a_before_after_table(quick_run, tmp_path):
     (tmp_path / "before" / "speed.json").write_text(json.dumps(before))
     argv = ["--quick", "--out", str(tmp_path / "after"), "--data-home", str(SHARED)]
     skipped = ["profile", "profile_imputation", "imputation", "scaling", "peers"]
+    skipped.append("batched")
     argv += ["--skip", *skipped, "--compare", str(tmp_path / "before")]
     assert speed.main(argv) == 0
     after = json.loads((tmp_path / "after" / "speed.json").read_text())
