@@ -1,14 +1,11 @@
 """MultipleImputationEstimator: fit an estimator on m imputed data sets, then pool."""
 
 import numbers
-import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone, is_classifier
 from sklearn.frozen import FrozenEstimator
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
@@ -19,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_dat
 
 from ._batched import _can_fit_side_by_side, fit_side_by_side
 from ._miwae import MIWAEImputer, _seed_from
-from ._rubin import _inference_support, _penalised, _pool_fits
+from ._rubin import _inference_support, _pool_fits, _PooledInference
 
 _Y_NAME = "__miwae_impute_y__"  # the outcome's column in the imputation model
 
@@ -31,7 +28,7 @@ def _has(name):
     return check
 
 
-class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
+class MultipleImputationEstimator(_PooledInference, MetaEstimatorMixin, BaseEstimator):
     """Fit an estimator on multiply imputed data sets and pool the fits.
 
     The imputer, which must be able to draw imputations (a ``sample(X,
@@ -457,116 +454,3 @@ class MultipleImputationEstimator(MetaEstimatorMixin, BaseEstimator):
         """
         metric = accuracy_score if is_classifier(self) else r2_score
         return metric(y, self.predict(X), sample_weight=sample_weight)
-
-    # -- pooled coefficients ---------------------------------------------------
-    def _pooled_attribute(self, name):
-        check_is_fitted(self, "estimators_")
-        if not hasattr(self.estimators_[0], name):
-            raise AttributeError(
-                f"{type(self.estimator).__name__} has no {name}, so there is no "
-                f"pooled {name}."
-            )
-        return np.mean([getattr(est, name) for est in self.estimators_], axis=0)
-
-    @property
-    def coef_(self):
-        return self._pooled_attribute("coef_")
-
-    @property
-    def intercept_(self):
-        return self._pooled_attribute("intercept_")
-
-    def _rubin_results(self):
-        check_is_fitted(self, "estimators_")
-        reason = _inference_support(self.estimator)
-        if reason is None and self._pooled is None:
-            reason = "Rubin's inference is for a binary LogisticRegression only."
-        if reason is not None:
-            raise AttributeError(reason)
-        if isinstance(self.estimator, LogisticRegression) and _penalised(
-            self.estimator
-        ):
-            warnings.warn(
-                "The standard errors of a penalised LogisticRegression (inverse "
-                "Fisher information) are not valid; use C=np.inf for inference.",
-                UserWarning,
-                stacklevel=3,
-            )
-        return self._pooled
-
-    @property
-    def std_err_(self):
-        return np.sqrt(self._rubin_results()["total"])
-
-    @property
-    def df_(self):
-        return self._rubin_results()["df"]
-
-    @property
-    def fraction_missing_info_(self):
-        return self._rubin_results()["fmi"]
-
-    @property
-    def cov_params_(self):
-        return self._rubin_results()["cov"]
-
-    def conf_int(self, alpha=0.05):
-        """Confidence intervals of the pooled parameters.
-
-        Intervals are mean -/+ t_{1 - alpha/2, df} sqrt(T), with Barnard &
-        Rubin's degrees of freedom ``df_``.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            One minus the coverage.
-
-        Returns
-        -------
-        intervals : ndarray of shape (n_params, 2)
-            Lower and upper bounds, one row per parameter: the intercept first
-            (when fitted), then the coefficients in the features' order.
-        """
-        return self._intervals(self._rubin_results(), alpha)
-
-    @staticmethod
-    def _intervals(results, alpha):
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {alpha!r}.")
-        half = stats.t.ppf(1 - alpha / 2, results["df"]) * np.sqrt(results["total"])
-        return np.column_stack([results["params"] - half, results["params"] + half])
-
-    def summary(self, alpha=0.05):
-        """The table of pooled parameters.
-
-        Parameters
-        ----------
-        alpha : float, default=0.05
-            One minus the coverage of the intervals.
-
-        Returns
-        -------
-        table : DataFrame
-            One row per parameter, "intercept" first (when fitted), then the
-            features by name (``feature_names_in_``, or x0, x1, ...);
-            columns "coef", "std err", "df", "lower", "upper" and "fmi".
-        """
-        results = self._rubin_results()
-        intervals = self._intervals(results, alpha)
-        names = getattr(self, "feature_names_in_", None)
-        if names is None:
-            names = [f"x{j}" for j in range(self.n_features_in_)]
-        index = list(names)
-        if self.estimator.fit_intercept:
-            index = ["intercept", *index]
-        return pd.DataFrame(
-            {
-                "coef": results["params"],
-                "std err": np.sqrt(results["total"]),
-                "df": results["df"],
-                "lower": intervals[:, 0],
-                "upper": intervals[:, 1],
-                "fmi": results["fmi"],
-            },
-            index=pd.Index(index),
-        )
