@@ -10,8 +10,6 @@ estimator ran them before (clones fitted on the resamples). Median of
 """
 
 import argparse
-import statistics
-import time
 
 import numpy as np
 import pandas as pd
@@ -20,6 +18,7 @@ from sklearn.linear_model import LinearRegression
 
 from miwae_impute import MIWAEImputer, MultipleImputationEstimator
 
+from ..speed import _median_seconds
 from ..uci import _run_context
 
 
@@ -29,15 +28,6 @@ def _readme_example():
     y = 1.0 + 2.0 * X["age"] - X["dose"] + rng.normal(size=500)
     X[rng.random(X.shape) < 0.2] = np.nan
     return X, y
-
-
-def _median(function, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main(argv=None):
@@ -59,9 +49,14 @@ def main(argv=None):
             clone(imputer).fit(frame.iloc[rows].reset_index(drop=True))
 
     with _run_context(args.threads):
-        one = _median(lambda: MIWAEImputer(random_state=0).fit(frame), args.repeats)
-        bootstrap = _median(lambda: clone(model).fit(X, y), args.repeats)
-        turn = _median(in_turn, args.repeats)
+        MIWAEImputer(max_iter=1).fit(frame)  # warm up torch
+
+        def one_fit():
+            MIWAEImputer(random_state=0).fit(frame)
+
+        one = _median_seconds(one_fit, args.repeats, warmup=0)
+        bootstrap = _median_seconds(lambda: clone(model).fit(X, y), args.repeats, 0)
+        turn = _median_seconds(in_turn, args.repeats, warmup=0)
     print(f"threads {args.threads}, median of {args.repeats} runs:")
     print(f"  one MIWAE fit on [X, y]                 {one:6.1f} s")
     print(
