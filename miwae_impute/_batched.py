@@ -222,7 +222,10 @@ def fit_side_by_side(imputer, X, *, n_models=None, random_states=None, rows=None
     if random_states is None:
         random_states = _seeds(imputer.random_state, size)
     members = [clone(imputer).set_params(random_state=s) for s in random_states]
-    prepared = [_prepare(member, X) for member in members]
+    prepared = [_prepare(members[0], X)]
+    if prepared[0] is not None:  # the others copy the first's Gaussian fill
+        fill = members[0].model_.fill
+        prepared += [_prepare(member, X, fill) for member in members[1:]]
     if any(p is None for p in prepared):  # no feature to learn from
         return [member.fit(X) for member in members]
     x, m = prepared[0][0], prepared[0][1]  # one preparation, the same for all
@@ -251,9 +254,10 @@ def fit_side_by_side(imputer, X, *, n_models=None, random_states=None, rows=None
     return members
 
 
-def _prepare(member, X):
+def _prepare(member, X, fill=None):
     """What ``fit`` does before training: ``x, m, train, held_out``, or None
-    when ``X`` has no feature to learn from."""
+    when ``X`` has no feature to learn from; ``fill``, a Gaussian fill
+    fitted to the same ``X``, is copied rather than fitted again."""
     member._validate_params()
     data = member._validate_input(X, reset=True)
     member._fit_columns = data.columns
@@ -262,7 +266,7 @@ def _prepare(member, X):
     if not valid.any():
         return None
     x, m, train, _, held_out = member._prepare_fit(
-        data.X[:, valid], data.mask[:, valid]
+        data.X[:, valid], data.mask[:, valid], fill
     )
     return x, m, train, held_out
 

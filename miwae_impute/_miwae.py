@@ -438,11 +438,11 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
             self._train(x, m, train, val, generator, held_out)
         self._finish_fit(generator, held_out)
 
-    def _prepare_fit(self, X, mask):
+    def _prepare_fit(self, X, mask, fill=None):
         """Scaler, model and optimiser (:meth:`_initialize`), the held-out
         entries, and the training and validation rows, in the order the first
         epoch reads them; returns ``x, m, train, val, held_out``."""
-        x, m = self._initialize(X, mask)
+        x, m = self._initialize(X, mask, fill)
         held_out = HeldOutEntries(x, m, self.holdout_fraction, self._seed + 3)
         x, m = held_out.x, held_out.m
         n = len(x)
@@ -525,8 +525,12 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         except RuntimeError:  # torch checks the state's size for its device
             return generator.manual_seed(self._seed + self.n_iter_)
 
-    def _initialize(self, X, mask):
-        """Scaler, seed, model and optimiser; returns the data as tensors."""
+    def _initialize(self, X, mask, fill=None):
+        """Scaler, seed, model and optimiser; returns the data as tensors.
+
+        ``fill``, the encoder's Gaussian fill of another fit on the same
+        data, is copied instead of fitted again (see :meth:`_start_model`).
+        """
         hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
         if any(h < 1 for h in hidden):
             raise ValueError(
@@ -552,19 +556,21 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         self._seed = _seed_from(self.random_state)
         self.chosen_missingness_ = self.missingness
         x, m = self._to_tensors(X, mask, device)
-        self._start_model(x, m)
+        self._start_model(x, m, fill)
         return x, m
 
-    def _start_model(self, x, m):
+    def _start_model(self, x, m, fill=None):
         """A new model for ``chosen_missingness_`` (weights from the seed, the
-        encoder's Gaussian fill fitted to ``x``), its optimiser, and an empty
-        history; ``m`` is the observed-mask."""
+        encoder's Gaussian fill fitted to ``x``, or copied from ``fill``), its
+        optimiser, and an empty history; ``m`` is the observed-mask."""
         p = len(self.mean_)
         latent_dim = max(1, p - 1) if self.latent_dim == "auto" else self.latent_dim
         with torch.random.fork_rng(devices=[]):  # weights from a local seed
             torch.manual_seed(self._seed)
             self.model_ = self._build_model(latent_dim).to(m.device)
-        if self.model_.fill is not None:
+        if self.model_.fill is not None and fill is not None:
+            self.model_.fill.load_state_dict(fill.state_dict())
+        elif self.model_.fill is not None:
             self.model_.fill.fit(x, m)
         if self.model_.missingness is not None:
             self.model_.missingness.start_at(m)
