@@ -158,8 +158,10 @@ def fit_side_by_side(imputer, X, *, n_models=None, random_states=None, rows=None
     """Fit several copies of a MIWAE imputer at once, as one batched model.
 
     The copies' networks are trained side by side: each step of Adam is one
-    pass of M stacked networks, so that M fits cost much less than M times
-    one (the step's fixed cost, in Python and small ops, is paid once). Each
+    pass of M stacked networks, which pays the step's fixed cost (Python,
+    autograd, small ops) once. Five fits cost about 3 to 3.5 times one on a
+    2-core CPU, against 5 times one after another (benchmarks/HISTORY.md,
+    "Fits side by side"). Each
     copy is a fit in its own right, with its own seed (weights, order of the
     rows, noise) and its own training rows: it is what ``fit`` would train
     from the same seed, up to float32 rounding in the matmuls. All copies
@@ -288,8 +290,9 @@ def _check_rows(rows, n):
 def _train_side_by_side(members, x, m, filled, train, generators):
     """The epochs of ``_Training._train`` for M members at once.
 
-    ``x`` and ``m`` are (M, n, p), ``train`` the (M, n) order of each
-    member's rows; each member's ``model_`` and ``history_`` are updated.
+    ``x``, ``m`` and ``filled`` (the encoder's fill of ``x``) are (M, n, p),
+    ``train`` the (M, n) order of each member's rows; each member's
+    ``model_`` and ``history_`` are updated.
     """
     first = members[0]
     stacked = _stack([member.model_ for member in members]).train()
