@@ -356,12 +356,19 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
 
     def _fit_validated(self, data):
         """Fit on validated input; the completion that ``_fit`` returns, if any."""
+        valid = self._valid_data(data)
+        return None if valid is None else self._fit(*valid)
+
+    def _valid_data(self, data):
+        """Record ``data``'s columns and missing structure; return its
+        non-empty features ``(X, mask)``, or None when there is nothing to
+        learn or impute."""
         self._fit_columns = data.columns
         self._fit_missing_structure(data.mask)
-        if not self._valid_features.any():  # nothing to learn or impute
-            return None
         valid = self._valid_features
-        return self._fit(data.X[:, valid], data.mask[:, valid])
+        if not valid.any():
+            return None
+        return data.X[:, valid], data.mask[:, valid]
 
     def _check_transform_input(self, X):
         check_is_fitted(self, "n_features_in_")

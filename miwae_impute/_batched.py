@@ -28,9 +28,8 @@ from sklearn.utils import check_random_state
 from torch import nn
 
 from ._miwae import MIWAEImputer
-from ._model import miwae_bound
 from ._random import MemberGenerators
-from ._training import _LR_SCHEDULES, _hide, _MovingAverage
+from ._training import _LR_SCHEDULES, _descend, _MovingAverage
 
 __all__ = ["fit_side_by_side"]
 
@@ -261,15 +260,10 @@ def _prepare(member, X, fill=None):
     when ``X`` has no feature to learn from; ``fill``, a Gaussian fill
     fitted to the same ``X``, is copied rather than fitted again."""
     member._validate_params()
-    data = member._validate_input(X, reset=True)
-    member._fit_columns = data.columns
-    member._fit_missing_structure(data.mask)
-    valid = member._valid_features
-    if not valid.any():
+    valid = member._valid_data(member._validate_input(X, reset=True))
+    if valid is None:
         return None
-    x, m, train, _, held_out = member._prepare_fit(
-        data.X[:, valid], data.mask[:, valid], fill
-    )
+    x, m, train, _, held_out = member._prepare_fit(*valid, fill)
     return x, m, train, held_out
 
 
@@ -310,29 +304,16 @@ def _train_side_by_side(members, x, m, filled, train, generators):
         average = _MovingAverage(stacked, first.ema_decay)
     streams = MemberGenerators(generators)
     members_axis = torch.arange(n_members, device=x.device).unsqueeze(1)
-    remask = first.remask_weight > 0
     epochs = 0
     try:
         for _ in range(max_iter):
             perm = train.gather(1, streams.randperm(n, x.device))
             total = x.new_zeros(n_members, dtype=torch.float64)
             for batch in perm.split(first.batch_size, dim=1):
-                xb, mb = x[members_axis, batch], m[members_axis, batch]
-                fb = filled[members_axis, batch]
-                log_r = stacked.log_weights(xb, mb, first.K, streams, fb)[0]
-                bound = miwae_bound(log_r)  # (M, rows)
-                loss = -bound.mean(-1).sum()
-                if remask:
-                    hidden = _hide(mb, first.remask_rate, streams)
-                    error = stacked.remasked_error(xb, mb, hidden, first.K, streams)
-                    loss = loss + first.remask_weight * error.mean(-1).sum()
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                optimizer.step()
-                schedule.step()
-                if average is not None:
-                    average.update()
-                total += bound.detach().sum(-1).double()
+                at = (members_axis, batch)
+                loss, bound = first._loss(stacked, x[at], m[at], filled[at], streams)
+                _descend(loss, optimizer, schedule, average)
+                total += bound.detach().sum(-1).double()  # bound: (M, rows)
             epochs += 1
             for member, value in zip(members, (total / n).tolist()):
                 member.n_iter_ += 1

@@ -58,6 +58,18 @@ def _hide(mask, rate, generator):
     return mask * (draws < rate).to(mask.dtype)
 
 
+def _descend(loss, optimizer, schedule=None, average=None):
+    """One step of ``optimizer`` down ``loss``; then the learning-rate
+    ``schedule`` and the moving ``average`` of the weights, if any, step."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    if schedule is not None:
+        schedule.step()
+    if average is not None:
+        average.update()
+
+
 class _MovingAverage:
     """An exponential moving average of a model's weights, with a warm-up.
 
@@ -138,25 +150,30 @@ class _Training:
             filled = model.filled(x, m)
         total = 0.0
         perm = rows[torch.randperm(len(rows), generator=generator).to(x.device)]
-        remask = self.remask_weight > 0 and model.missingness is None
         for batch in perm.split(self.batch_size):
-            xb, mb = x[batch], m[batch]
-            log_r = model.log_weights(xb, mb, self.K, generator, filled[batch])[0]
-            bound = miwae_bound(log_r)
-            loss = -bound.mean()
-            if remask:
-                hidden = _hide(mb, self.remask_rate, generator)
-                error = model.remasked_error(xb, mb, hidden, self.K, generator)
-                loss = loss + self.remask_weight * error.mean()
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            if schedule is not None:
-                schedule.step()
-            if average is not None:
-                average.update()
+            xb, mb, fb = x[batch], m[batch], filled[batch]
+            loss, bound = self._loss(model, xb, mb, fb, generator)
+            _descend(loss, optimizer, schedule, average)
             total += float(bound.detach().sum())
         return total / len(rows)
+
+    def _loss(self, model, x, mask, filled, generator):
+        """A step's loss, and the bound of each row.
+
+        The loss is minus the rows' mean bound, plus ``remask_weight`` times
+        the mean squared error of the observed cells that the penalty hides
+        (without a missingness model). Tensors may carry a leading member
+        axis (``fit_side_by_side``): the members' losses add up, so that
+        each member's gradient is its own.
+        """
+        log_r = model.log_weights(x, mask, self.K, generator, filled)[0]
+        bound = miwae_bound(log_r)
+        loss = -bound.mean(-1).sum()
+        if self.remask_weight > 0 and model.missingness is None:
+            hidden = _hide(mask, self.remask_rate, generator)
+            error = model.remasked_error(x, mask, hidden, self.K, generator)
+            loss = loss + self.remask_weight * error.mean(-1).sum()
+        return loss, bound
 
     def _max_iter(self, n_train, not_miwae=None):
         """The epochs of a fit on ``n_train`` rows: ``max_iter``, or for
