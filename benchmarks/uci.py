@@ -58,7 +58,7 @@ __all__ = [
 #: Imputers of the paper's table, in its row order (names of ``make_imputer``).
 METHODS = ("miwae", "mvae", "missforest", "pca", "knn", "mean")
 #: What --methods accepts: the table's imputers and not-MIWAE.
-METHOD_CHOICES = (*METHODS, "not-miwae")
+METHOD_CHOICES = (*METHODS, "not-miwae", "stacking")
 
 #: One thread per run by default: timings comparable across runs and machines,
 #: and a shared machine stays usable.

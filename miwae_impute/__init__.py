@@ -10,6 +10,7 @@ from ._persistence import ModelFileError
 from ._pooling import MultipleImputationEstimator
 from ._registry import make_imputer
 from ._simple import MeanImputer
+from ._stacking import StackingImputer
 from ._version import __version__ as __version__
 from .metrics import imputation_mse, masked_mse_scorer
 
@@ -21,6 +22,7 @@ __all__ = [
     "MultipleImputationEstimator",
     "NearestNeighborsImputer",
     "PCAImputer",
+    "StackingImputer",
     "compare_imputers",
     "fit_side_by_side",
     "imputation_mse",

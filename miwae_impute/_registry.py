@@ -5,6 +5,7 @@ from ._missforest import MissForestImputer
 from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
 from ._simple import MeanImputer
+from ._stacking import StackingImputer
 
 # name -> (class, {parameter: the values the name allows, its default first})
 _IMPUTERS = {
@@ -25,6 +26,7 @@ _IMPUTERS = {
     "knn": (NearestNeighborsImputer, {}),
     "pca": (PCAImputer, {}),
     "missforest": (MissForestImputer, {}),
+    "stacking": (StackingImputer, {}),
 }
 
 
@@ -33,13 +35,15 @@ def make_imputer(name, **params):
 
     Parameters
     ----------
-    name : {"miwae", "mvae", "not-miwae", "mean", "knn", "pca", "missforest"}
+    name : {"miwae", "mvae", "not-miwae", "mean", "knn", "pca", "missforest", \
+            "stacking"}
         The method: :class:`MIWAEImputer`; the MVAE, i.e. :class:`MIWAEImputer`
         with ``K=1`` (the VAE bound); not-MIWAE, i.e. :class:`MIWAEImputer`
         with ``missingness="self-masking"`` (values missing not at random;
         it also takes the other not-MIWAE models, not "ignorable");
         :class:`MeanImputer`; :class:`NearestNeighborsImputer`; :class:`PCAImputer`;
-        :class:`MissForestImputer`.
+        :class:`MissForestImputer`; :class:`StackingImputer`, by default
+        MIWAE and missForest blended per feature.
     **params : dict
         Parameters of the imputer's constructor.
 
