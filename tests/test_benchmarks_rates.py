@@ -112,3 +112,31 @@ def test_several_seeds_average_and_need_every_seed(tmp_path):
     assert list(frame["bad_columns"]) == ["0: 1.50"]  # (1 + 5) / 2 against 2
     markdown = rates.report({0.3: [frame]}, seeds=[0, 1])
     assert "### 30% MCAR, seeds 0, 1 (mean MSE): 1 tables" in markdown
+
+
+def test_another_method_after(tmp_path):
+    _write(
+        tmp_path / "before",
+        [
+            ("missforest", "a", 0, 1.00, 1.0, None),
+            ("miwae", "a", 0, 1.10, 10.0, None),
+        ],
+    )
+    _write(
+        tmp_path / "after",
+        [
+            ("miwae", "a", 0, 2.00, 10.0, None),  # not the method compared
+            ("stacking", "a", 0, 0.95, 22.0, None),
+        ],
+    )
+    frame = rates.compare(
+        tmp_path / "before", tmp_path / "after", seeds=[0], method="stacking"
+    )
+    np.testing.assert_allclose(frame["ratio"], [0.95])
+    np.testing.assert_allclose(frame["time_ratio"], [2.2])
+    markdown = rates.report({0.2: [frame]}, seeds=[0], method="stacking")
+    assert "on 0 tables for MIWAE and 1 for stacking" in markdown
+    assert (
+        "| table | best peer | peer MSE | MIWAE | stacking | stacking / peer"
+        in markdown
+    )

@@ -7,11 +7,12 @@ all three, it gives the best peer's MSE, MIWAE's before and after, and
 whether MIWAE ties (within 2%) or beats the best peer; then the count of
 such tables per rate, the tables where MIWAE still loses, and the columns
 of the collection's tables whose MSE is above 1.02 times the column-mean
-imputation's. A table in several folder pairs of one rate counts once, from
-the first pair given. BEFORE and AFTER may each join several folders with
-"+": a table's row comes from the last of them that has it (so that a rerun
-of some tables overrides an earlier run of all). ``--skip`` leaves tables
-out. It runs nothing.
+imputation's. ``--after-method`` reads another method of the "after"
+folders in MIWAE's place (``stacking``, say). A table in several folder
+pairs of one rate counts once, from the first pair given. BEFORE and AFTER
+may each join several folders with "+": a table's row comes from the last
+of them that has it (so that a rerun of some tables overrides an earlier
+run of all). ``--skip`` leaves tables out. It runs nothing.
 
 With several seeds (``--seed 0 1``), a table's MSE is its mean over them,
 and a table counts only where every method has every seed.
@@ -78,13 +79,14 @@ def _mean_columns(group):
     return json.dumps(column_means(group).tolist())
 
 
-def compare(before, after, seeds, skip=()):
-    """One row per table: the best peer, MIWAE before and after, the ratio."""
+def compare(before, after, seeds, skip=(), method="miwae"):
+    """One row per table: the best peer, MIWAE before and ``method`` after,
+    the ratio."""
     old, new = _rows(before, seeds), _rows(after, seeds)
     old = old[~old["dataset"].isin(skip)]
     peers = old[old["method"].isin(_PEERS)]
     miwae_old = old[old["method"] == "miwae"].set_index("dataset")
-    miwae_new = new[new["method"] == "miwae"].set_index("dataset")
+    miwae_new = new[new["method"] == method].set_index("dataset")
     out = []
     for dataset, group in peers.groupby("dataset"):
         if dataset not in miwae_old.index or dataset not in miwae_new.index:
@@ -128,8 +130,14 @@ def _bad_columns(miwae, mean):
     )
 
 
-def report(pairs, seeds):
+def report(pairs, seeds, method="miwae"):
     """Markdown: per rate, a table of every table and the counts."""
+    if method == "miwae":
+        words = ("before", "after", "After / before", "MIWAE before", "MIWAE after")
+        after = "after"
+    else:
+        words = ("for MIWAE", f"for {method}", f"{method} / MIWAE", "MIWAE", method)
+        after = method
     parts = []
     for rate, frames in pairs.items():
         frame = pd.concat(frames, ignore_index=True).drop_duplicates("dataset")
@@ -140,15 +148,15 @@ def report(pairs, seeds):
         parts += [
             f"### {rate:.0%} MCAR, {_seeds(seeds)}: {len(frame)} tables",
             f"MIWAE ties (within 2%) or beats the best peer on {wins_before} "
-            f"tables before and {wins_after} after. After / before: geometric "
+            f"tables {words[0]} and {wins_after} {words[1]}. {words[2]}: geometric "
             f"mean {np.exp(np.log(better).mean()):.3f}, lower by more than 1% "
             f"on {int((better < 0.99).sum())}, higher by more than 1% on "
             f"{int((better > 1.01).sum())}; fit-plus-transform time ratio "
             f"median {frame['time_ratio'].median():.2f}.",
             "\n".join(
                 [
-                    "| table | best peer | peer MSE | MIWAE before | MIWAE after "
-                    "| after / peer | columns > 1.02 × mean (after) |",
+                    f"| table | best peer | peer MSE | {words[3]} | {words[4]} "
+                    f"| {after} / peer | columns > 1.02 × mean ({after}) |",
                     "|---|---|---|---|---|---|---|",
                     *(_line(r) for r in frame.itertuples()),
                 ]
@@ -190,13 +198,18 @@ def main(argv=None):
         help="seeds; with several, a table's MSE is its mean over them",
     )
     parser.add_argument("--skip", nargs="*", default=(), help="tables to leave out")
+    parser.add_argument(
+        "--after-method",
+        default="miwae",
+        help="the method of the AFTER folders compared with MIWAE (miwae)",
+    )
     args = parser.parse_args(argv)
     pairs = {}
     for rate, before, after in args.rate:
         pairs.setdefault(float(rate), []).append(
-            compare(before, after, args.seed, args.skip)
+            compare(before, after, args.seed, args.skip, args.after_method)
         )
-    print(report(pairs, args.seed))
+    print(report(pairs, args.seed, args.after_method))
 
 
 if __name__ == "__main__":
