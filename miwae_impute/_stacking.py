@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval
 
 from ._base import _BaseImputer
+from ._scaling import _binary_unit
 
 # The weight of the constraint sum(w) = 1 in the least squares of the
 # blend's weights, relative to the size and scale of the held-out values; the
@@ -46,6 +47,18 @@ def _simplex_weights(truth, predictions):
     )
 
 
+def _standardized(X, guesses, categorical):
+    """``X`` (n, p) and ``guesses`` (k, n, p) with each numeric feature
+    divided by the standard deviation of its observed values, computed on
+    the feature divided by a power of two first (exact, and free of overflow
+    for any finite data); categorical codes stay as they are."""
+    mask = np.isnan(X)
+    unit = np.where(categorical, 1.0, _binary_unit(X, mask))
+    spread = np.nanstd(X / unit, axis=0)
+    spread[categorical | ~(spread > 0)] = 1.0
+    return X / unit / spread, guesses / unit / spread
+
+
 class StackingImputer(_BaseImputer):
     """Blend several imputers with weights learned on observed cells that
     were hidden from them.
@@ -69,7 +82,9 @@ class StackingImputer(_BaseImputer):
     3. each imputer is fitted again on all of ``X``, and ``transform``
        blends their imputations with the weights.
 
-    It costs the imputers' fits twice over.
+    It costs the imputers' fits twice over. It gives point imputations only:
+    for draws and intervals, use :meth:`MIWAEImputer.sample` and
+    :class:`MultipleImputationEstimator`.
 
     Parameters
     ----------
@@ -105,9 +120,10 @@ class StackingImputer(_BaseImputer):
     held_out_mse_ : ndarray of shape (n_valid_features, n_imputers + 1)
         Per feature, each imputer's error on the held-out cells, then the
         blend's (in-sample for the blend, whose weights were fitted there):
-        the mean squared error for a numeric feature, the share of wrong
-        levels for a categorical one; NaN for a feature without held-out
-        cells.
+        for a numeric feature the mean squared error in units of its
+        observed variance (1.0: as far off as its mean would be), for a
+        categorical one the share of wrong levels; NaN for a feature without
+        held-out cells.
     n_features_in_ : int
         Number of features seen during fit.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -223,8 +239,7 @@ class StackingImputer(_BaseImputer):
         categorical features, the one with the fewest wrong levels."""
         k, p = len(guesses), X.shape[1]
         categorical = self.is_categorical_[self._valid_features]
-        scale = np.nanstd(X, axis=0)
-        scale[~(scale > 0)] = 1.0
+        X, guesses = _standardized(X, guesses, categorical)
         weights = np.empty((p, k))
         for kind, columns in ((False, ~categorical), (True, categorical)):
             cells = held & columns
@@ -236,18 +251,14 @@ class StackingImputer(_BaseImputer):
                 wrong = (guesses[:, cells] != X[cells]).mean(axis=1)
                 weights[columns] = np.eye(k)[np.argmin(wrong)]
             else:
-                units = np.broadcast_to(scale, X.shape)[cells]
-                weights[columns] = _simplex_weights(
-                    X[cells] / units, guesses[:, cells] / units
-                )
+                weights[columns] = _simplex_weights(X[cells], guesses[:, cells])
         blend = self._blend(guesses, weights)
         errors = np.full((p, k + 1), np.nan)
         for j in np.flatnonzero(held.any(axis=0)):
             rows = held[:, j]
             candidates = np.vstack([guesses[:, rows, j], blend[rows, j]])
-            wrong = candidates != X[rows, j]
             errors[j] = (
-                wrong.mean(axis=1)
+                (candidates != X[rows, j]).mean(axis=1)
                 if categorical[j]
                 else ((candidates - X[rows, j]) ** 2).mean(axis=1)
             )

@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import NotFittedError
 
-from miwae_impute import make_imputer
+from miwae_impute import MeanImputer, PCAImputer, make_imputer
 from miwae_impute._registry import _IMPUTERS
 
 # Tiny budgets; every imputer deterministic.
@@ -32,6 +32,10 @@ TINY = {
     "knn": dict(n_neighbors=2),
     "pca": dict(n_components=1, max_iter=20),
     "missforest": dict(n_estimators=3, max_iter=2, random_state=0),
+    "stacking": dict(
+        imputers=[MeanImputer(), PCAImputer(n_components=1, max_iter=20)],
+        random_state=0,
+    ),
 }
 NAMES = sorted(TINY)
 MIWAE_NAMES = ["miwae", "mvae", "not-miwae"]
