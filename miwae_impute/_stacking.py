@@ -66,9 +66,9 @@ class StackingImputer(_BaseImputer):
     Imputers err in different ways: a random forest splits sharply where a
     deep latent variable model is smooth, and the model shares strength
     across features where the forest sees one at a time. Their blend imputes
-    better than either alone on many tables (user guide, "Blending
-    imputers"). This imputer learns how much to trust each one out of
-    sample:
+    better than either alone on many tables (``benchmarks/HISTORY.md``,
+    "Blending MIWAE and missForest"). This imputer learns how much to trust
+    each one out of sample:
 
     1. a share ``held_out`` of the observed cells is hidden, and each imputer
        is fitted to the rest and imputes them;
