@@ -60,8 +60,7 @@ def _standardized(X, guesses, categorical):
 
 
 class StackingImputer(_BaseImputer):
-    """Blend several imputers with weights learned on observed cells that
-    were hidden from them.
+    """Blend several imputers by weights learned on hidden observed cells.
 
     Imputers err in different ways: a random forest splits sharply where a
     deep latent variable model is smooth, and the model shares strength
