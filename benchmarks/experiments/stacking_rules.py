@@ -1,0 +1,126 @@
+"""StackingImputer's blend under other weighting rules, from the same fits.
+
+``run`` fits ``StackingImputer(random_state=SEED)`` (its default, MIWAE and
+missForest) on each table with the harness's MCAR mask, and keeps what its
+weights are learned from (the held-out cells and each imputer's guesses of
+them) and each refitted imputer's completion, in ``OUT/npz``. ``rows`` then
+blends those completions by each rule's weights and writes the MSE as
+result rows, one method ``stacking-RULE`` per rule, to ``OUT/results.csv``,
+for ``benchmarks.experiments.rates --after-method stacking-RULE``. Usage::
+
+    python -m benchmarks.experiments.stacking_rules run --rate 0.3 --seed 0 \\
+        --out benchmarks/results/stacking-rules concrete servo
+    python -m benchmarks.experiments.stacking_rules rows \\
+        --out benchmarks/results/stacking-rules
+"""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from miwae_impute import StackingImputer
+from miwae_impute._stacking import _simplex_weights
+
+from ..collection import column_mse, load_table
+from ..datasets import DATASETS, load_dataset, standardize
+from ..missingness import make_mask
+from ..uci import _run_context
+
+
+class _Recorded(StackingImputer):
+    """StackingImputer keeping its held-out guesses and final completions."""
+
+    def _learn_weights(self, X, held, guesses):
+        self.record_ = {"held": held, "guesses": guesses}
+        return super()._learn_weights(X, held, guesses)
+
+    def _blend(self, imputations, weights=None):
+        if weights is None:
+            self.record_["completions"] = imputations
+        return super()._blend(imputations, weights)
+
+
+def rules(truth, guesses):
+    """Weights (k,) of each rule, from held-out ``truth`` (n,) and
+    ``guesses`` (k, n): the pooled least squares (today's), each imputer
+    alone, equal weights, and the pooled weights shrunk toward equal ones
+    with the strength of ``n0`` held-out cells."""
+    k, n = guesses.shape
+    pooled, equal = _simplex_weights(truth, guesses), np.full(k, 1 / k)
+    out = {"pooled": pooled, "equal": equal}
+    out.update({f"alone{i}": np.eye(k)[i] for i in range(k)})
+    for n0 in (100, 300):
+        out[f"shrink{n0}"] = (n * pooled + n0 * equal) / (n + n0)
+    return out
+
+
+def _run(args):
+    folder = Path(args.out) / "npz"
+    folder.mkdir(parents=True, exist_ok=True)
+    with _run_context(1):
+        for name in args.tables:
+            path = folder / f"{name}-{args.rate}-{args.seed}.npz"
+            if path.exists():
+                continue
+            X = load_dataset(name)[0] if name in DATASETS else load_table(name).X
+            X = standardize(X)
+            mask = make_mask("mcar", X, args.rate, args.seed)
+            start = time.perf_counter()
+            imputer = _Recorded(random_state=args.seed)
+            imputer.fit_transform(np.where(mask, np.nan, X))
+            seconds = time.perf_counter() - start
+            np.savez(path, X=X, mask=mask, seconds=seconds, **imputer.record_)
+            print(f"{name} {args.rate} {args.seed}: {seconds:.0f} s", flush=True)
+
+
+def _rows(args):
+    rows = []
+    for path in sorted((Path(args.out) / "npz").glob("*.npz")):
+        name, rate, seed = path.stem.rsplit("-", 2)
+        z = np.load(path)
+        X, mask, held = z["X"], z["mask"], z["held"]
+        for rule, w in rules(X[held], z["guesses"][:, held]).items():
+            blend = np.einsum("knp,k->np", z["completions"], w)
+            rows.append(
+                {
+                    "method": f"stacking-{rule}",
+                    "dataset": name,
+                    "seed": int(seed),
+                    "missing_rate": float(rate),
+                    "quick": False,
+                    "mse": float(np.mean((blend[mask] - X[mask]) ** 2)),
+                    "weights": json.dumps(np.round(w, 4).tolist()),
+                    "held_out_cells": int(held.sum()),
+                    "fit_impute_seconds": float(z["seconds"])
+                    if "seconds" in z.files
+                    else np.nan,
+                    "finished_at": path.stat().st_mtime,
+                    "column_mse": json.dumps(column_mse(X, blend, mask)),
+                }
+            )
+    for rate, group in pd.DataFrame(rows).groupby("missing_rate"):
+        out = Path(args.out) / f"rate-{rate}"
+        out.mkdir(exist_ok=True)
+        group.to_csv(out / "results.csv", index=False)
+        print(f"{len(group)} rows in {out / 'results.csv'}")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.experiments.stacking_rules"
+    )
+    parser.add_argument("command", choices=["run", "rows"])
+    parser.add_argument("tables", nargs="*")
+    parser.add_argument("--rate", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", default="benchmarks/results/stacking-rules")
+    args = parser.parse_args(argv)
+    _run(args) if args.command == "run" else _rows(args)
+
+
+if __name__ == "__main__":
+    main()
