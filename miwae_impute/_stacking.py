@@ -73,11 +73,14 @@ class StackingImputer(_BaseImputer):
        is fitted to the rest and imputes them;
     2. the numeric features get one blend: the non-negative weights, summing
        to one, whose blend of those imputations is nearest the hidden values
-       in least squares (each feature in units of its standard deviation).
-       One blend for all features, rather than one per feature, is what the
-       held-out cells of a table can estimate (per-feature weights imputed
-       worse on the development collection). The categorical features take
-       the imputer with the fewest wrong levels there;
+       in least squares (each feature in units of its standard deviation),
+       pulled toward the first imputer as if it had won ``prior_cells``
+       more held-out cells: a small table's few held-out cells cannot move
+       the blend far from the first imputer. One blend for all features,
+       rather than one per feature, is what the held-out cells of a table
+       can estimate (per-feature weights imputed worse on the development
+       collection). The categorical features take the imputer with the
+       fewest wrong levels there;
     3. each imputer is fitted again on all of ``X``, and ``transform``
        blends their imputations with the weights.
 
@@ -94,6 +97,12 @@ class StackingImputer(_BaseImputer):
         ``random_state``.
     held_out : float in (0, 1), default=0.1
         Share of the observed cells hidden to learn the weights.
+    prior_cells : float >= 0, default=100
+        The pull of the numeric features' blend toward the first imputer:
+        the weights are ``(n * w + prior_cells * e) / (n + prior_cells)``,
+        with ``w`` the least-squares weights of the ``n`` held-out numeric
+        cells and ``e`` all the weight on the first imputer. 0 trusts the
+        held-out cells alone.
     random_state : int, RandomState instance or None, default=None
         Seeds the held-out cells and the imputers' own seeds.
     missing_values : float, default=np.nan
@@ -158,6 +167,7 @@ class StackingImputer(_BaseImputer):
         **_BaseImputer._parameter_constraints,
         "imputers": [list, None],
         "held_out": [Interval(numbers.Real, 0, 1, closed="neither")],
+        "prior_cells": [Interval(numbers.Real, 0, None, closed="left")],
         "random_state": ["random_state"],
     }
 
@@ -166,6 +176,7 @@ class StackingImputer(_BaseImputer):
         imputers=None,
         *,
         held_out=0.1,
+        prior_cells=100,
         random_state=None,
         missing_values=np.nan,
         add_indicator=False,
@@ -182,6 +193,7 @@ class StackingImputer(_BaseImputer):
         )
         self.imputers = imputers
         self.held_out = held_out
+        self.prior_cells = prior_cells
         self.random_state = random_state
 
     _categorical_support = True
@@ -250,7 +262,10 @@ class StackingImputer(_BaseImputer):
                 wrong = (guesses[:, cells] != X[cells]).mean(axis=1)
                 weights[columns] = np.eye(k)[np.argmin(wrong)]
             else:
-                weights[columns] = _simplex_weights(X[cells], guesses[:, cells])
+                n = cells.sum()
+                fitted = _simplex_weights(X[cells], guesses[:, cells])
+                prior = self.prior_cells * np.eye(k)[0]
+                weights[columns] = (n * fitted + prior) / (n + self.prior_cells)
         blend = self._blend(guesses, weights)
         errors = np.full((p, k + 1), np.nan)
         for j in np.flatnonzero(held.any(axis=0)):

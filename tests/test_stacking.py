@@ -71,6 +71,32 @@ def test_weights_follow_the_better_imputer():
     assert (errors[:, 2] <= errors[:, :2].min(axis=1) + 1e-12).all()
 
 
+def test_prior_cells_pull_the_blend_toward_the_first_imputer():
+    X, X_missing = _linear_table()
+
+    def first_weight(prior_cells):
+        imputer = StackingImputer(
+            [MeanImputer(), PCAImputer()], prior_cells=prior_cells, random_state=0
+        )
+        weights = imputer.fit(X_missing).weights_
+        assert_allclose(weights.sum(axis=1), 1.0)
+        assert_allclose(weights, weights[:1].repeat(3, axis=0))
+        return weights[0, 0]
+
+    alone = first_weight(0)
+    assert alone < 0.1  # PCA, the better imputer, wins on the held-out cells
+    # (n * alone + c) / (n + c) with the same n held-out cells for every c:
+    # each prior gives back the same n, a whole number.
+    counts = []
+    for c in (20, 80):
+        pulled = first_weight(c)
+        assert alone < pulled < 1
+        counts.append(c * (1 - pulled) / (pulled - alone))
+    assert counts[0] == pytest.approx(counts[1], rel=1e-6)
+    assert counts[0] == pytest.approx(round(counts[0]), abs=1e-6)
+    assert first_weight(1e9) > 0.999
+
+
 def test_blend_imputes_no_worse_than_its_members_on_linked_features():
     X, X_missing = _linear_table(seed=3, n=400)
     missing = np.isnan(X_missing)
