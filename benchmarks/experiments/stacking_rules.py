@@ -47,14 +47,25 @@ class _Recorded(StackingImputer):
 def rules(truth, guesses):
     """Weights (k,) of each rule, from held-out ``truth`` (n,) and
     ``guesses`` (k, n): the pooled least squares (today's), each imputer
-    alone, equal weights, and the pooled weights shrunk toward equal ones
-    with the strength of ``n0`` held-out cells."""
+    alone, equal weights, the pooled weights shrunk toward equal ones
+    (``shrinkN0``) or toward the first imputer (``firstN0``, the rule of
+    ``StackingImputer(prior_cells=N0)``) with the strength of ``N0``
+    held-out cells, and the pooled weights only where they pass a test
+    (``testZ``)."""
     k, n = guesses.shape
     pooled, equal = _simplex_weights(truth, guesses), np.full(k, 1 / k)
     out = {"pooled": pooled, "equal": equal}
     out.update({f"alone{i}": np.eye(k)[i] for i in range(k)})
-    for n0 in (100, 300):
+    for n0 in (50, 100, 300):
         out[f"shrink{n0}"] = (n * pooled + n0 * equal) / (n + n0)
+        out[f"first{n0}"] = (n * pooled + n0 * np.eye(k)[0]) / (n + n0)
+    # the pooled weights only where they beat the first imputer by more than
+    # one or two standard errors on the held-out cells
+    gain = ((guesses[0] - truth) ** 2) - ((pooled @ guesses - truth) ** 2)
+    spread = gain.std(ddof=1) / np.sqrt(n) if n > 1 else 0.0
+    z = gain.mean() / spread if spread > 0 else 0.0
+    for level in (1, 2):
+        out[f"test{level}"] = pooled if z > level else np.eye(k)[0]
     return out
 
 
