@@ -83,6 +83,7 @@ from scipy.special import expit
 from . import _collection_report, uci
 from ._results import FIELDS, settings_key
 from .datasets import (
+    DATASETS,
     ENV_VAR,
     MIXED_SOURCES,
     Dataset,
@@ -98,6 +99,7 @@ __all__ = [
     "METHODS",
     "CollectionSettings",
     "column_mse",
+    "load_any",
     "load_table",
     "main",
     "write_report",
@@ -194,6 +196,15 @@ def load_table(name, *, data_home=None, download=True):
     if name in _REAL:
         return _load_real(name, data_home)
     return _SYNTHETIC[name]()
+
+
+def load_any(name, *, data_home=None):
+    """One of the paper's sets (:data:`benchmarks.datasets.DATASETS`, without
+    its target) or a table of the collection, as a complete float64 array,
+    unstandardised; never downloaded."""
+    if name in DATASETS:
+        return load_dataset(name, data_home=data_home, download=False)[0]
+    return load_table(name, data_home=data_home, download=False).X
 
 
 def column_mse(X, X_imputed, mask):

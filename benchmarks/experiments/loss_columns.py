@@ -25,8 +25,7 @@ import pandas as pd
 from scipy.stats import kurtosis
 
 from benchmarks._collection_report import column_means
-from benchmarks.collection import load_table
-from benchmarks.datasets import DATASETS, load_dataset
+from benchmarks.collection import load_any
 
 _METHODS = ("miwae", "missforest", "pca")
 
@@ -44,12 +43,6 @@ def _column_errors(folders, seeds):
     return out
 
 
-def _table(dataset):
-    if dataset in DATASETS:
-        return load_dataset(dataset, download=False)[0]
-    return np.asarray(load_table(dataset, download=False)[0], dtype=float)
-
-
 def losses(folders, seeds, top=3):
     """One row per (losing table, column among its ``top`` largest gaps)."""
     errors = _column_errors(folders, seeds)
@@ -60,7 +53,7 @@ def losses(folders, seeds, top=3):
         ours, forest, pca = (errors[dataset, m] for m in _METHODS)
         if np.nanmean(ours) <= 1.02 * np.nanmean(forest):
             continue
-        X = _table(dataset)
+        X = load_any(dataset)
         gap = np.nan_to_num(ours - forest)
         for j in np.argsort(-gap)[:top]:
             column = X[:, j]

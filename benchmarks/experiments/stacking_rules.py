@@ -25,8 +25,8 @@ import pandas as pd
 from miwae_impute import StackingImputer
 from miwae_impute._stacking import _simplex_weights
 
-from ..collection import column_mse, load_table
-from ..datasets import DATASETS, load_dataset, standardize
+from ..collection import column_mse, load_any
+from ..datasets import standardize
 from ..missingness import make_mask
 from ..uci import _run_context
 
@@ -77,8 +77,7 @@ def _run(args):
             path = folder / f"{name}-{args.rate}-{args.seed}.npz"
             if path.exists():
                 continue
-            X = load_dataset(name)[0] if name in DATASETS else load_table(name).X
-            X = standardize(X)
+            X = standardize(load_any(name))
             mask = make_mask("mcar", X, args.rate, args.seed)
             start = time.perf_counter()
             imputer = _Recorded(random_state=args.seed)

@@ -14,8 +14,8 @@ import numpy as np
 
 from miwae_impute import MissForestImputer, MIWAEImputer, StackingImputer
 
-from ..collection import load_table
-from ..datasets import DATASETS, load_dataset, standardize
+from ..collection import load_any
+from ..datasets import standardize
 from ..missingness import make_mask
 from ..speed import _median_seconds
 from ..uci import _run_context
@@ -42,9 +42,7 @@ def main(argv=None):
     with _run_context(args.threads):
         MIWAEImputer(max_iter=1).fit(np.eye(3))  # warm up torch
         for name in args.datasets:
-            X = standardize(
-                load_dataset(name)[0] if name in DATASETS else load_table(name).X
-            )
+            X = standardize(load_any(name))
             X_missing = np.where(make_mask("mcar", X, args.missing_rate, 0), np.nan, X)
             seconds = {
                 method: _median_seconds(
