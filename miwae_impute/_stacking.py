@@ -81,10 +81,13 @@ class StackingImputer(_BaseImputer):
        can estimate (per-feature weights imputed worse on the development
        collection). The categorical features take the imputer with the
        fewest wrong levels there;
-    3. each imputer is fitted again on all of ``X``, and ``transform``
-       blends their imputations with the weights.
+    3. with ``refit=True``, each imputer is fitted again on all of ``X``;
+       ``transform`` blends the imputers' imputations with the weights.
 
-    It costs the imputers' fits twice over. It gives point imputations only:
+    With ``refit=True`` it costs the imputers' fits twice over; with
+    ``refit=False``, once (the imputers keep the fits of step 1, and the
+    hidden cells inform their imputations but not their training). It gives
+    point imputations only:
     for draws and intervals, use :meth:`MIWAEImputer.sample` and
     :class:`MultipleImputationEstimator`.
 
@@ -103,6 +106,10 @@ class StackingImputer(_BaseImputer):
         with ``w`` the least-squares weights of the ``n`` held-out numeric
         cells and ``e`` all the weight on the first imputer. 0 trusts the
         held-out cells alone.
+    refit : bool, default=True
+        Whether to fit each imputer again on all of ``X`` once the weights
+        are learned. False halves the cost, and trains the imputers without
+        the held-out cells.
     random_state : int, RandomState instance or None, default=None
         Seeds the held-out cells and the imputers' own seeds.
     missing_values : float, default=np.nan
@@ -168,6 +175,7 @@ class StackingImputer(_BaseImputer):
         "imputers": [list, None],
         "held_out": [Interval(numbers.Real, 0, 1, closed="neither")],
         "prior_cells": [Interval(numbers.Real, 0, None, closed="left")],
+        "refit": ["boolean"],
         "random_state": ["random_state"],
     }
 
@@ -177,6 +185,7 @@ class StackingImputer(_BaseImputer):
         *,
         held_out=0.1,
         prior_cells=100,
+        refit=True,
         random_state=None,
         missing_values=np.nan,
         add_indicator=False,
@@ -194,6 +203,7 @@ class StackingImputer(_BaseImputer):
         self.imputers = imputers
         self.held_out = held_out
         self.prior_cells = prior_cells
+        self.refit = refit
         self.random_state = random_state
 
     _categorical_support = True
@@ -237,11 +247,20 @@ class StackingImputer(_BaseImputer):
         members = self._members(rng)
         held = _held_out_cells(mask, self.held_out, rng)
         X_held = np.where(held, np.nan, X)
-        guesses = np.stack([clone(m).fit_transform(X_held) for m in members])
+        held_fits = [clone(member) for member in members]
+        guesses = self._fit_members(held_fits, X_held)
         self.weights_, self.held_out_mse_ = self._learn_weights(X, held, guesses)
-        completions = np.stack([member.fit_transform(X) for member in members])
+        if self.refit:
+            completions = self._fit_members(members, X)
+        else:
+            members = held_fits
+            completions = np.stack([member.transform(X) for member in members])
         self.imputers_ = members
         return self._blend(completions)
+
+    def _fit_members(self, members, X):
+        """Fit each of ``members`` to ``X``; their imputations (k, n, p)."""
+        return np.stack([member.fit_transform(X) for member in members])
 
     def _learn_weights(self, X, held, guesses):
         """Weights (p, k) from the held-out cells, and each feature's errors

@@ -123,6 +123,23 @@ def test_transform_blends_the_refitted_imputers():
     assert_array_equal(imputer.transform(X_missing)[observed], X_missing[observed])
 
 
+@pytest.mark.parametrize("refit", [True, False])
+def test_refit_decides_which_cells_train_the_imputers(refit):
+    X, X_missing = _linear_table()
+    imputer = StackingImputer(
+        [PCAImputer(), MeanImputer()], refit=refit, random_state=0
+    ).fit(X_missing)
+    all_cells = np.nanmean(X_missing, axis=0)
+    means = imputer.imputers_[1].statistics_
+    if refit:
+        assert_allclose(means, all_cells)
+    else:  # trained without the held-out cells, which it imputes
+        assert np.all(np.abs(means - all_cells) > 1e-6)
+    parts = [member.transform(X_missing) for member in imputer.imputers_]
+    expected = sum(w * part for w, part in zip(imputer.weights_.T, parts))
+    assert_allclose(imputer.transform(X_missing), expected)
+
+
 def test_same_random_state_same_output_and_seeds_reach_the_members():
     X, X_missing = _linear_table(n=120)
     make = lambda: StackingImputer(  # noqa: E731

@@ -32,10 +32,16 @@ from ..uci import _run_context
 
 
 class _Recorded(StackingImputer):
-    """StackingImputer keeping its held-out guesses and final completions."""
+    """StackingImputer keeping its held-out guesses, the held-out fits'
+    imputations of all of ``X`` (``unrefitted``), and the final completions."""
+
+    def _fit_members(self, members, X):
+        self._fitted = members
+        return super()._fit_members(members, X)
 
     def _learn_weights(self, X, held, guesses):
-        self.record_ = {"held": held, "guesses": guesses}
+        unrefitted = np.stack([fit.transform(X) for fit in self._fitted])
+        self.record_ = {"held": held, "guesses": guesses, "unrefitted": unrefitted}
         return super()._learn_weights(X, held, guesses)
 
     def _blend(self, imputations, weights=None):
@@ -87,17 +93,62 @@ def _run(args):
             print(f"{name} {args.rate} {args.seed}: {seconds:.0f} s", flush=True)
 
 
+def safeguards(X, mask, held, blend_held):
+    """Per feature, the factor beta (p,) of each safeguard that shrinks the
+    blend toward the feature's mean m, as ``m + beta (blend - m)``: beta
+    fitted by least squares on the held-out cells (in [0, 1]), per feature
+    and pulled toward 1 by N0 cells (``colN0``) or once for all features
+    (``poolN0``), or 0 where the mean beats the blend there by two standard
+    errors (``test2``)."""
+    p = X.shape[1]
+    train = ~mask & ~held
+    means = np.nansum(np.where(train, X, 0), axis=0) / np.maximum(train.sum(0), 1)
+    out = {f"col{n0}": np.ones(p) for n0 in (30, 100)} | {"test2": np.ones(p)}
+    sums = np.zeros(2)
+    for j in np.flatnonzero(held.any(axis=0)):
+        truth, guess = X[held[:, j], j] - means[j], blend_held[held[:, j], j] - means[j]
+        fit = np.array([truth @ guess, guess @ guess])
+        sums += fit
+        beta, n = np.clip(fit[0] / fit[1], 0, 1) if fit[1] > 0 else 1.0, len(truth)
+        for n0 in (30, 100):
+            out[f"col{n0}"][j] = (n * beta + n0) / (n + n0)
+        gain = (guess - truth) ** 2 - truth**2
+        spread = gain.std(ddof=1) / np.sqrt(n) if n > 2 else 0.0
+        if spread > 0 and gain.mean() > 2 * spread:
+            out["test2"][j] = 0.0
+    beta, n = np.clip(sums[0] / sums[1], 0, 1) if sums[1] > 0 else 1.0, held.sum()
+    out["pool300"] = np.full(p, (n * beta + 300) / (n + 300))
+    return out
+
+
+def _completions(X, mask, held, z):
+    """Each method's completion of ``X``: the blend of each rule, and the
+    default rule's blend of the held-out fits (``first100-unrefitted``) and
+    under each safeguard (``first100-SAFEGUARD``)."""
+    guesses = z["guesses"]
+    out = {}
+    for rule, w in rules(X[held], guesses[:, held]).items():
+        out[rule] = (w, np.einsum("knp,k->np", z["completions"], w))
+    w = out["first100"][0]
+    if "unrefitted" in z.files:
+        out["first100-unrefitted"] = (w, np.einsum("knp,k->np", z["unrefitted"], w))
+    blend_held = np.einsum("knp,k->np", guesses, w)
+    means = np.nanmean(np.where(mask, np.nan, X), axis=0)
+    for name, beta in safeguards(X, mask, held, blend_held).items():
+        out[f"first100-{name}"] = (w, means + beta * (out["first100"][1] - means))
+    return out
+
+
 def _rows(args):
     rows = []
     for path in sorted((Path(args.out) / "npz").glob("*.npz")):
         name, rate, seed = path.stem.rsplit("-", 2)
         z = np.load(path)
         X, mask, held = z["X"], z["mask"], z["held"]
-        for rule, w in rules(X[held], z["guesses"][:, held]).items():
-            blend = np.einsum("knp,k->np", z["completions"], w)
+        for method, (w, blend) in _completions(X, mask, held, z).items():
             rows.append(
                 {
-                    "method": f"stacking-{rule}",
+                    "method": f"stacking-{method}",
                     "dataset": name,
                     "seed": int(seed),
                     "missing_rate": float(rate),
@@ -128,7 +179,7 @@ def main(argv=None):
     parser.add_argument("--rate", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results/stacking-rules")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     _run(args) if args.command == "run" else _rows(args)
 
 

@@ -1,9 +1,10 @@
 """What ``StackingImputer``'s default (MIWAE + missForest) costs against MIWAE.
 
 Times, in one process, fit plus transform of ``MIWAEImputer()``,
-``MissForestImputer()`` and ``StackingImputer()`` on each named set at 20%
-MCAR (seed 0, standardised), the median of ``--repeats`` runs each, and
-prints their ratios to MIWAE's. Run it alone on the machine. Usage::
+``MissForestImputer()``, ``StackingImputer()`` and
+``StackingImputer(refit=False)`` on each named set at 20% MCAR (seed 0,
+standardised), the median of ``--repeats`` runs each, and prints their
+ratios to MIWAE's. Run it alone on the machine. Usage::
 
     python -m benchmarks.experiments.stacking_time concrete --threads 2
 """
@@ -34,6 +35,7 @@ def main(argv=None):
         "miwae": MIWAEImputer(random_state=0),
         "missforest": MissForestImputer(random_state=0),
         "stacking": StackingImputer(random_state=0),
+        "stacking-unrefitted": StackingImputer(refit=False, random_state=0),
     }
     print(
         f"threads {args.threads}, {args.missing_rate:.0%} MCAR, "
