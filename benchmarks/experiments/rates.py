@@ -39,17 +39,22 @@ _PEERS = ("missforest", "knn", "pca", "mean")
 _TIE = 1.02
 
 
-def _rows(folders, seeds):
-    """One row per (method, table): MSE, time and column errors, mean over seeds.
+def _rows(folders, seeds, methods):
+    """One row per (method, table) of ``methods``: MSE, time and column
+    errors, mean over seeds.
 
-    A table is left out if any of its methods lacks a seed.
+    A table is left out if any of its ``methods`` lacks a seed.
     """
     frames = []
     for order, folder in enumerate(str(folders).split("+")):
         rows = pd.read_csv(Path(folder) / "results.csv")
         frames.append(rows.assign(_order=order))
     rows = pd.concat(frames, ignore_index=True)
-    rows = rows[rows["seed"].isin(seeds) & ~rows["quick"].astype(bool)]
+    rows = rows[
+        rows["seed"].isin(seeds)
+        & rows["method"].isin(methods)
+        & ~rows["quick"].astype(bool)
+    ]
     rows = rows.sort_values(["_order", "finished_at"]).drop_duplicates(
         ["method", "dataset", "seed"], keep="last"
     )
@@ -82,7 +87,8 @@ def _mean_columns(group):
 def compare(before, after, seeds, skip=(), method="miwae"):
     """One row per table: the best peer, MIWAE before and ``method`` after,
     the ratio."""
-    old, new = _rows(before, seeds), _rows(after, seeds)
+    old = _rows(before, seeds, (*_PEERS, "miwae"))
+    new = _rows(after, seeds, (method,))
     old = old[~old["dataset"].isin(skip)]
     peers = old[old["method"].isin(_PEERS)]
     miwae_old = old[old["method"] == "miwae"].set_index("dataset")
