@@ -133,6 +133,12 @@ def _not_batchable(imputer):
         "holdout_fraction": (imputer.holdout_fraction, 0.0),
         "max_time": (imputer.max_time, None),
     }
+    if imputer.encoder_fill == "learned":
+        return (
+            "fit_side_by_side trains MIWAEImputer with encoder_fill 'zero' or "
+            "'gaussian' only; this imputer has encoder_fill='learned'. Fit its "
+            "copies one by one with fit instead."
+        )
     for name, (value, needed) in unsupported.items():
         if value != needed:
             return (

@@ -10,7 +10,7 @@ import numpy as np
 _MIN_POINT_MASS_COUNT = 20
 
 
-def _point_mass_values(X_obs, threshold):
+def _point_mass_values(X_obs, threshold, *, of_rows=False):
     """Each feature's most frequent value, where it holds ``threshold`` or more.
 
     Parameters
@@ -19,6 +19,13 @@ def _point_mass_values(X_obs, threshold):
         Data with NaN at the missing entries.
     threshold : float in (0, 1] or None
         Least share of the observed entries at the value; None for none.
+    of_rows : bool, default=False
+        Count the share among all rows, missing ones included, instead of
+        among the observed entries. When values are missing because of
+        what they are (not-MIWAE), the observed entries are a biased
+        sample: removing a column's high values doubles its mode's share
+        among the rest. The share among all rows is a lower bound on the
+        complete column's, whatever the missing values are.
 
     Returns
     -------
@@ -36,7 +43,8 @@ def _point_mass_values(X_obs, threshold):
         if len(levels) < 2:
             continue
         top = np.argmax(counts)
-        if counts[top] >= max(_MIN_POINT_MASS_COUNT, threshold * counts.sum()):
+        total = len(column) if of_rows else counts.sum()
+        if counts[top] >= max(_MIN_POINT_MASS_COUNT, threshold * total):
             values[j] = levels[top]
     return values
 

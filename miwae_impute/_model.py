@@ -5,8 +5,9 @@ imputation of incomplete data sets":
 
 - prior            p(z) = N(0, I_d)
 - encoder          q(z | x_o) = StudentT(z | g(iota(x_o))), iota = zero imputation
-                   (of the one-hot codes, for categorical columns), or the
-                   conditional mean under a Gaussian (``_gaussian``)
+                   (of the one-hot codes, for categorical columns), the
+                   conditional mean under a Gaussian (``_gaussian``), or a
+                   learned constant per numeric column
 - decoder          p(x | z) = prod_j p(x_j | f_j(z)): per column a Student-t, a
                    point mass plus a Student-t, a categorical over a
                    numeric column's values, or over a categorical column's
@@ -124,10 +125,11 @@ class MIWAE(nn.Module):
     missingness : {"ignorable", "self-masking", "logistic"}, default="ignorable"
         The model p(s | x) of the mask of the numeric columns (see
         ``_missingness``); "ignorable" is MIWAE, the others not-MIWAE.
-    encoder_fill : {"zero", "gaussian"}, default="zero"
-        iota, what the encoder sees at the missing numeric cells: zero, or
+    encoder_fill : {"zero", "gaussian", "learned"}, default="zero"
+        iota, what the encoder sees at the missing numeric cells: zero,
         their conditional mean under a Gaussian (:class:`GaussianFill`,
-        fitted by ``self.fill.fit``).
+        fitted by ``self.fill.fit``), or a constant per column learned with
+        the weights (``iota``).
     """
 
     def __init__(
@@ -163,10 +165,13 @@ class MIWAE(nn.Module):
         self.missingness = make_missingness(missingness, numeric)
         self.register_buffer("_numeric", torch.as_tensor(levels == 0), persistent=False)
         self.fill = GaussianFill(numeric) if encoder_fill == "gaussian" else None
+        learned = encoder_fill == "learned"
+        self.iota = nn.Parameter(torch.zeros(n_features)) if learned else None
 
     def filled(self, x, mask):
         """iota(x_o) at the numeric cells: ``x`` with its missing numeric
-        cells filled as the encoder reads them (unchanged with a zero fill)."""
+        cells filled as the encoder reads them (unchanged with a zero fill,
+        and with the learned one, which :meth:`encode` adds)."""
         return x if self.fill is None else self.fill(x, mask)
 
     def encode(self, x, mask, filled=None):
@@ -176,6 +181,8 @@ class MIWAE(nn.Module):
         (training fills every row once, not at every step).
         """
         x = self.filled(x, mask) if filled is None else filled
+        if self.iota is not None:  # added at each step, so that it is learned
+            x = x + self.iota * (self._numeric * (1 - mask))
         x = self.likelihood.encoder_input(x, mask)
         return self.posterior.student_t(self.encoder(x))
 

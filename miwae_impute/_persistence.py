@@ -27,8 +27,9 @@ __all__ = ["ModelFileError", "load_imputer", "save_imputer"]
 
 # Version of the folder's layout. 0: files written before it was recorded
 # (package 0.1.0), read as they are. Raise it when a change to the files
-# would make an older package misread them.
-FORMAT_VERSION = 1
+# would make an older package misread them. 2: not-MIWAE's encoder_fill
+# "auto" learns its fill (weights with ``iota``); before, it read zeros.
+FORMAT_VERSION = 2
 
 _PARAMS, _WEIGHTS = "params.json", "weights.pt"
 
@@ -218,6 +219,10 @@ def _from_meta(cls, meta):
         params = {"remask_weight": 0.0} | params
     # Files without encoder_fill predate it: their encoder read zeros.
     params = {"encoder_fill": "zero"} | params
+    old_auto = meta.get("format_version", 0) < 2 and params["encoder_fill"] == "auto"
+    if old_auto and params.get("missingness", "ignorable") != "ignorable":
+        # Before format 2, "auto" gave not-MIWAE's encoder zeros.
+        params = params | {"encoder_fill": "zero"}
     imputer = cls(**params)
     imputer._validate_params()
     imputer.n_features_in_ = meta["n_features_in_"]

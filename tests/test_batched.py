@@ -125,6 +125,7 @@ def test_categorical_columns_train_side_by_side():
         ({"early_stopping": True}, "early_stopping=False"),
         ({"holdout_fraction": 0.1}, "holdout_fraction=0.0"),
         ({"max_time": 5.0}, "max_time=None"),
+        ({"encoder_fill": "learned"}, "this imputer has encoder_fill='learned'"),
     ],
 )
 def test_settings_it_does_not_train_are_refused(params, match):

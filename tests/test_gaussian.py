@@ -1,4 +1,5 @@
-"""The Gaussian of the encoder's fill: EM and the conditional mean, in float64."""
+"""The encoder's fills: the Gaussian's EM and conditional mean, in float64,
+and the learned fill."""
 
 import numpy as np
 import pandas as pd
@@ -112,9 +113,10 @@ def test_encoder_reads_x_o_alone_with_the_gaussian_fill():
         torch.testing.assert_close(a, b)
 
 
-def test_gaussian_fill_imputes_reproducibly_and_round_trips(tmp_path):
+@pytest.mark.parametrize("fill", ["gaussian", "learned"])
+def test_fill_imputes_reproducibly_and_round_trips(tmp_path, fill):
     X = _frame(1)
-    params = dict(encoder_fill="gaussian", max_iter=3, L=50, random_state=0)
+    params = dict(encoder_fill=fill, max_iter=3, L=50, random_state=0)
     first = MIWAEImputer(**params).fit(X)
     out = first.transform(X)
     np.testing.assert_array_equal(out, MIWAEImputer(**params).fit(X).transform(X))
@@ -147,13 +149,37 @@ def test_encoder_fill_is_validated():
         MIWAEImputer(encoder_fill="mean").fit(_frame())
 
 
-def test_auto_fill_is_gaussian_for_miwae_and_zero_for_not_miwae():
+def test_auto_fill_is_gaussian_for_miwae_and_learned_for_not_miwae():
     X = _frame(3)
     fast = dict(max_iter=1, L=10, random_state=0)
-    assert MIWAEImputer(**fast).fit(X).model_.fill is not None
+    miwae = MIWAEImputer(**fast).fit(X).model_
+    assert miwae.fill is not None and miwae.iota is None
     not_miwae = MIWAEImputer(**fast, missingness="self-masking-high").fit(X)
-    assert not_miwae.model_.fill is None
+    assert not_miwae.model_.fill is None and not_miwae.model_.iota is not None
     chosen = MIWAEImputer(**fast, missingness="self-masking").fit(X)
-    assert chosen.model_.fill is None  # every pilot model reads zeros
+    assert chosen.model_.iota is not None  # every pilot model learns its fill
     forced = MIWAEImputer(**fast, missingness="logistic", encoder_fill="gaussian")
     assert forced.fit(X).model_.fill is not None
+
+
+def test_learned_fill_is_trained_and_read_at_missing_numeric_cells_only():
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(_frame(4)[:, :3], columns=["a", "b", "c"])
+    df["g"] = pd.Categorical(rng.choice(["x", "y", None], size=len(df)))
+    imputer = MIWAEImputer(encoder_fill="learned", max_iter=3, L=20, random_state=0)
+    model = imputer.fit(df).model_
+    iota = model.iota.detach().clone()
+    assert (iota[:3] != 0).all()  # the bound's gradient moved each numeric fill
+    data = imputer._validate_input(df, reset=False)  # the codes, as fit read them
+    x, m = imputer._to_tensors(data.X, data.mask, "cpu")
+    ones = torch.ones_like(m)
+    with torch.no_grad():
+        base, complete = model.encode(x, m), model.encode(x, ones)
+        model.iota[3] = 100.0  # the categorical column's entry is never read
+        for a, b in zip(base, model.encode(x, m)):
+            torch.testing.assert_close(a, b)
+        model.iota[:3] = 0.0  # a complete row reads no fill
+        for a, b in zip(complete, model.encode(x, ones)):
+            torch.testing.assert_close(a, b)
+        moved = model.encode(x, m)[0]
+    assert not torch.equal(base[0], moved)  # rows with missing cells read it

@@ -397,6 +397,26 @@ def test_point_mass_values_follow_the_threshold():
         _point_mass_values(X, 0.3), [0.0, np.nan, np.nan, np.nan, np.nan]
     )
     assert np.isnan(_point_mass_values(X, None)).all()
+    # Among all rows, column 0's 30 zeros are 30%, under 0.35; among the
+    # observed ones, 60%.
+    assert _point_mass_values(X, 0.35)[0] == 0.0
+    assert np.isnan(_point_mass_values(X, 0.35, of_rows=True)[0])
+
+
+def test_not_miwae_counts_a_point_mass_among_all_rows():
+    # 8% of the rows at -1; with the values above the mean removed, 15% of
+    # the observed ones: MIWAE's rule gives a point mass, not-MIWAE's not.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    X[:32, 0] = -1.0
+    X_missing = X.copy()
+    X_missing[X[:, 0] > X[:, 0].mean(), 0] = np.nan
+    fits = {
+        missingness: MIWAEImputer(missingness=missingness, **FAST).fit(X_missing)
+        for missingness in ("ignorable", "self-masking-high")
+    }
+    assert fits["ignorable"].point_mass_values_[0] == -1.0
+    assert np.isnan(fits["self-masking-high"].point_mass_values_).all()
 
 
 def test_point_mass_imputes_and_draws_the_repeated_value():

@@ -72,6 +72,23 @@ def test_a_folder_of_format_0_loads_as_it_was_trained(tmp_path):
     np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
 
 
+def test_a_not_miwae_folder_of_format_1_keeps_its_zero_fill(tmp_path):
+    X = _data()
+    params = dict(FAST, missingness="self-masking-high", encoder_fill="zero")
+    fitted = MIWAEImputer(**params).fit(X)  # what "auto" gave before format 2
+    saved = tmp_path / "model"
+    fitted.save(saved)
+
+    def edit(meta):
+        meta.update(format_version=1)
+        meta["params"]["encoder_fill"] = "auto"
+
+    _edit_params(saved, edit)
+    loaded = MIWAEImputer.load(saved)
+    assert loaded.encoder_fill == "zero" and loaded.model_.iota is None
+    np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
+
+
 @pytest.mark.parametrize(
     "content, problem",
     [
