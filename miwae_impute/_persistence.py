@@ -27,8 +27,9 @@ __all__ = ["ModelFileError", "load_imputer", "save_imputer"]
 
 # Version of the folder's layout. 0: files written before it was recorded
 # (package 0.1.0), read as they are. Raise it when a change to the files
-# would make an older package misread them. 2: not-MIWAE's encoder_fill
-# "auto" learns its fill (weights with ``iota``); before, it read zeros.
+# would make an older package misread them. 2: encoder_fill "auto" learns
+# the fill of not-MIWAE with a stated direction (weights with ``iota``);
+# before, it read zeros.
 FORMAT_VERSION = 2
 
 _PARAMS, _WEIGHTS = "params.json", "weights.pt"

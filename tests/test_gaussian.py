@@ -149,15 +149,17 @@ def test_encoder_fill_is_validated():
         MIWAEImputer(encoder_fill="mean").fit(_frame())
 
 
-def test_auto_fill_is_gaussian_for_miwae_and_learned_for_not_miwae():
+def test_auto_fill_is_gaussian_for_miwae_and_learned_for_a_stated_direction():
     X = _frame(3)
     fast = dict(max_iter=1, L=10, random_state=0)
     miwae = MIWAEImputer(**fast).fit(X).model_
     assert miwae.fill is not None and miwae.iota is None
-    not_miwae = MIWAEImputer(**fast, missingness="self-masking-high").fit(X)
-    assert not_miwae.model_.fill is None and not_miwae.model_.iota is not None
-    chosen = MIWAEImputer(**fast, missingness="self-masking").fit(X)
-    assert chosen.model_.iota is not None  # every pilot model learns its fill
+    for stated in ("self-masking-high", "self-masking-low"):
+        model = MIWAEImputer(**fast, missingness=stated).fit(X).model_
+        assert model.fill is None and model.iota is not None
+    for zeros in ("self-masking", "logistic"):  # every pilot model reads zeros
+        model = MIWAEImputer(**fast, missingness=zeros).fit(X).model_
+        assert model.fill is None and model.iota is None
     forced = MIWAEImputer(**fast, missingness="logistic", encoder_fill="gaussian")
     assert forced.fit(X).model_.fill is not None
 
