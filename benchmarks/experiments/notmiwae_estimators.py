@@ -10,20 +10,17 @@ units) as one line of JSON:
 - "means": sum_l w_l E[x_m | z_l], the decoder means with the same weights,
   as the authors' ``utils.not_imputationRMSE`` imputes.
 
-``--lever`` patches the model (an experiment, not a parameter):
-"gaussian" floors the degrees of freedom of the encoder's and the decoder's
-Student-t at 1,000 instead of 3, which makes both all but Gaussian, as in
-the authors' code; "learned-fill" adds a learned constant per feature to the
-encoder's input at the missing cells (the authors' ``learnable_imputation``).
+``--lever gaussian`` floors the degrees of freedom of the encoder's and
+the decoder's Student-t at 1,000 instead of 3, which makes both all but
+Gaussian, as in the authors' code (a patch, not a parameter).
 
 Usage::
 
     python -m benchmarks.experiments.notmiwae_estimators --datasets breast concrete \\
-        --param missingness=self-masking-high --param point_mass_threshold=None
+        --param encoder_fill=zero --param point_mass_threshold=None
 """
 
 import argparse
-import ast
 import json
 import time
 
@@ -35,7 +32,7 @@ from miwae_impute._model import MIWAE, _drawn
 
 from ..datasets import DATASETS, load_dataset, standardize
 from ..missingness import paper_above_mean
-from ..uci import _run_context
+from ..uci import _parse_params, _run_context
 
 
 @torch.inference_mode()
@@ -62,17 +59,6 @@ def _patch(lever):
         defaults = list(MIWAE.__init__.__defaults__)  # activation, min_scale, min_df
         defaults[2] = 1000.0
         MIWAE.__init__.__defaults__ = tuple(defaults)
-    elif lever == "learned-fill":
-        init, encode = MIWAE.__init__, MIWAE.encode
-
-        def patched_init(self, n_features, *args, **kwargs):
-            init(self, n_features, *args, **kwargs)
-            self.iota = torch.nn.Parameter(torch.zeros(n_features))
-
-        def patched_encode(self, x, mask, filled=None):  # a zero fill: filled is x
-            return encode(self, x + self.iota * (1 - mask), mask)
-
-        MIWAE.__init__, MIWAE.encode = patched_init, patched_encode
 
 
 def main(argv=None):
@@ -83,16 +69,12 @@ def main(argv=None):
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--L", type=int, default=1000)
     parser.add_argument("--param", action="append", default=[], help="NAME=VALUE")
-    parser.add_argument("--lever", choices=("gaussian", "learned-fill"))
+    parser.add_argument("--lever", choices=("gaussian",))
     args = parser.parse_args(argv)
     _patch(args.lever)
+    items = [f"not-miwae.{item}" for item in args.param]
     params = {"missingness": "self-masking-high"}
-    for item in args.param:
-        name, _, text = item.partition("=")
-        try:
-            params[name] = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            params[name] = text
+    params |= _parse_params(items, ("not-miwae",)).get("not-miwae", {})
     with _run_context(1):
         for name in args.datasets:
             X = standardize(load_dataset(name).X)
