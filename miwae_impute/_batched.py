@@ -127,22 +127,18 @@ def _not_batchable(imputer):
             "fit_side_by_side trains MIWAEImputer itself, got "
             f"{type(imputer).__name__}."
         )
-    unsupported = {
-        "missingness": (imputer.missingness, "ignorable"),
-        "early_stopping": (imputer.early_stopping, False),
-        "holdout_fraction": (imputer.holdout_fraction, 0.0),
-        "max_time": (imputer.max_time, None),
+    supported = {  # name: (the imputer's value, the values the batch trains)
+        "missingness": (imputer.missingness, ("ignorable",)),
+        "early_stopping": (imputer.early_stopping, (False,)),
+        "holdout_fraction": (imputer.holdout_fraction, (0.0,)),
+        "max_time": (imputer.max_time, (None,)),
+        "encoder_fill": (imputer.encoder_fill, ("auto", "zero", "gaussian")),
     }
-    if imputer.encoder_fill == "learned":
-        return (
-            "fit_side_by_side trains MIWAEImputer with encoder_fill 'zero' or "
-            "'gaussian' only; this imputer has encoder_fill='learned'. Fit its "
-            "copies one by one with fit instead."
-        )
-    for name, (value, needed) in unsupported.items():
-        if value != needed:
+    for name, (value, values) in supported.items():
+        if value not in values:
+            needed = f"={values[0]!r}" if len(values) == 1 else f" in {values}"
             return (
-                f"fit_side_by_side trains MIWAEImputer with {name}={needed!r} "
+                f"fit_side_by_side trains MIWAEImputer with {name}{needed} "
                 f"only; this imputer has {name}={value!r}. Fit its copies one "
                 "by one with fit instead."
             )

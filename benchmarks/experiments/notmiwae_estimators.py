@@ -89,8 +89,8 @@ def main(argv=None):
                 for kind, value in zip(("draws", "means"), estimates)
             }
             row = {"dataset": name, "seed": args.seed, "params": params, **rmse}
-            row["lever"] = args.lever
-            print(json.dumps({**row, "fit_seconds": round(seconds, 1)}), flush=True)
+            row |= {"lever": args.lever, "fit_seconds": round(seconds, 1)}
+            print(json.dumps(row), flush=True)
 
 
 if __name__ == "__main__":

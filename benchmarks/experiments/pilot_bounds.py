@@ -19,6 +19,7 @@ import numpy as np
 
 import miwae_impute._training as training
 from miwae_impute import MIWAEImputer
+from miwae_impute._missingness import SelfMasking
 
 from ..datasets import DATASETS, load_dataset, standardize
 from ..missingness import MECHANISMS, make_mask
@@ -36,10 +37,11 @@ def _pilot_bounds(X_missing, fill, seed):
 
     def record(model, x, m, n_samples, seeds):
         bound = bound_per_row(model, x, m, n_samples, seeds)
-        if model.missingness is None:
-            rate = (m.sum(0) + 0.5) / (len(m) + 1)
-            bound = bound + (m * rate.log() + (1 - m) * (-rate).log1p()).sum(-1)
-        bounds.append(bound.numpy().copy())
+        if model.missingness is None:  # as the chooser adds it: w = 0
+            at_random = SelfMasking(np.flatnonzero(model._numeric.numpy()))
+            at_random.start_at(m)
+            bound = bound + at_random.log_prob(m, x).sum(-1)
+        bounds.append(bound.detach().numpy().copy())
         if len(bounds) == 3:
             raise _Stop
         return bound
