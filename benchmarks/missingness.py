@@ -8,7 +8,9 @@
   logistic function of that value.
 - :func:`above_mean` is self-masking as in the not-MIWAE paper (Ipsen et
   al., 2021): in a random half of the columns, values above the column's
-  mean go missing (with probability ``rate``), values below it stay.
+  mean go missing (with probability ``rate``), values below it stay;
+  :func:`self_masking` also gives "below-mean", and the "-all" forms of both
+  that mask every column.
 - :func:`paper_above_mean` is that paper's Table 1 protocol as its code
   runs it: the first half of the columns, and (at ``rate=1``) every value
   above the mean.
@@ -32,6 +34,7 @@ __all__ = [
     "mcar",
     "mnar",
     "paper_above_mean",
+    "self_masking",
 ]
 
 
@@ -148,7 +151,7 @@ def above_mean(X, rate, seed):
     ----------
     X : ndarray of shape (n_samples, n_features)
         Complete data.
-    rate : float in [0, 1)
+    rate : float in [0, 1]
         Probability that a value above its column's mean goes missing, in the
         chosen columns.
     seed : int
@@ -159,12 +162,49 @@ def above_mean(X, rate, seed):
     mask : ndarray of bool of shape (n_samples, n_features)
         True where a cell is missing.
     """
-    _check_rate(rate)
+    return self_masking(X, rate, seed)
+
+
+def self_masking(X, rate, seed, *, side="above", columns="half"):
+    """Self-masking on one side of the mean, in half of the columns or all.
+
+    The mechanisms "above-mean" and "below-mean" (a random half of the
+    columns, at least one; the other columns are complete) and
+    "above-mean-all" and "below-mean-all" (every column): in each chosen
+    column, every value on ``side`` of the column's mean is missing with
+    probability ``rate``, and the values on the other side are all observed.
+    The sign a not-MIWAE model should learn is + above, - below.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        Complete data.
+    rate : float in [0, 1]
+        Probability that a value on ``side`` of its column's mean goes
+        missing, in the chosen columns.
+    seed : int
+        Seed of ``numpy.random.default_rng``.
+    side : {"above", "below"}, default="above"
+        Which values go missing.
+    columns : {"half", "all"}, default="half"
+        A random half of the columns, or all of them.
+
+    Returns
+    -------
+    mask : ndarray of bool of shape (n_samples, n_features)
+        True where a cell is missing.
+    """
+    if not 0 <= rate <= 1:
+        raise ValueError(f"The rate must be in [0, 1], got {rate}.")
+    if side not in ("above", "below") or columns not in ("half", "all"):
+        raise ValueError(f"Unknown side {side!r} or columns {columns!r}.")
     X = _check_complete(X)
     rng = np.random.default_rng(seed)
     n_features = X.shape[1]
-    chosen = rng.permutation(n_features)[: max(1, n_features // 2)]
-    return _above_mean_in(X, chosen, rate, rng)
+    n_chosen = n_features if columns == "all" else max(1, n_features // 2)
+    chosen = rng.permutation(n_features)[:n_chosen]
+    sign = 1 if side == "above" else -1
+    return _above_mean_in(sign * X, chosen, rate, rng)
 
 
 def paper_above_mean(X, rate=1.0, seed=0):
@@ -208,10 +248,17 @@ def _above_mean_in(X, columns, rate, rng):
 
 
 #: Names of the mechanisms understood by :func:`make_mask`.
-MECHANISMS = ("mcar", "mar", "mnar", "above-mean", "paper-above-mean")
+_SELF_MASKING = {
+    "above-mean": {},
+    "below-mean": {"side": "below"},
+    "above-mean-all": {"columns": "all"},
+    "below-mean-all": {"side": "below", "columns": "all"},
+}
+
+MECHANISMS = ("mcar", "mar", "mnar", *_SELF_MASKING, "paper-above-mean")
 
 #: Mechanisms whose rate may be 1 (a probability within chosen cells).
-RATE_ONE = ("paper-above-mean",)
+RATE_ONE = (*_SELF_MASKING, "paper-above-mean")
 
 
 def make_mask(mechanism, X, rate, seed):
@@ -219,14 +266,15 @@ def make_mask(mechanism, X, rate, seed):
 
     Parameters
     ----------
-    mechanism : {"mcar", "mar", "mnar", "above-mean", "paper-above-mean"}
-        The missing-data mechanism.
+    mechanism : str
+        The missing-data mechanism, one of :data:`MECHANISMS`.
     X : ndarray of shape (n_samples, n_features)
         Complete data.
     rate : float in [0, 1)
-        Share of missing cells (exact in expectation); for the two
-        above-mean mechanisms, the probability that a value above its
-        column's mean goes missing (up to 1 for "paper-above-mean").
+        Share of missing cells (exact in expectation); for the self-masking
+        mechanisms ("above-mean", "below-mean", their "-all" forms and
+        "paper-above-mean"), the probability in [0, 1] that a value on that
+        side of its column's mean goes missing.
     seed : int
         Seed of the mask.
 
@@ -241,8 +289,8 @@ def make_mask(mechanism, X, rate, seed):
         return mar(X, rate, seed)
     if mechanism == "mnar":
         return mnar(X, rate, seed)
-    if mechanism == "above-mean":
-        return above_mean(X, rate, seed)
+    if mechanism in _SELF_MASKING:
+        return self_masking(X, rate, seed, **_SELF_MASKING[mechanism])
     if mechanism == "paper-above-mean":
         return paper_above_mean(X, rate, seed)
     raise ValueError(f"Unknown mechanism {mechanism!r}; choose from {MECHANISMS}.")

@@ -11,6 +11,7 @@ from benchmarks.missingness import (
     mcar,
     mnar,
     paper_above_mean,
+    self_masking,
 )
 
 
@@ -111,3 +112,30 @@ def test_paper_above_mean_removes_every_high_value_of_the_first_half(X):
     assert 0.4 < thinned.sum() / expected.sum() < 0.6
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         paper_above_mean(X, 1.5)
+
+
+@pytest.mark.parametrize(
+    "mechanism, below, n_columns",
+    [
+        ("below-mean", True, "half"),
+        ("above-mean-all", False, "all"),
+        ("below-mean-all", True, "all"),
+    ],
+)
+def test_self_masking_masks_one_side_of_the_mean(X, mechanism, below, n_columns):
+    mask = make_mask(mechanism, X, 0.6, seed=2)
+    touched = mask.any(axis=0)
+    expected = X.shape[1] if n_columns == "all" else X.shape[1] // 2
+    assert touched.sum() == expected
+    side = np.less(X, X.mean(axis=0)) if below else np.greater(X, X.mean(axis=0))
+    assert not (mask & ~side).any()  # the other side all stays
+    share = mask[:, touched].sum() / side[:, touched].sum()
+    assert abs(share - 0.6) < 0.03
+    full = make_mask(mechanism, X, 1.0, seed=2)
+    np.testing.assert_array_equal(full[:, touched], side[:, touched])
+    np.testing.assert_array_equal(
+        make_mask("above-mean", X, 0.6, seed=2),
+        self_masking(X, 0.6, seed=2),
+    )
+    with pytest.raises(ValueError, match="side"):
+        self_masking(X, 0.6, seed=2, side="left")
