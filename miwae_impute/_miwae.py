@@ -640,11 +640,14 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         check_is_fitted(self, "model_")
         model = self.model_.missingness
         if model is None:
+            shift = self.history_.get("pilot_shift_z")
             reason = (
                 "this imputer has missingness='ignorable'."
                 if self.missingness == "ignorable"
-                else "the bound chose missing at random over self-masking for "
-                f"this data (history_['pilot_bound']: "
+                else "missing at random was chosen over self-masking for this "
+                f"data (history_['pilot_shift_z']: "
+                f"{shift if shift is None else round(shift, 2)}, "
+                f"history_['pilot_bound']: "
                 f"{self.history_.get('pilot_bound')}), so the imputer is a MIWAE fit."
             )
             raise AttributeError(

@@ -14,7 +14,7 @@ import torch
 from tqdm.auto import tqdm
 
 from ._missingness import SelfMasking
-from ._model import bound_per_row, miwae_bound
+from ._model import bound_per_row, miwae_bound, posterior_moments
 from ._random import rand, row_seeds
 
 # Checkpoints of a fit, at which the error on the held-out entries is measured.
@@ -42,6 +42,11 @@ _MISSINGNESS_BUDGET = 4
 # Importance samples of the bounds that choose the direction of self-masking.
 _PILOT_SAMPLES = 100
 
+# The z of the at-random model's imputations over the observed values beyond
+# which self-masking in that direction is fitted (``_shift_z``; issue 25). On
+# masks missing completely at random it stays within about 1.5.
+_SHIFT_Z = 3.0
+
 # Multipliers of learning_rate_init as a function of the step, given the total.
 _LR_SCHEDULES = {
     "constant": lambda n_steps: lambda step: 1.0,
@@ -56,6 +61,31 @@ def _hide(mask, rate, generator):
     1.0 where hidden, 0.0 elsewhere (``mask``'s shape and dtype)."""
     draws = rand(mask.shape, generator, 0, mask)
     return mask * (draws < rate).to(mask.dtype)
+
+
+def _shift_z(model, x, mask, n_samples, seeds):
+    """How much higher a model imputes the missing values than those observed.
+
+    For each numeric column with two or more missing cells and two or more
+    distinct observed values, the z of the difference between the mean of
+    the imputations E[x_j | x_o] of its missing cells and the mean of its
+    observed values (their standard errors added in quadrature); returns
+    their sum over those columns divided by the square root of their
+    number (Stouffer's z), 0.0 without any. A model missing at random
+    imputes a column higher where high values went missing and the other
+    columns tell which rows those are; far from 0, the sign says which
+    direction of self-masking the data support.
+    """
+    means = posterior_moments(model, x, mask, n_samples, seeds)[0]
+    z = []
+    for j in np.flatnonzero(model._numeric.cpu().numpy()):
+        missing = mask[:, j] == 0
+        imputed, observed = means[missing, j], x[~missing, j]
+        if len(imputed) < 2 or len(observed.unique()) < 2:
+            continue
+        error = imputed.var() / len(imputed) + observed.var() / len(observed)
+        z.append(float((imputed.mean() - observed.mean()) / error.sqrt()))
+    return sum(z) / math.sqrt(len(z)) if z else 0.0
 
 
 def _descend(loss, optimizer, schedule=None, average=None):
@@ -192,36 +222,46 @@ class _Training:
         return max(epochs, min(_MIN_AUTO_EPOCHS, most))
 
     def _choose_direction(self, x, m, train, val, held_out):
-        """Fit ``missingness="self-masking"``: the direction chosen by the bound.
+        """Fit ``missingness="self-masking"``: the direction chosen by the data.
 
         A free sign of w settles on either side, and the mask alone cannot
-        pull it back (issues 13 and 25). So three models are fitted for an
-        eighth of the budget of a not-MIWAE fit each, from the same seed:
-        high values go missing (w > 0), low values do (w < 0), and missing
-        at random (ignorable: MIWAE). The one whose bound of log p(x_o, s)
-        on the training rows is highest (``_PILOT_SAMPLES`` importance
-        samples; for the ignorable model, log p(x_o) plus the Bernoulli
-        log-likelihood of the mask at each column's observed rate, which is
-        self-masking at w = 0) is trained on to its own budget, and named by
-        ``chosen_missingness_``; ``history_["pilot_bound"]`` has the three
-        bounds. Returns the training generator.
+        pull it back (issues 13 and 25); with a deep decoder the bound can
+        also prefer the wrong side by a wide margin, since the missing values
+        can be put wherever the mask is best explained. So the direction
+        comes from what the other columns say. A model missing at random
+        (ignorable: MIWAE) is fitted for an eighth of the budget of a
+        not-MIWAE fit; :func:`_shift_z` compares its imputations of each
+        column's missing cells with the column's observed values. Where
+        they are higher by more than ``_SHIFT_Z`` (a z over the masked
+        columns), high values going missing (w > 0) is fitted for an eighth
+        of the budget too, from the same seed; where lower, low values (w <
+        0). Of the two, the one whose bound of log p(x_o, s) on the training
+        rows is higher (``_PILOT_SAMPLES`` importance samples; for the
+        ignorable model, log p(x_o) plus the Bernoulli log-likelihood of the
+        mask at each column's observed rate, which is self-masking at w = 0)
+        is trained on to its own budget, and named by
+        ``chosen_missingness_``. ``history_["pilot_shift_z"]`` has the z and
+        ``history_["pilot_bound"]`` the bounds of the models fitted. Returns
+        the training generator.
         """
         seeds = row_seeds(x[train], m[train], self._seed + 1)
         at_random = SelfMasking(np.flatnonzero(self._n_levels() == 0))
         at_random.to(x.device).start_at(m)
         pilot = max(1, self._max_iter(len(train), not_miwae=True) // 8)
-        runs = {}
-        for name in ("ignorable", "self-masking-high", "self-masking-low"):
-            self.chosen_missingness_ = name
+        runs, names = {}, ["ignorable"]
+        while names:
+            self.chosen_missingness_ = name = names.pop()
             self._start_model(x, m)
             generator = self._generator(x.device)
             self._train(x, m, train, val, generator, held_out, pilot)
+            model = self.model_.eval()
             with torch.no_grad():
-                bound = bound_per_row(
-                    self.model_.eval(), x[train], m[train], _PILOT_SAMPLES, seeds
-                )
-                if self.model_.missingness is None:
+                bound = bound_per_row(model, x[train], m[train], _PILOT_SAMPLES, seeds)
+                if model.missingness is None:
                     bound = bound + at_random.log_prob(m[train], x[train]).sum(-1)
+                    shift = _shift_z(model, x[train], m[train], _PILOT_SAMPLES, seeds)
+            if name == "ignorable" and abs(shift) > _SHIFT_Z:
+                names.append(f"self-masking-{'high' if shift > 0 else 'low'}")
             state = (self.model_, self._optimizer, self.history_, self.n_iter_)
             runs[name] = float(bound.mean()), state, generator
         best = max(runs, key=lambda name: runs[name][0])
@@ -229,6 +269,7 @@ class _Training:
         self.model_, self._optimizer, self.history_, self.n_iter_ = state
         self.chosen_missingness_ = best
         self.history_["pilot_bound"] = {name: run[0] for name, run in runs.items()}
+        self.history_["pilot_shift_z"] = shift
         remaining = self._max_iter(len(train)) - pilot
         if remaining > 0:
             self._train(x, m, train, val, generator, held_out, remaining)

@@ -81,7 +81,7 @@ def test_a_stated_direction_fixes_the_sign_of_w(direction, sign):
     assert weight.shape == (3,) and (np.sign(weight) == sign).all()
 
 
-@pytest.mark.parametrize("missingness", ["self-masking", "logistic"])
+@pytest.mark.parametrize("missingness", ["self-masking-high", "logistic"])
 def test_missingness_in_data_units_gives_the_model_probabilities(missingness):
     X, mask, X_missing = _self_masked(n=300, seed=3)
     frame = pd.DataFrame(
@@ -92,7 +92,7 @@ def test_missingness_in_data_units_gives_the_model_probabilities(missingness):
     table = imputer.missingness_
     assert list(table.index) == ["a", "b", "c"]
     x = frame.fillna(0.0).to_numpy()
-    if missingness == "self-masking":
+    if missingness == "self-masking-high":
         logits = table["intercept"].to_numpy() - table["weight"].to_numpy() * x
         np.testing.assert_allclose(
             table["intercept"] / table["weight"], table["bias"], rtol=1e-9
@@ -174,14 +174,18 @@ def test_the_bound_chooses_the_direction_of_self_masking(directions, data, chose
     imputer, X_missing = directions[data]
     assert imputer.missingness == "self-masking"
     assert imputer.chosen_missingness_ == chosen
-    bounds = imputer.history_["pilot_bound"]
-    assert sorted(bounds) == ["ignorable", "self-masking-high", "self-masking-low"]
+    # The at-random fit imputes higher (lower) where high (low) values went
+    # missing, which decides the direction that is fitted beside it.
+    shift, bounds = imputer.history_["pilot_shift_z"], imputer.history_["pilot_bound"]
+    expected = {"high": shift > 3, "low": shift < -3, "at random": abs(shift) <= 3}
+    assert expected[data], shift
+    assert sorted(bounds) == sorted({"ignorable", chosen})
     assert max(bounds, key=bounds.get) == chosen
-    # The three short fits of 16 // 8 epochs, then the chosen one to 16.
+    # The short fits of 16 // 8 epochs, then the chosen one to 16.
     assert imputer.n_iter_ == len(imputer.history_["train_bound"]) == 16
     if chosen == "ignorable":
         assert imputer.model_.missingness is None
-        with pytest.raises(AttributeError, match="chose missing at random"):
+        with pytest.raises(AttributeError, match="missing at random was chosen"):
             _ = imputer.missingness_
     else:
         weight = imputer.missingness_["weight"].to_numpy()
