@@ -143,10 +143,13 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         p(s | x), the chance that each numeric value is observed:
         "self-masking", sigmoid(-w_j (x_j - b_j)) of the value itself (high
         incomes unreported, sensors saturating), with the direction chosen
-        by the bound: three short fits, high values missing (w > 0), low
-        ones (w < 0) and missing at random, and the one of highest bound of
-        log p(x_o, s) trained on (``chosen_missingness_``; at random, the
-        fit is MIWAE's); "self-masking-high" (w_j > 0) or
+        from the data: a short fit missing at random, whose imputations of
+        the missing cells, above or below the observed values (a z beyond
+        3 over the masked columns), name the direction fitted beside it,
+        high values missing (w > 0) or low ones (w < 0); of the two, the
+        one of higher bound of log p(x_o, s) is trained on
+        (``chosen_missingness_``; at random, the fit is MIWAE's);
+        "self-masking-high" (w_j > 0) or
         "self-masking-low" (w_j < 0) when the direction is known; or
         "logistic", sigmoid(W_j . x + c_j) of the whole row. Data alone
         cannot tell missing not at random from at random: the choice is an
@@ -249,8 +252,9 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         ``"train_bound"``: mean MIWAE bound (nats per row) on the training rows
         at each epoch; ``"validation_bound"``: the same on the held-out rows
         when early stopping is on; ``"pilot_bound"``: with
-        ``missingness="self-masking"``, the bound of each direction's short
-        fit, by model.
+        ``missingness="self-masking"``, the bound of each short fit, by
+        model, and ``"pilot_shift_z"`` the z of the at-random fit's
+        imputations over the observed values that chose the direction.
     chosen_missingness_ : str
         The missingness model fitted: ``missingness``, or for
         "self-masking" the one the bound chose, "self-masking-high",
