@@ -107,6 +107,8 @@ class MIWAE(nn.Module):
         Widths of the hidden layers of both the encoder and the decoder MLPs.
     activation : {"tanh", "relu", "elu", "silu"}
         Hidden activation.
+    linear_decoder : bool, default=False
+        Whether the decoder is one linear map from z, without hidden layers.
     min_scale : float
         Floor added to every Student-t scale, which keeps the likelihood bounded
         (Mattei & Frellsen, 2018).
@@ -138,6 +140,7 @@ class MIWAE(nn.Module):
         latent_dim,
         hidden_layer_sizes,
         activation="tanh",
+        linear_decoder=False,
         min_scale=1e-3,
         min_df=3.0,
         point_mass_values=None,
@@ -158,7 +161,10 @@ class MIWAE(nn.Module):
             activation,
         )
         self.decoder = _mlp(
-            latent_dim, hidden_layer_sizes, self.likelihood.width, activation
+            latent_dim,
+            () if linear_decoder else hidden_layer_sizes,
+            self.likelihood.width,
+            activation,
         )
         levels = np.zeros(n_features) if n_levels is None else np.asarray(n_levels)
         numeric = np.flatnonzero(levels == 0)

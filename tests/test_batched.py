@@ -147,3 +147,12 @@ def test_settings_it_does_not_train_are_refused(params, match):
 def test_bad_arguments_get_clear_errors(kwargs, match):
     with pytest.raises(ValueError, match=match):
         fit_side_by_side(MIWAEImputer(**_SMALL), _data(), **kwargs)
+
+
+def test_linear_decoders_train_side_by_side():
+    X = _data()
+    small = _SMALL | {"decoder": "linear"}
+    (member,) = fit_side_by_side(MIWAEImputer(**small), X, random_states=[3])
+    alone = MIWAEImputer(**small, random_state=3).fit(X)
+    assert len(member.model_.decoder) == 1
+    assert _weights_gap(alone, member) < 1e-5

@@ -525,3 +525,26 @@ def test_chain_draws_sample_the_conditional():
         > 1e-3
     )
     assert torch.equal(draws[..., OBSERVED], x[:, OBSERVED].expand(4, -1, -1))
+
+
+def test_a_linear_decoder_is_affine_in_z():
+    """decoder="linear": every output of p(x | z)'s network is affine in z
+    (float64), so the model is a linear latent-factor model."""
+    torch.manual_seed(0)
+    model = MIWAE(4, 3, (16, 16), linear_decoder=True).double()
+    assert [type(layer) for layer in model.decoder] == [torch.nn.Linear]
+    assert model.encoder[0].out_features == 16  # the encoder stays deep
+    z1, z2 = (
+        torch.randn(5, 3, dtype=torch.float64),
+        torch.randn(5, 3, dtype=torch.float64),
+    )
+    a = 0.3
+    torch.testing.assert_close(
+        model.decode(a * z1 + (1 - a) * z2),
+        a * model.decode(z1) + (1 - a) * model.decode(z2),
+    )
+    deep = MIWAE(4, 3, (16, 16)).double()
+    gap = deep.decode(a * z1 + (1 - a) * z2) - (
+        a * deep.decode(z1) + (1 - a) * deep.decode(z2)
+    )
+    assert gap.abs().max() > 1e-4  # the MLP is not

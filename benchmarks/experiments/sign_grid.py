@@ -31,11 +31,14 @@ from ..datasets import DATASETS, load_dataset, standardize
 from ..missingness import make_mask
 from ..uci import _run_context, _versions
 
-#: The direction each mechanism masks, as ``chosen_missingness_`` names it.
+#: The direction each self-masking mechanism masks, as ``chosen_missingness_``
+#: names it ("ignorable" is right for MCAR and MAR).
 _RIGHT = {"above": "self-masking-high", "below": "self-masking-low"}
 
 
 def _right(mechanism):
+    if mechanism in ("mcar", "mar"):
+        return "ignorable"
     side = "above" if mechanism.startswith(("above", "paper")) else "below"
     return _RIGHT[side]
 
