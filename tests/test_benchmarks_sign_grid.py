@@ -1,0 +1,45 @@
+"""benchmarks.experiments.sign_grid: the learned direction against MIWAE."""
+
+import json
+
+from benchmarks.experiments import sign_grid
+
+
+def _row(method, dataset, mechanism, mse, chosen=None, columns=2, seed=0):
+    row = {
+        "method": method,
+        "dataset": dataset,
+        "mechanism": mechanism,
+        "rate": 0.9,
+        "seed": seed,
+        "mse": mse,
+        "n_masked_columns": columns,
+    }
+    return row | ({"chosen": chosen} if chosen else {})
+
+
+def test_report_gives_ratios_and_the_share_of_columns_with_the_right_sign(tmp_path):
+    rows = [
+        _row("miwae", "a", "above-mean", 1.0),
+        _row("not-miwae", "a", "above-mean", 0.5, "self-masking-high", columns=3),
+        _row("miwae", "b", "above-mean", 2.0),
+        _row("not-miwae", "b", "above-mean", 3.0, "self-masking-low", columns=1),
+        _row("miwae", "a", "below-mean-all", 1.0),
+        _row("not-miwae", "a", "below-mean-all", 9.0, "ignorable", columns=4),
+        # the latest line of a fit wins
+        _row("not-miwae", "a", "below-mean-all", 0.8, "self-masking-low", columns=4),
+        _row("miwae", "a", "mcar", 1.0),
+        _row("not-miwae", "a", "mcar", 1.01, "ignorable", columns=4),
+        _row("not-miwae", "c", "mcar", 1.0, "ignorable"),  # no MIWAE: left out
+    ]
+    path = tmp_path / "fits.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows))
+    table = sign_grid.report([path])
+    lines = table.splitlines()
+    assert lines[0] == "| mechanism | rate | a | b | worst | sign right |"
+    assert "| above-mean | 0.9 | 0.50 | 1.50 | 1.50 | 75% |" in lines
+    assert "| below-mean-all | 0.9 | 0.80 |  | 0.80 | 100% |" in lines
+    assert "| mcar | 0.9 | 1.01 |  | 1.01 | 100% |" in lines
+    # MCAR is left out of the summary: 2 of 3 fits at or below, 7 of 8 columns
+    assert "Self-masking: 3 fits, 67% at or below MIWAE" in table
+    assert "sign right on 88% of the masked columns" in table
