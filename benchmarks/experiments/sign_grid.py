@@ -73,6 +73,7 @@ def run(args):
                     row[k] for k in ("method", "dataset", "mechanism", "rate", "seed")
                 )
             )
+    commit = _versions()["git_commit"]  # of the code this process runs
     with _run_context(1), out.open("a") as file:
         for spec in args.mechanisms:
             mechanism, _, rate = spec.partition(":")
@@ -87,7 +88,7 @@ def run(args):
                             zip(("method", "dataset", "mechanism", "rate", "seed"), key)
                         )
                         row |= _fit(method, X, mechanism, float(rate), seed)
-                        row["git_commit"] = _versions()["git_commit"]
+                        row["git_commit"] = commit
                         file.write(json.dumps(row) + "\n")
                         file.flush()
                         print(json.dumps(row), flush=True)
