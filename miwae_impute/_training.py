@@ -44,7 +44,9 @@ _PILOT_SAMPLES = 100
 
 # The z of the at-random model's imputations over the observed values beyond
 # which self-masking in that direction is fitted (``_shift_z``; issue 25). On
-# masks missing completely at random it stays within about 1.5.
+# the 30 self-masked masks of benchmarks/HISTORY.md's grid it was beyond 3 and
+# of the right sign 28 times, and within 3 twice; on four MCAR masks it was
+# within 1.2 three times, and -4.7 on red (a false alarm).
 _SHIFT_Z = 3.0
 
 # Multipliers of learning_rate_init as a function of the step, given the total.
