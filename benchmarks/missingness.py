@@ -194,8 +194,7 @@ def self_masking(X, rate, seed, *, side="above", columns="half"):
     mask : ndarray of bool of shape (n_samples, n_features)
         True where a cell is missing.
     """
-    if not 0 <= rate <= 1:
-        raise ValueError(f"The rate must be in [0, 1], got {rate}.")
+    _check_probability(rate)
     if side not in ("above", "below") or columns not in ("half", "all"):
         raise ValueError(f"Unknown side {side!r} or columns {columns!r}.")
     X = _check_complete(X)
@@ -230,8 +229,7 @@ def paper_above_mean(X, rate=1.0, seed=0):
     mask : ndarray of bool of shape (n_samples, n_features)
         True where a cell is missing.
     """
-    if not 0 <= rate <= 1:
-        raise ValueError(f"The rate must be in [0, 1], got {rate}.")
+    _check_probability(rate)
     X = _check_complete(X)
     first_half = np.arange(max(1, X.shape[1] // 2))
     return _above_mean_in(X, first_half, rate, np.random.default_rng(seed))
@@ -299,6 +297,11 @@ def make_mask(mechanism, X, rate, seed):
 def _check_rate(rate):
     if not 0 <= rate < 1:
         raise ValueError(f"The missing rate must be in [0, 1), got {rate}.")
+
+
+def _check_probability(rate):
+    if not 0 <= rate <= 1:
+        raise ValueError(f"The rate must be in [0, 1], got {rate}.")
 
 
 def _check_complete(X):
