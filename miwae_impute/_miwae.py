@@ -72,7 +72,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         linear latent-factor model with a deep encoder (the not-MIWAE
         paper's PPCA decoder, up to its Student-t scale and degrees of
         freedom, which are linear in z too). Strongly linear tables can
-        impute better with it, and it is quicker.
+        impute better with it.
     K : int, default=20
         Importance samples per row in the training bound; K=1 gives the MVAE
         (VAE-style) bound.

@@ -65,13 +65,14 @@ def _hide(mask, rate, generator):
     return mask * (draws < rate).to(mask.dtype)
 
 
-def _shift_z(model, x, mask, n_samples, seeds):
+def _shift_z(model, x, mask, n_samples, seeds, columns):
     """How much higher a model imputes the missing values than those observed.
 
-    For each numeric column with two or more missing cells and two or more
-    distinct observed values, the z of the difference between the mean of
-    the imputations E[x_j | x_o] of its missing cells and the mean of its
-    observed values (their standard errors added in quadrature); returns
+    For each of ``columns`` (the numeric ones) with two or more missing
+    cells and two or more distinct observed values, the z of the difference
+    between the mean of the imputations E[x_j | x_o] of its missing cells
+    and the mean of its observed values (their standard errors added in
+    quadrature); returns
     their sum over those columns divided by the square root of their
     number (Stouffer's z), 0.0 without any. A model missing at random
     imputes a column higher where high values went missing and the other
@@ -80,7 +81,7 @@ def _shift_z(model, x, mask, n_samples, seeds):
     """
     means = posterior_moments(model, x, mask, n_samples, seeds)[0]
     z = []
-    for j in np.flatnonzero(model._numeric.cpu().numpy()):
+    for j in columns:
         missing = mask[:, j] == 0
         imputed, observed = means[missing, j], x[~missing, j]
         if len(imputed) < 2 or len(observed.unique()) < 2:
@@ -247,25 +248,33 @@ class _Training:
         the training generator.
         """
         seeds = row_seeds(x[train], m[train], self._seed + 1)
-        at_random = SelfMasking(np.flatnonzero(self._n_levels() == 0))
-        at_random.to(x.device).start_at(m)
+        numeric = np.flatnonzero(self._n_levels() == 0)
+        at_random = SelfMasking(numeric).to(x.device)
+        at_random.start_at(m)
         pilot = max(1, self._max_iter(len(train), not_miwae=True) // 8)
-        runs, names = {}, ["ignorable"]
-        while names:
-            self.chosen_missingness_ = name = names.pop()
+
+        def fit_pilot(name):
+            """The pilot of model ``name``: its bound, state and generator."""
+            self.chosen_missingness_ = name
             self._start_model(x, m)
             generator = self._generator(x.device)
             self._train(x, m, train, val, generator, held_out, pilot)
-            model = self.model_.eval()
             with torch.no_grad():
-                bound = bound_per_row(model, x[train], m[train], _PILOT_SAMPLES, seeds)
-                if model.missingness is None:
+                bound = bound_per_row(
+                    self.model_.eval(), x[train], m[train], _PILOT_SAMPLES, seeds
+                )
+                if self.model_.missingness is None:
                     bound = bound + at_random.log_prob(m[train], x[train]).sum(-1)
-                    shift = _shift_z(model, x[train], m[train], _PILOT_SAMPLES, seeds)
-            if name == "ignorable" and abs(shift) > _SHIFT_Z:
-                names.append(f"self-masking-{'high' if shift > 0 else 'low'}")
             state = (self.model_, self._optimizer, self.history_, self.n_iter_)
-            runs[name] = float(bound.mean()), state, generator
+            return float(bound.mean()), state, generator
+
+        runs = {"ignorable": fit_pilot("ignorable")}
+        shift = _shift_z(
+            self.model_, x[train], m[train], _PILOT_SAMPLES, seeds, numeric
+        )
+        if abs(shift) > _SHIFT_Z:
+            name = f"self-masking-{'high' if shift > 0 else 'low'}"
+            runs[name] = fit_pilot(name)
         best = max(runs, key=lambda name: runs[name][0])
         _, state, generator = runs[best]
         self.model_, self._optimizer, self.history_, self.n_iter_ = state

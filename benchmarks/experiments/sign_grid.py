@@ -31,6 +31,9 @@ from ..datasets import DATASETS, load_dataset, standardize
 from ..missingness import make_mask
 from ..uci import _run_context, _versions
 
+#: The fields that name one fit.
+_KEY = ("method", "dataset", "mechanism", "rate", "seed")
+
 #: The direction each self-masking mechanism masks, as ``chosen_missingness_``
 #: names it ("ignorable" is right for MCAR and MAR).
 _RIGHT = {"above": "self-masking-high", "below": "self-masking-low"}
@@ -68,11 +71,7 @@ def run(args):
     if out.exists():
         for line in out.read_text().splitlines():
             row = json.loads(line)
-            done.add(
-                tuple(
-                    row[k] for k in ("method", "dataset", "mechanism", "rate", "seed")
-                )
-            )
+            done.add(tuple(row[k] for k in _KEY))
     commit = _versions()["git_commit"]  # of the code this process runs
     with _run_context(1), out.open("a") as file:
         for spec in args.mechanisms:
@@ -84,9 +83,7 @@ def run(args):
                         key = (method, name, mechanism, float(rate), seed)
                         if key in done:
                             continue
-                        row = dict(
-                            zip(("method", "dataset", "mechanism", "rate", "seed"), key)
-                        )
+                        row = dict(zip(_KEY, key))
                         row |= _fit(method, X, mechanism, float(rate), seed)
                         row["git_commit"] = commit
                         file.write(json.dumps(row) + "\n")
@@ -99,9 +96,7 @@ def report(paths):
     rows = [
         json.loads(line) for p in paths for line in Path(p).read_text().splitlines()
     ]
-    frame = pd.DataFrame(rows).drop_duplicates(
-        ["method", "dataset", "mechanism", "rate", "seed"], keep="last"
-    )
+    frame = pd.DataFrame(rows).drop_duplicates(list(_KEY), keep="last")
     keys = ["mechanism", "rate", "dataset", "seed"]
     wide = frame.pivot_table(index=keys, columns="method", values="mse")
     wide = wide.dropna(subset=["miwae", "not-miwae"]).reset_index()
