@@ -458,16 +458,27 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         x, m, train, val, held_out = self._prepare_fit(X, mask)
         if self.missingness == "self-masking":
             generator = self._choose_direction(x, m, train, val, held_out)
+            if self.chosen_missingness_ == "ignorable":
+                # At random: MIWAE's own fit, as missingness="ignorable" makes
+                # it (the point masses among the observed entries, the
+                # Gaussian fill and MIWAE's budget), the pilots' figures kept.
+                pilots = {k: v for k, v in self.history_.items() if "pilot" in k}
+                x, m, train, val, held_out = self._prepare_fit(
+                    X, mask, missingness="ignorable"
+                )
+                generator = self._generator(x.device)
+                self._train(x, m, train, val, generator, held_out)
+                self.history_ |= pilots
         else:
             generator = self._generator(x.device)
             self._train(x, m, train, val, generator, held_out)
         self._finish_fit(generator, held_out)
 
-    def _prepare_fit(self, X, mask, fill=None):
+    def _prepare_fit(self, X, mask, fill=None, missingness=None):
         """Scaler, model and optimiser (:meth:`_initialize`), the held-out
         entries, and the training and validation rows, in the order the first
         epoch reads them; returns ``x, m, train, val, held_out``."""
-        x, m = self._initialize(X, mask, fill)
+        x, m = self._initialize(X, mask, fill, missingness)
         held_out = HeldOutEntries(x, m, self.holdout_fraction, self._seed + 3)
         x, m = held_out.x, held_out.m
         n = len(x)
@@ -550,12 +561,15 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         except RuntimeError:  # torch checks the state's size for its device
             return generator.manual_seed(self._seed + self.n_iter_)
 
-    def _initialize(self, X, mask, fill=None):
+    def _initialize(self, X, mask, fill=None, missingness=None):
         """Scaler, seed, model and optimiser; returns the data as tensors.
 
         ``fill``, the encoder's Gaussian fill of another fit on the same
         data, is copied instead of fitted again (see :meth:`_start_model`).
+        ``missingness``, the model to fit (``chosen_missingness_``), is
+        ``self.missingness`` if None.
         """
+        missingness = self.missingness if missingness is None else missingness
         hidden = tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes))
         if any(h < 1 for h in hidden):
             raise ValueError(
@@ -576,12 +590,12 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         self.point_mass_values_ = _point_mass_values(
             X_numeric,
             self.point_mass_threshold,
-            of_rows=self.missingness != "ignorable",
+            of_rows=missingness != "ignorable",
         )
         discrete = [v is not None for v in self.discrete_values_]
         self.point_mass_values_[discrete] = np.nan
         self._seed = _seed_from(self.random_state)
-        self.chosen_missingness_ = self.missingness
+        self.chosen_missingness_ = missingness
         x, m = self._to_tensors(X, mask, device)
         self._start_model(x, m, fill)
         return x, m
@@ -610,6 +624,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
 
     def _build_model(self, latent_dim):
         """An untrained MIWAE for the fitted features and likelihoods."""
+        chosen = getattr(self, "chosen_missingness_", self.missingness)
         return MIWAE(
             len(self.mean_),
             latent_dim,
@@ -622,18 +637,19 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
                 for j, v in enumerate(self.discrete_values_)
             ],
             n_levels=self._n_levels(),
-            missingness=getattr(self, "chosen_missingness_", self.missingness),
-            encoder_fill=self._encoder_fill(),
+            missingness=chosen,
+            encoder_fill=self._encoder_fill(chosen),
         )
 
-    def _encoder_fill(self):
-        """``encoder_fill``, with "auto" resolved by ``missingness``."""
+    def _encoder_fill(self, chosen):
+        """``encoder_fill``, with "auto" resolved by ``missingness`` and the
+        ``chosen`` model."""
         if self.encoder_fill != "auto":
             return self.encoder_fill
-        if self.missingness == "ignorable":
+        if chosen == "ignorable":  # MIWAE, or the at-random pilot
             return "gaussian"
-        # A stated direction learns its fill; the pilots of the bound's
-        # choice of direction, and the logistic model, read zeros (issue 25).
+        # A stated direction learns its fill; the direction's pilots of
+        # "self-masking", and the logistic model, read zeros (issue 25).
         stated = self.missingness in ("self-masking-high", "self-masking-low")
         return "learned" if stated else "zero"
 

@@ -29,8 +29,9 @@ __all__ = ["ModelFileError", "load_imputer", "save_imputer"]
 # (package 0.1.0), read as they are. Raise it when a change to the files
 # would make an older package misread them. 2: encoder_fill "auto" learns
 # the fill of not-MIWAE with a stated direction (weights with ``iota``);
-# before, it read zeros.
-FORMAT_VERSION = 2
+# before, it read zeros. 3: "self-masking" that chose missing at random is
+# MIWAE's fit, with "auto"'s Gaussian fill; before, it read zeros.
+FORMAT_VERSION = 3
 
 _PARAMS, _WEIGHTS = "params.json", "weights.pt"
 
@@ -220,9 +221,13 @@ def _from_meta(cls, meta):
         params = {"remask_weight": 0.0} | params
     # Files without encoder_fill predate it: their encoder read zeros.
     params = {"encoder_fill": "zero"} | params
-    old_auto = meta.get("format_version", 0) < 2 and params["encoder_fill"] == "auto"
-    if old_auto and params.get("missingness", "ignorable") != "ignorable":
-        # Before format 2, "auto" gave not-MIWAE's encoder zeros.
+    version, missingness = meta.get("format_version", 0), params.get("missingness")
+    if params["encoder_fill"] == "auto" and (
+        # Before format 2, "auto" gave not-MIWAE's encoder zeros; before 3,
+        # "self-masking" read zeros also where it chose missing at random.
+        (version < 2 and missingness not in (None, "ignorable"))
+        or (version < 3 and missingness == "self-masking")
+    ):
         params = params | {"encoder_fill": "zero"}
     imputer = cls(**params)
     imputer._validate_params()

@@ -49,6 +49,10 @@ _PILOT_SAMPLES = 100
 # within 1.2 three times, and -4.7 on red (a false alarm).
 _SHIFT_Z = 3.0
 
+# Observed cells of each row hidden, one at a time, to be imputed beside the
+# missing cells by ``_shift_z``.
+_SHIFT_ROUNDS = 3
+
 # Multipliers of learning_rate_init as a function of the step, given the total.
 _LR_SCHEDULES = {
     "constant": lambda n_steps: lambda step: 1.0,
@@ -65,29 +69,65 @@ def _hide(mask, rate, generator):
     return mask * (draws < rate).to(mask.dtype)
 
 
-def _shift_z(model, x, mask, n_samples, seeds, columns):
-    """How much higher a model imputes the missing values than those observed.
+def _shift_z(model, x, mask, n_samples, seed, columns):
+    """How much higher a model imputes the missing values than observed ones.
 
-    For each of ``columns`` (the numeric ones) with two or more missing
-    cells and two or more distinct observed values, the z of the difference
-    between the mean of the imputations E[x_j | x_o] of its missing cells
-    and the mean of its observed values (their standard errors added in
-    quadrature); returns
-    their sum over those columns divided by the square root of their
-    number (Stouffer's z), 0.0 without any. A model missing at random
-    imputes a column higher where high values went missing and the other
-    columns tell which rows those are; far from 0, the sign says which
-    direction of self-masking the data support.
+    Of ``columns`` (the numeric ones), those with two or more missing cells
+    and two or more distinct observed values are compared. In each of up to
+    ``_SHIFT_ROUNDS`` rounds, one observed cell of those columns is hidden
+    from the model in every row (another cell each round, in a random order
+    from ``seed``), and imputed, as the missing cells are, by E[x_j | x_o]
+    (``n_samples`` importance samples). For each column, the z of the
+    difference between the means of the imputations of its missing cells
+    and of its hidden cells (their standard errors added in quadrature);
+    returns their sum over the columns divided by the square root of their
+    number (Stouffer's z), 0.0 without any. Both means come from the same
+    model, so its own bias cancels out: under missingness at random they
+    agree. A model missing at random imputes a column higher where high
+    values went missing and the other columns tell which rows those are;
+    far from 0, the sign says which direction of self-masking the data
+    support.
     """
-    means = posterior_moments(model, x, mask, n_samples, seeds)[0]
+    observed = mask.cpu().numpy() > 0
+    values = x.cpu().numpy()
+    columns = np.array(
+        [
+            j
+            for j in columns
+            if (~observed[:, j]).sum() >= 2
+            and len(np.unique(values[observed[:, j], j])) >= 2
+        ],
+        dtype=int,
+    )
+    if not len(columns):
+        return 0.0
+    n = len(x)
+    rng = np.random.default_rng(seed)
+    seen = observed[:, columns]
+    order = np.argsort(np.where(seen, rng.random(seen.shape), 2.0), axis=1)
+    rows, hidden = [], []
+    for r in range(min(_SHIFT_ROUNDS, len(columns))):
+        hit = np.flatnonzero(seen[np.arange(n), order[:, r]])
+        rows.append(hit)
+        hidden.append(columns[order[hit, r]])
+    rows = torch.as_tensor(np.concatenate(rows), device=x.device)
+    hidden = torch.as_tensor(np.concatenate(hidden), device=x.device)
+    x_h, mask_h = x[rows].clone(), mask[rows].clone()
+    cells = torch.arange(len(rows), device=x.device), hidden
+    x_h[cells], mask_h[cells] = 0.0, 0.0
+    x_all, mask_all = torch.cat([x, x_h]), torch.cat([mask, mask_h])
+    seeds = row_seeds(x_all, mask_all, seed)
+    means = posterior_moments(model, x_all, mask_all, n_samples, seeds)[0]
     z = []
     for j in columns:
-        missing = mask[:, j] == 0
-        imputed, observed = means[missing, j], x[~missing, j]
-        if len(imputed) < 2 or len(observed.unique()) < 2:
+        imputed = means[:n][mask[:, j] == 0, j]
+        again = means[n:][hidden == j, j]
+        if len(again) < 2:
             continue
-        error = imputed.var() / len(imputed) + observed.var() / len(observed)
-        z.append(float((imputed.mean() - observed.mean()) / error.sqrt()))
+        error = imputed.var() / len(imputed) + again.var() / len(again)
+        if not error > 0:  # a model that imputes one value everywhere
+            continue
+        z.append(float((imputed.mean() - again.mean()) / error.sqrt()))
     return sum(z) / math.sqrt(len(z)) if z else 0.0
 
 
@@ -234,7 +274,8 @@ class _Training:
         comes from what the other columns say. A model missing at random
         (ignorable: MIWAE) is fitted for an eighth of the budget of a
         not-MIWAE fit; :func:`_shift_z` compares its imputations of each
-        column's missing cells with the column's observed values. Where
+        column's missing cells with its imputations of observed cells hidden
+        from it. Where
         they are higher by more than ``_SHIFT_Z`` (a z over the masked
         columns), high values going missing (w > 0) is fitted for an eighth
         of the budget too, from the same seed; where lower, low values (w <
@@ -242,10 +283,11 @@ class _Training:
         rows is higher (``_PILOT_SAMPLES`` importance samples; for the
         ignorable model, log p(x_o) plus the Bernoulli log-likelihood of the
         mask at each column's observed rate, which is self-masking at w = 0)
-        is trained on to its own budget, and named by
-        ``chosen_missingness_``. ``history_["pilot_shift_z"]`` has the z and
+        is named by ``chosen_missingness_``: a direction is trained on to
+        its own budget, and at random is fitted again as MIWAE
+        (:meth:`_fit`). ``history_["pilot_shift_z"]`` has the z and
         ``history_["pilot_bound"]`` the bounds of the models fitted. Returns
-        the training generator.
+        the training generator of the model chosen.
         """
         seeds = row_seeds(x[train], m[train], self._seed + 1)
         numeric = np.flatnonzero(self._n_levels() == 0)
@@ -270,7 +312,7 @@ class _Training:
 
         runs = {"ignorable": fit_pilot("ignorable")}
         shift = _shift_z(
-            self.model_, x[train], m[train], _PILOT_SAMPLES, seeds, numeric
+            self.model_, x[train], m[train], _PILOT_SAMPLES, self._seed + 1, numeric
         )
         if abs(shift) > _SHIFT_Z:
             name = f"self-masking-{'high' if shift > 0 else 'low'}"
@@ -282,7 +324,7 @@ class _Training:
         self.history_["pilot_bound"] = {name: run[0] for name, run in runs.items()}
         self.history_["pilot_shift_z"] = shift
         remaining = self._max_iter(len(train)) - pilot
-        if remaining > 0:
+        if best != "ignorable" and remaining > 0:
             self._train(x, m, train, val, generator, held_out, remaining)
         return generator
 

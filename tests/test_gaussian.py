@@ -157,9 +157,17 @@ def test_auto_fill_is_gaussian_for_miwae_and_learned_for_a_stated_direction():
     for stated in ("self-masking-high", "self-masking-low"):
         model = MIWAEImputer(**fast, missingness=stated).fit(X).model_
         assert model.fill is None and model.iota is not None
-    for zeros in ("self-masking", "logistic"):  # every pilot model reads zeros
-        model = MIWAEImputer(**fast, missingness=zeros).fit(X).model_
-        assert model.fill is None and model.iota is None
+    model = MIWAEImputer(**fast, missingness="logistic").fit(X).model_
+    assert model.fill is None and model.iota is None  # zeros
+    # "self-masking": the at-random model reads the Gaussian fill (it is
+    # MIWAE), a direction's pilot zeros.
+    fit = MIWAEImputer(**fast, missingness="self-masking").fit(X)
+    at_random = fit.chosen_missingness_ == "ignorable"
+    assert (fit.model_.fill is not None) == at_random and fit.model_.iota is None
+    fit.chosen_missingness_ = "ignorable"
+    assert fit._build_model(1).fill is not None
+    fit.chosen_missingness_ = "self-masking-high"
+    assert fit._build_model(1).fill is None
     forced = MIWAEImputer(**fast, missingness="logistic", encoder_fill="gaussian")
     assert forced.fit(X).model_.fill is not None
 

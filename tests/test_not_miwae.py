@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.nn import functional as F
 
-from miwae_impute import MIWAEImputer, make_imputer
+from miwae_impute import MIWAEImputer, _training, make_imputer
 from miwae_impute._missingness import SelfMasking
 
 
@@ -187,6 +187,15 @@ def test_the_bound_chooses_the_direction_of_self_masking(directions, data, chose
         assert imputer.model_.missingness is None
         with pytest.raises(AttributeError, match="missing at random was chosen"):
             _ = imputer.missingness_
+        # At random, the fit is MIWAE's own, bit for bit.
+        miwae = MIWAEImputer(max_iter=16, random_state=0).fit(X_missing)
+        np.testing.assert_array_equal(
+            imputer.transform(X_missing), miwae.transform(X_missing)
+        )
+        np.testing.assert_array_equal(
+            imputer.point_mass_values_, miwae.point_mass_values_
+        )
+        assert imputer.history_["train_bound"] == miwae.history_["train_bound"]
     else:
         weight = imputer.missingness_["weight"].to_numpy()
         assert (np.sign(weight) == (1 if data == "high" else -1)).all()
@@ -204,3 +213,32 @@ def test_the_chosen_direction_is_saved_with_the_model(directions, tmp_path):
     np.testing.assert_array_equal(
         loaded.transform(X_missing), imputer.transform(X_missing)
     )
+
+
+@pytest.mark.parametrize("mechanism", ["at random", "high", "low"])
+def test_shift_z_compares_the_imputations_with_those_of_hidden_cells(
+    monkeypatch, mechanism
+):
+    """A model that imputes E[x_j | x_k] one unit too high: its own bias
+    cancels out, and the sign of z names the values that went missing."""
+    rng = np.random.default_rng(0)
+    X = rng.multivariate_normal([0.0, 0.0], [[1.0, 0.8], [0.8, 1.0]], 2000)
+    tail = {"at random": 0.0 * X, "high": X, "low": -X}[mechanism]
+    missing = rng.random(X.shape) < np.where(tail > 0.5, 0.8, 0.1)
+    x = torch.tensor(np.where(missing, 0.0, X))
+    mask = torch.tensor(~missing, dtype=x.dtype)
+
+    def biased_moments(model, x, mask, n_samples, seeds):
+        means = x.clone()
+        for j in (0, 1):
+            other = x[:, 1 - j] * mask[:, 1 - j]
+            means[:, j] = torch.where(mask[:, j] > 0, x[:, j], 0.8 * other + 1.0)
+        return means, None, None
+
+    monkeypatch.setattr(_training, "posterior_moments", biased_moments)
+    z = _training._shift_z(None, x, mask, 10, 0, [0, 1])
+    expected = {"at random": abs(z) < 3, "high": z > 3, "low": z < -3}
+    assert expected[mechanism], z
+    # Beside the raw observed values, the bias alone is a false alarm.
+    imputed = biased_moments(None, x, mask, 10, None)[0]
+    assert imputed[missing[:, 0], 0].mean() - x[~missing[:, 0], 0].mean() > 0.5

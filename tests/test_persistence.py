@@ -89,6 +89,25 @@ def test_a_not_miwae_folder_of_format_1_keeps_its_zero_fill(tmp_path):
     np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
 
 
+def test_a_self_masking_folder_of_format_2_at_random_keeps_its_zero_fill(tmp_path):
+    X = _data()
+    fitted = MIWAEImputer(**FAST, encoder_fill="zero").fit(X)
+    saved = tmp_path / "model"
+    fitted.save(saved)
+
+    def edit(meta):  # "self-masking" that fell back to MIWAE before format 3
+        meta.update(format_version=2, chosen_missingness_="ignorable")
+        meta["params"].update(missingness="self-masking", encoder_fill="auto")
+
+    _edit_params(saved, edit)
+    loaded = MIWAEImputer.load(saved)
+    assert loaded.encoder_fill == "zero" and loaded.model_.fill is None
+    np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
+    _edit_params(saved, lambda meta: meta.update(format_version=3))
+    with pytest.raises(ModelFileError):  # format 3 reads the Gaussian fill
+        MIWAEImputer.load(saved)
+
+
 @pytest.mark.parametrize(
     "content, problem",
     [
