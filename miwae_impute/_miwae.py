@@ -100,8 +100,9 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         scales. With a model of the missingness (not-MIWAE), the share is of
         all the rows, missing ones included: values missing because of what
         they are leave a biased sample, in which a column's mode can hold
-        twice its share of the complete column. None models every feature
-        by a Student-t alone.
+        twice its share of the complete column ("self-masking" that chooses
+        missing at random counts the observed entries, as MIWAE does). None
+        models every feature by a Student-t alone.
     max_discrete_levels : int or None, default=None
         A feature with 2 to this many distinct observed values (each observed
         at least twice on average) gets a categorical likelihood over those
@@ -172,7 +173,8 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         units), the paper's choice. "learned": a constant per column,
         trained with the weights by the same objective (the not-MIWAE
         authors' ``learnable_imputation``). "auto": "gaussian" for MIWAE
-        (``missingness="ignorable"``), "learned" for not-MIWAE with a
+        (``missingness="ignorable"``, and "self-masking" where it chooses
+        missing at random), "learned" for not-MIWAE with a
         stated direction ("self-masking-high" or "-low"), and "zero" for
         the others: with a learned fill, the bound's choice of direction
         picked self-masking for breast at 50% MCAR (missing at random with
