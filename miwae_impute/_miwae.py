@@ -602,15 +602,16 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         self._start_model(x, m, fill)
         return x, m
 
-    def _start_model(self, x, m, fill=None):
+    def _start_model(self, x, m, fill=None, encoder_fill=None):
         """A new model for ``chosen_missingness_`` (weights from the seed, the
         encoder's Gaussian fill fitted to ``x``, or copied from ``fill``), its
-        optimiser, and an empty history; ``m`` is the observed-mask."""
+        optimiser, and an empty history; ``m`` is the observed-mask, and
+        ``encoder_fill`` the fill's kind, if not :meth:`_encoder_fill`'s."""
         p = len(self.mean_)
         latent_dim = max(1, p - 1) if self.latent_dim == "auto" else self.latent_dim
         with torch.random.fork_rng(devices=[]):  # weights from a local seed
             torch.manual_seed(self._seed)
-            self.model_ = self._build_model(latent_dim).to(m.device)
+            self.model_ = self._build_model(latent_dim, encoder_fill).to(m.device)
         if self.model_.fill is not None and fill is not None:
             self.model_.fill.load_state_dict(fill.state_dict())
         elif self.model_.fill is not None:
@@ -624,8 +625,9 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         )
         self.n_iter_, self.history_ = 0, {"train_bound": []}
 
-    def _build_model(self, latent_dim):
-        """An untrained MIWAE for the fitted features and likelihoods."""
+    def _build_model(self, latent_dim, encoder_fill=None):
+        """An untrained MIWAE for the fitted features and likelihoods; its
+        encoder's fill is ``encoder_fill``, :meth:`_encoder_fill` if None."""
         chosen = getattr(self, "chosen_missingness_", self.missingness)
         return MIWAE(
             len(self.mean_),
@@ -640,7 +642,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
             ],
             n_levels=self._n_levels(),
             missingness=chosen,
-            encoder_fill=self._encoder_fill(chosen),
+            encoder_fill=encoder_fill or self._encoder_fill(chosen),
         )
 
     def _encoder_fill(self, chosen):
@@ -648,10 +650,10 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         ``chosen`` model."""
         if self.encoder_fill != "auto":
             return self.encoder_fill
-        if chosen == "ignorable":  # MIWAE, or the at-random pilot
+        if chosen == "ignorable":  # MIWAE, or "self-masking" that chose it
             return "gaussian"
-        # A stated direction learns its fill; the direction's pilots of
-        # "self-masking", and the logistic model, read zeros (issue 25).
+        # A stated direction learns its fill; the pilots of "self-masking"
+        # (see _choose_direction), and the logistic model, read zeros.
         stated = self.missingness in ("self-masking-high", "self-masking-low")
         return "learned" if stated else "zero"
 

@@ -294,11 +294,14 @@ class _Training:
         at_random = SelfMasking(numeric).to(x.device)
         at_random.start_at(m)
         pilot = max(1, self._max_iter(len(train), not_miwae=True) // 8)
+        # Both pilots read zeros ("auto"): a better fill would tighten the
+        # at-random bound alone, and tilt the choice toward it.
+        pilot_fill = "zero" if self.encoder_fill == "auto" else None
 
         def fit_pilot(name):
             """The pilot of model ``name``: its bound, state and generator."""
             self.chosen_missingness_ = name
-            self._start_model(x, m)
+            self._start_model(x, m, encoder_fill=pilot_fill)
             generator = self._generator(x.device)
             self._train(x, m, train, val, generator, held_out, pilot)
             with torch.no_grad():

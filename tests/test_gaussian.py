@@ -159,8 +159,8 @@ def test_auto_fill_is_gaussian_for_miwae_and_learned_for_a_stated_direction():
         assert model.fill is None and model.iota is not None
     model = MIWAEImputer(**fast, missingness="logistic").fit(X).model_
     assert model.fill is None and model.iota is None  # zeros
-    # "self-masking": the at-random model reads the Gaussian fill (it is
-    # MIWAE), a direction's pilot zeros.
+    # "self-masking": the at-random model it chooses reads the Gaussian
+    # fill (it is MIWAE's fit), a direction zeros.
     fit = MIWAEImputer(**fast, missingness="self-masking").fit(X)
     at_random = fit.chosen_missingness_ == "ignorable"
     assert (fit.model_.fill is not None) == at_random and fit.model_.iota is None

@@ -242,3 +242,21 @@ def test_shift_z_compares_the_imputations_with_those_of_hidden_cells(
     # Beside the raw observed values, the bias alone is a false alarm.
     imputed = biased_moments(None, x, mask, 10, None)[0]
     assert imputed[missing[:, 0], 0].mean() - x[~missing[:, 0], 0].mean() > 0.5
+
+
+def test_the_pilots_read_zeros_and_the_fit_at_random_the_gaussian(monkeypatch):
+    trained = []
+    train = MIWAEImputer._train
+
+    def spy(self, *args, **kwargs):
+        trained.append((self.chosen_missingness_, self.model_.fill is not None))
+        return train(self, *args, **kwargs)
+
+    monkeypatch.setattr(MIWAEImputer, "_train", spy)
+    X = _self_masked(n=300)[0]
+    at_random = np.where(np.random.default_rng(1).random(X.shape) < 0.3, np.nan, X)
+    fit = MIWAEImputer(missingness="self-masking", max_iter=8, random_state=0)
+    fit.fit(at_random)
+    assert abs(fit.history_["pilot_shift_z"]) < 3
+    # the pilot, without the fill; then MIWAE's fit, with it
+    assert trained == [("ignorable", False), ("ignorable", True)]
