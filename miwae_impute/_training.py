@@ -82,8 +82,8 @@ def _shift_z(model, x, mask, n_samples, seed, columns):
     and of its hidden cells (their standard errors added in quadrature);
     returns their sum over the columns divided by the square root of their
     number (Stouffer's z), 0.0 without any. Both means come from the same
-    model, so its own bias cancels out: under missingness at random they
-    agree. A model missing at random imputes a column higher where high
+    model, so its own bias cancels out: with values missing completely at
+    random they agree. A model missing at random imputes a column higher where high
     values went missing and the other columns tell which rows those are;
     far from 0, the sign says which direction of self-masking the data
     support.
