@@ -281,8 +281,9 @@ class _Training:
         of the budget too, from the same seed; where lower, low values (w <
         0). Of the two, the one whose bound of log p(x_o, s) on the training
         rows is higher (``_PILOT_SAMPLES`` importance samples; for the
-        ignorable model, log p(x_o) plus the Bernoulli log-likelihood of the
-        mask at each column's observed rate, which is self-masking at w = 0)
+        ignorable model, log p(x_o) plus the log-likelihood of the mask under
+        a logistic regression on the complete numeric columns, which is
+        self-masking at w = 0, as the direction's model starts)
         is named by ``chosen_missingness_``: a direction is trained on to
         its own budget, and at random is fitted again as MIWAE
         (:meth:`_fit`). ``history_["pilot_shift_z"]`` has the z and
@@ -291,8 +292,8 @@ class _Training:
         """
         seeds = row_seeds(x[train], m[train], self._seed + 1)
         numeric = np.flatnonzero(self._n_levels() == 0)
-        at_random = SelfMasking(numeric).to(x.device)
-        at_random.start_at(m)
+        at_random = SelfMasking(numeric, covariates=True).to(x.device)
+        at_random.start_at(m, x)
         pilot = max(1, self._max_iter(len(train), not_miwae=True) // 8)
         # Both pilots read zeros ("auto"): a better fill would tighten the
         # at-random bound alone, and tilt the choice toward it.

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from sklearn.linear_model import LogisticRegression
 from torch.nn import functional as F
 
 from miwae_impute import MIWAEImputer, _training, make_imputer
@@ -124,7 +125,7 @@ def test_self_masking_starts_at_the_observed_rates():
     model.start_at(mask)
     # (n_observed + 1/2) / (n + 1) of columns 1 and 2: at x = 0, and at any x
     # while w = 0, p(s = 1) is that rate.
-    rates = torch.sigmoid(model.logits(torch.randn(5, 2)))
+    rates = torch.sigmoid(model.logits(torch.randn(5, 3)))
     torch.testing.assert_close(rates, torch.tensor([1.5 / 4, 2.5 / 4]).expand(5, 2))
 
 
@@ -197,8 +198,10 @@ def test_the_bound_chooses_the_direction_of_self_masking(directions, data, chose
         )
         assert imputer.history_["train_bound"] == miwae.history_["train_bound"]
     else:
-        weight = imputer.missingness_["weight"].to_numpy()
-        assert (np.sign(weight) == (1 if data == "high" else -1)).all()
+        table = imputer.missingness_
+        assert (np.sign(table["weight"]) == (1 if data == "high" else -1)).all()
+        # the model of the mask also reads the complete column, x2
+        assert list(table.columns) == ["weight", "intercept", "bias", "x2"]
     imputed = imputer.transform(X_missing)
     observed = ~np.isnan(X_missing)
     assert np.array_equal(imputed[observed], X_missing[observed])
@@ -210,6 +213,8 @@ def test_the_chosen_direction_is_saved_with_the_model(directions, tmp_path):
     loaded = MIWAEImputer.load(tmp_path / "model")
     assert loaded.chosen_missingness_ == "self-masking-low"
     assert loaded.model_.missingness.sign == -1
+    assert loaded.model_.missingness.covariates.tolist() == [2]
+    pd.testing.assert_frame_equal(loaded.missingness_, imputer.missingness_)
     np.testing.assert_array_equal(
         loaded.transform(X_missing), imputer.transform(X_missing)
     )
@@ -260,3 +265,97 @@ def test_the_pilots_read_zeros_and_the_fit_at_random_the_gaussian(monkeypatch):
     assert abs(fit.history_["pilot_shift_z"]) < 3
     # the pilot, without the fill; then MIWAE's fit, with it
     assert trained == [("ignorable", False), ("ignorable", True)]
+
+
+def _mar_through(n=400, seed=0):
+    """Column 1 goes missing where the complete column 0 is high."""
+    rng = np.random.default_rng(seed)
+    x0 = rng.normal(size=n)
+    X = np.column_stack([x0, x0 + 0.5 * rng.normal(size=n), rng.normal(size=n)])
+    mask = np.zeros(X.shape, bool)
+    mask[:, 1] = rng.random(n) < 1 / (1 + np.exp(-3 * x0))
+    mask[: n // 4, 2] = True
+    return X, mask
+
+
+def test_self_masking_with_covariates_starts_at_the_logistic_regression():
+    X, mask = _mar_through()
+    x, m = torch.tensor(np.where(mask, 0.0, X)), torch.tensor(1.0 - mask)
+    model = SelfMasking([0, 1, 2], covariates=True).double()
+    model.start_at(m, x)
+    assert model.covariates.tolist() == [0]
+    assert model.covariate_weight.shape == (3, 1)
+    for j in (1, 2):  # at w = 0, the regression of each mask on x_0
+        fit = LogisticRegression().fit(X[:, :1], ~mask[:, j])
+        logits = model.logits(x)[:, j].detach().numpy()
+        np.testing.assert_allclose(logits, fit.decision_function(X[:, :1]))
+    # column 1's mask depends on x_0 (beta < 0: high x_0, missing); the
+    # complete column keeps its rate
+    assert model.covariate_weight[1, 0] < -1
+    assert model.covariate_weight[0, 0] == 0
+    assert model.intercept[0].item() == pytest.approx(np.log(400.5 / 0.5))
+    # without covariates, the rates alone
+    plain = SelfMasking([0, 1, 2]).double()
+    plain.start_at(m, x)
+    assert len(plain.covariates) == 0
+    # the fitted rival explains the mask better than the rates
+    assert model.log_prob(m, x).sum() > plain.log_prob(m, x).sum() + 0.1 * len(x)
+
+
+def test_self_masking_with_covariates_in_the_datas_units():
+    X, mask = _mar_through()
+    x, m = torch.tensor(np.where(mask, 0.0, X)), torch.tensor(1.0 - mask)
+    model = SelfMasking([0, 1, 2], covariates=True).double()
+    model.start_at(m, x)
+    with torch.no_grad():
+        model.raw_weight.copy_(torch.tensor([0.0, 0.8, -0.4]))
+    mean, scale = np.array([1.0, -2.0, 3.0]), np.array([2.0, 0.5, 4.0])
+    table = model.in_units(mean, scale, ["a", "b", "c"])
+    assert list(table.columns) == ["weight", "intercept", "bias", "a"]
+    assert list(table.index) == ["a", "b", "c"]
+    data = mean + scale * X
+    expected = (
+        table["intercept"].to_numpy()
+        - table["weight"].to_numpy() * data
+        + np.outer(data[:, 0], table["a"].to_numpy())
+    )
+    np.testing.assert_allclose(model.logits(torch.tensor(X)).detach(), expected)
+
+
+def test_self_masking_keeps_its_covariates_through_a_state_dict():
+    X, mask = _mar_through()
+    x, m = torch.tensor(np.where(mask, 0.0, X)), torch.tensor(1.0 - mask)
+    model = SelfMasking([0, 1, 2], covariates=True).double()
+    model.start_at(m, x)
+    again = SelfMasking([0, 1, 2]).double()
+    again.load_state_dict(model.state_dict())
+    assert again.covariates.tolist() == [0]
+    torch.testing.assert_close(again.logits(x), model.logits(x))
+    # a state saved before the covariates (format 3) has none
+    old = {k: v for k, v in model.state_dict().items() if "covariate" not in k}
+    older = SelfMasking([0, 1, 2]).double()
+    older.load_state_dict(old)
+    assert older.covariate_weight.shape == (3, 0)
+    torch.testing.assert_close(
+        older.logits(x), model.intercept - model.weight * x, check_dtype=False
+    )
+
+
+def test_a_mask_at_random_given_a_complete_column_is_not_taken_for_self_masking():
+    """Column 1 goes missing where the complete column 0, correlated with it,
+    is high: the at-random fit imputes the missing cells higher (z beyond 3),
+    but the mask is explained by x_0 at w = 0, and missing at random wins.
+    With the observed rates alone as the rival (the model before issue 25's
+    covariates), self-masking won here."""
+    rng = np.random.default_rng(0)
+    n = 600
+    x0 = rng.normal(size=n)
+    X = np.column_stack([x0, x0 + 0.5 * rng.normal(size=n), rng.normal(size=n)])
+    mask = np.zeros(X.shape, bool)
+    mask[:, 1] = rng.random(n) < 1 / (1 + np.exp(-3 * x0))
+    fit = MIWAEImputer(missingness="self-masking", max_iter=16, random_state=0)
+    fit.fit(np.where(mask, np.nan, X))
+    assert fit.history_["pilot_shift_z"] > 3
+    bounds = fit.history_["pilot_bound"]
+    assert bounds["ignorable"] > bounds["self-masking-high"]
+    assert fit.chosen_missingness_ == "ignorable"
