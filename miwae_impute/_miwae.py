@@ -156,11 +156,10 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         3 over the masked columns), name the direction fitted beside it,
         high values missing (w > 0) or low ones (w < 0); of the two, the
         one of higher bound of log p(x_o, s) is trained on
-        (``chosen_missingness_``; at random, the fit is MIWAE's). Both
-        models of the mask also read the numeric columns observed in every
-        row, sigmoid(a_j - w_j x_j + beta_j . x_F), so that a mask that
-        depends on those (missing at random) is not taken for
-        self-masking;
+        (``chosen_missingness_``; at random, the fit is MIWAE's). At
+        random, the mask is modelled by a logistic regression on the
+        numeric columns observed in every row (cross-fitted), so that a
+        mask that depends on those is not taken for self-masking;
         "self-masking-high" (w_j > 0) or
         "self-masking-low" (w_j < 0) when the direction is known; or
         "logistic", sigmoid(W_j . x + c_j) of the whole row. Data alone
@@ -300,10 +299,8 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         With a missingness model (not-MIWAE), the learned p(s | x) in the
         data's units, a row per numeric feature: "weight", "intercept" and
         "bias" of the self-masking models, p(observed) = sigmoid(intercept -
-        weight x) = sigmoid(-weight (x - bias)), then, for
-        ``missingness="self-masking"``, a weight per complete feature added
-        to the logit; or the logistic model's weights and "intercept". Not
-        set for a MIWAE fit.
+        weight x) = sigmoid(-weight (x - bias)), or the logistic model's
+        weights and "intercept". Not set for a MIWAE fit.
     model_ : MIWAE
         The fitted torch module, on CPU.
     indicator_ : MissingIndicator
@@ -623,7 +620,7 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         elif self.model_.fill is not None:
             self.model_.fill.fit(x, m)
         if self.model_.missingness is not None:
-            self.model_.missingness.start_at(m, x)
+            self.model_.missingness.start_at(m)
         self._optimizer = self._adam()
         self.__dict__.pop("_optimizer_state", None)  # moments of an unpickled model
         self._generator_state = (
@@ -649,7 +646,6 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
             n_levels=self._n_levels(),
             missingness=chosen,
             encoder_fill=encoder_fill or self._encoder_fill(chosen),
-            mask_covariates=self.missingness == "self-masking",
         )
 
     def _encoder_fill(self, chosen):
@@ -695,8 +691,9 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
             raise AttributeError(
                 f"missingness_ is the learned model of a not-MIWAE fit; {reason}"
             )
-        names = _check_feature_names_in(self, None)[self._valid]
-        return model.in_units(self.mean_, self.scale_, names)
+        columns = model.columns.cpu().numpy()
+        names = _check_feature_names_in(self, None)[self._valid][columns]
+        return model.in_units(self.mean_[columns], self.scale_[columns], names)
 
     def _standardize_atoms(self, values, feature=None):
         """Values of all features, or of one ``feature``, in the model's units."""

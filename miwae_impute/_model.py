@@ -127,9 +127,6 @@ class MIWAE(nn.Module):
     missingness : {"ignorable", "self-masking", "logistic"}, default="ignorable"
         The model p(s | x) of the mask of the numeric columns (see
         ``_missingness``); "ignorable" is MIWAE, the others not-MIWAE.
-    mask_covariates : bool, default=False
-        Whether self-masking also reads the numeric columns complete at
-        ``missingness.start_at`` (:class:`~._missingness.SelfMasking`).
     encoder_fill : {"zero", "gaussian", "learned"}, default="zero"
         iota, what the encoder sees at the missing numeric cells: zero,
         their conditional mean under a Gaussian (:class:`GaussianFill`,
@@ -151,7 +148,6 @@ class MIWAE(nn.Module):
         n_levels=None,
         missingness="ignorable",
         encoder_fill="zero",
-        mask_covariates=False,
     ):
         super().__init__()
         self.posterior = StudentT(latent_dim, min_scale, min_df)
@@ -172,7 +168,7 @@ class MIWAE(nn.Module):
         )
         levels = np.zeros(n_features) if n_levels is None else np.asarray(n_levels)
         numeric = np.flatnonzero(levels == 0)
-        self.missingness = make_missingness(missingness, numeric, mask_covariates)
+        self.missingness = make_missingness(missingness, numeric)
         self.register_buffer("_numeric", torch.as_tensor(levels == 0), persistent=False)
         self.fill = GaussianFill(numeric) if encoder_fill == "gaussian" else None
         learned = encoder_fill == "learned"

@@ -30,10 +30,8 @@ __all__ = ["ModelFileError", "load_imputer", "save_imputer"]
 # would make an older package misread them. 2: encoder_fill "auto" learns
 # the fill of not-MIWAE with a stated direction (weights with ``iota``);
 # before, it read zeros. 3: "self-masking" that chose missing at random is
-# MIWAE's fit, with "auto"'s Gaussian fill; before, it read zeros. 4: the
-# self-masking model's weights on the complete columns (``covariates``);
-# before, it had none, and reads as such.
-FORMAT_VERSION = 4
+# MIWAE's fit, with "auto"'s Gaussian fill; before, it read zeros.
+FORMAT_VERSION = 3
 
 _PARAMS, _WEIGHTS = "params.json", "weights.pt"
 

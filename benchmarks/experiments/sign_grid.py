@@ -98,7 +98,7 @@ def run(args):
             mechanism, _, rate = spec.partition(":")
             for name in args.datasets:
                 X = standardize(load_any(name))
-                for seed in range(args.seeds):
+                for seed in range(args.first_seed, args.first_seed + args.seeds):
                     for method in args.methods:
                         key = (method, name, mechanism, float(rate), seed)
                         if key in done:
@@ -177,7 +177,8 @@ def main(argv=None):
         default=["banknote", "breast", "concrete", "red", "white", "yeast"],
     )
     parser.add_argument("--methods", nargs="+", default=["miwae", "not-miwae"])
-    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--seeds", type=int, default=1, help="how many seeds")
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--report", nargs="+", help="JSON-lines files to tabulate")
     args = parser.parse_args(argv)
     if args.report:
