@@ -264,9 +264,12 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         ``"train_bound"``: mean MIWAE bound (nats per row) on the training rows
         at each epoch; ``"validation_bound"``: the same on the held-out rows
         when early stopping is on; ``"pilot_bound"``: with
-        ``missingness="self-masking"``, the bound of each short fit, by
-        model, and ``"pilot_shift_z"`` the z of the at-random fit's
-        imputations over the observed values that chose the direction.
+        ``missingness="self-masking"``, the bound of log p(x_o, s) of each
+        short fit, by model (for "ignorable", log p(x_o) plus the
+        cross-fitted logistic log-likelihood of the mask), and
+        ``"pilot_shift_z"`` the z of the at-random fit's imputations of the
+        missing cells over those of hidden observed cells, which named the
+        direction.
     chosen_missingness_ : str
         The missingness model fitted: ``missingness``, or for
         "self-masking" the one the bound chose, "self-masking-high",
