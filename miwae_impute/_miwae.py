@@ -265,7 +265,8 @@ class MIWAEImputer(_Inference, _Training, _BaseImputer):
         at each epoch; ``"validation_bound"``: the same on the held-out rows
         when early stopping is on; ``"pilot_bound"``: with
         ``missingness="self-masking"``, the bound of log p(x_o, s) of each
-        short fit, by model (for "ignorable", log p(x_o) plus the
+        short fit, by model (for "ignorable", the better of the short fits'
+        bounds of log p(x_o), ``"pilot_observed_bound"``, plus the
         cross-fitted logistic log-likelihood of the mask), and
         ``"pilot_shift_z"`` the z of the at-random fit's imputations of the
         missing cells over those of hidden observed cells, which named the

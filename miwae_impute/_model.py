@@ -23,6 +23,7 @@ All randomness is drawn from an explicit ``torch.Generator`` (training) or from
 nothing here reads or advances the global torch RNG.
 """
 
+import contextlib
 import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
@@ -482,6 +483,17 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
 
     _over_row_chunks(draw, x.shape[0], row_chunk, x.device)
     return draws
+
+
+@contextlib.contextmanager
+def mask_ignored(model):
+    """``model`` missing at random within the block: a not-MIWAE model's
+    weights leave out p(s | x), and its bound is of log p(x_o) alone."""
+    missingness, model.missingness = model.missingness, None
+    try:
+        yield model
+    finally:
+        model.missingness = missingness
 
 
 @torch.inference_mode()

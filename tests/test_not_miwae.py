@@ -186,6 +186,16 @@ def test_the_bound_chooses_the_direction_of_self_masking(directions, data, chose
     assert expected[data], shift
     assert sorted(bounds) == sorted({"ignorable", chosen})
     assert max(bounds, key=bounds.get) == chosen
+    # Each pilot's bound of log p(x_o); the rival at random adds to the
+    # better one the log-likelihood of the mask, and self-masking's bound of
+    # log p(x_o, s) is below its own of log p(x_o).
+    observed = imputer.history_["pilot_observed_bound"]
+    assert sorted(observed) == sorted(bounds)
+    if chosen == "ignorable":
+        assert bounds == observed
+    else:
+        assert bounds["ignorable"] < max(observed.values())
+        assert bounds[chosen] < observed[chosen]
     # The short fits of 24 // 8 epochs, then the chosen one to 24.
     assert imputer.n_iter_ == len(imputer.history_["train_bound"]) == 24
     if chosen == "ignorable":
@@ -321,3 +331,41 @@ def test_a_mask_at_random_given_a_complete_column_is_not_taken_for_self_masking(
     bounds = fit.history_["pilot_bound"]
     assert bounds["ignorable"] > bounds["self-masking-high"]
     assert fit.chosen_missingness_ == "ignorable"
+
+
+@pytest.mark.parametrize("log_p_mask, chosen", [(-0.6, "high"), (-0.4, "ignorable")])
+def test_self_masking_must_win_by_its_model_of_the_mask(
+    monkeypatch, log_p_mask, chosen
+):
+    """The self-masking pilot with its mask model ignored is a model at
+    random too, and the rival at random takes the better of the two pilots'
+    bounds of log p(x_o), plus its model of the mask: self-masking cannot
+    win by a better fit of x_o alone. Here the pilots' bounds are set, per
+    row: -3.0 for the pilot at random's log p(x_o), -2.0 for the
+    self-masking pilot's, and -2.5 for its log p(x_o, s). With the
+    regression's log p(s) at -0.4, self-masking's model of the mask (-0.5)
+    loses; the rule before (-2.5 against -3.0 - 0.4) chose it."""
+    pilots = []
+
+    def bound_per_row(model, x, *args):
+        if model not in pilots:
+            pilots.append(model)
+        at_random, masked = pilots.index(model) == 0, model.missingness is not None
+        value = -3.0 if at_random else -2.5 if masked else -2.0
+        return torch.full((len(x),), value, dtype=x.dtype)
+
+    def log_p_mask_at_random(x, *args):
+        return torch.full((len(x),), log_p_mask, dtype=x.dtype)
+
+    monkeypatch.setattr(_training, "bound_per_row", bound_per_row)
+    monkeypatch.setattr(_training, "_log_p_mask_at_random", log_p_mask_at_random)
+    _, _, X_missing = _self_masked(n=600, seed=4, columns=3)
+    fit = make_imputer("not-miwae", max_iter=24, random_state=0).fit(X_missing)
+    assert fit.history_["pilot_observed_bound"] == pytest.approx(
+        {"ignorable": -3.0, "self-masking-high": -2.0}
+    )
+    assert fit.history_["pilot_bound"] == pytest.approx(
+        {"ignorable": -2.0 + log_p_mask, "self-masking-high": -2.5}
+    )
+    name = "ignorable" if chosen == "ignorable" else f"self-masking-{chosen}"
+    assert fit.chosen_missingness_ == name

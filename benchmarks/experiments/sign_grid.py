@@ -80,6 +80,7 @@ def _fit(method, X, mechanism, rate, seed):
     if hasattr(imputer, "chosen_missingness_"):
         row["chosen"] = imputer.chosen_missingness_
         row["pilot_bound"] = imputer.history_.get("pilot_bound")
+        row["pilot_observed_bound"] = imputer.history_.get("pilot_observed_bound")
         row["pilot_shift_z"] = imputer.history_.get("pilot_shift_z")
     return row
 
