@@ -24,6 +24,13 @@ from torch.nn import functional as F
 __all__ = ["MODELS", "LogisticMissingness", "SelfMasking", "make_missingness"]
 
 
+def observed_rate(observed):
+    """Each column's share of observed cells in ``observed`` (n, p), 1 or
+    True where observed, as (n_observed + 1/2) / (n + 1): within (0, 1) in a
+    complete or an empty column (a numpy array or a tensor, as given)."""
+    return (observed.sum(0) + 0.5) / (len(observed) + 1)
+
+
 class _Missingness(nn.Module):
     """The shared part: the Bernoulli log likelihood of the mask from logits.
 
@@ -41,10 +48,8 @@ class _Missingness(nn.Module):
     def start_at(self, mask):
         """Start the intercepts where p(s_j = 1) is each modelled column's
         observed rate in ``mask`` (n, p), 1.0 where observed, at x = 0 (the
-        mean); the rate is (n_observed + 1/2) / (n + 1), finite in a complete
-        column."""
-        observed = mask.index_select(-1, self.columns).sum(0)
-        rate = (observed + 0.5) / (len(mask) + 1)
+        mean): :func:`observed_rate`."""
+        rate = observed_rate(mask.index_select(-1, self.columns))
         self._intercepts.copy_(torch.special.logit(rate))
 
     def log_prob(self, mask, x):

@@ -15,6 +15,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from tqdm.auto import tqdm
 
+from ._missingness import observed_rate
 from ._model import bound_per_row, mask_ignored, miwae_bound, posterior_moments
 from ._random import rand, row_seeds
 
@@ -148,8 +149,8 @@ def _log_p_mask_at_random(x, mask, columns, seed):
     same rows, would explain the mask better than it can, and beat
     self-masking for its parameters alone (0.4 nats a row on breast). Where
     there is no such column, or fewer than two cells observed or missing,
-    the column's observed rate (n_observed + 1/2) / (n + 1), as the
-    self-masking model starts. Returns the sum over the columns, a tensor of
+    the column's observed rate (:func:`~._missingness.observed_rate`), as
+    the self-masking model starts. Returns the sum over the columns, a tensor of
     ``len(x)``.
 
     Missingness at random often depends on other columns. The rate alone
@@ -160,7 +161,7 @@ def _log_p_mask_at_random(x, mask, columns, seed):
     complete = x.cpu().numpy()[:, columns[s.all(0)]].astype(float)
     total = np.zeros(len(s))
     for observed in s.T:
-        rate = (observed.sum() + 0.5) / (len(observed) + 1)
+        rate = observed_rate(observed)
         log_p = np.where(observed, np.log(rate), np.log1p(-rate))
         folds = min(_MASK_FOLDS, observed.sum(), (~observed).sum())
         if complete.shape[1] and folds >= 2:

@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression
 from torch.nn import functional as F
 
 from miwae_impute import MIWAEImputer, _training, make_imputer
-from miwae_impute._missingness import SelfMasking
+from miwae_impute._missingness import SelfMasking, observed_rate
 
 
 def _self_masked(n=1500, seed=0, columns=2):
@@ -127,6 +127,10 @@ def test_self_masking_starts_at_the_observed_rates():
     # while w = 0, p(s = 1) is that rate.
     rates = torch.sigmoid(model.logits(torch.randn(5, 2)))
     torch.testing.assert_close(rates, torch.tensor([1.5 / 4, 2.5 / 4]).expand(5, 2))
+    # The rival at random's rate where it has no regression is the same.
+    observed = mask.numpy() > 0
+    np.testing.assert_allclose(observed_rate(observed), [3.5 / 4, 1.5 / 4, 2.5 / 4])
+    torch.testing.assert_close(observed_rate(mask), torch.tensor([3.5, 1.5, 2.5]) / 4)
 
 
 @pytest.mark.parametrize("sign", [None, 1, -1])
