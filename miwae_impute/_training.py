@@ -350,8 +350,9 @@ class _Training:
         pilot_fill = "zero" if self.encoder_fill == "auto" else None
 
         def fit_pilot(name):
-            """The pilot of model ``name``: its bounds of log p(x_o, s) (None
-            at random) and log p(x_o), its state and its generator."""
+            """The pilot of model ``name``: its mean bounds per row of log
+            p(x_o, s) (None at random) and of log p(x_o), its state and its
+            generator."""
             self.chosen_missingness_ = name
             self._start_model(x, m, encoder_fill=pilot_fill)
             generator = self._generator(x.device)
@@ -367,7 +368,8 @@ class _Training:
                         model, x[train], m[train], _PILOT_SAMPLES, seeds
                     )
             state = (model, self._optimizer, self.history_, self.n_iter_)
-            return joint, observed, state, generator
+            joint = None if joint is None else float(joint.mean())
+            return joint, float(observed.mean()), state, generator
 
         runs = {"ignorable": fit_pilot("ignorable")}
         shift = _shift_z(
@@ -376,14 +378,14 @@ class _Training:
         if abs(shift) > _SHIFT_Z:
             name = f"self-masking-{'high' if shift > 0 else 'low'}"
             runs[name] = fit_pilot(name)
-        observed = {name: float(run[1].mean()) for name, run in runs.items()}
+        observed = {model: run[1] for model, run in runs.items()}
         bounds = {"ignorable": max(observed.values())}
         if len(runs) > 1:
             log_p_mask = _log_p_mask_at_random(
                 x[train], m[train], numeric, self._seed % 2**32
             )
             bounds["ignorable"] += float(log_p_mask.mean())
-            bounds[name] = float(runs[name][0].mean())
+            bounds[name] = runs[name][0]
         best = max(bounds, key=bounds.get)
         *_, state, generator = runs[best]
         self.model_, self._optimizer, self.history_, self.n_iter_ = state

@@ -4,7 +4,7 @@ import json
 
 import numpy as np
 
-from benchmarks.experiments import mask_optimism, sign_grid
+from benchmarks.experiments import direction_terms, mask_optimism, sign_grid
 
 
 def _row(method, dataset, mechanism, mse, chosen=None, columns=2, seed=0):
@@ -58,3 +58,29 @@ def test_mask_optimism_is_what_cross_fitting_removes():
     assert in_sample > at_rates + 0.02
     assert cross_fitted < in_sample - 0.02
     assert cross_fitted < at_rates + 0.01
+
+
+def test_direction_terms_counts_the_wrong_choices_of_each_rule(tmp_path, capsys):
+    """Self-masking's margins: on a MAR mask it wins by the whole bounds only
+    through its fit of x_o (wrong by that rule alone); on one self-masked
+    mask it wins both ways, on another by the whole bounds alone (wrong by
+    the mask terms and by both); without a pilot it falls back."""
+    rows = [
+        {"mask": "servo:mar:0.2", "sm": -2.8, "sm_xo": -1.5, "at_random_xo": -1.8,
+         "regression": -1.2, "pilot_shift_z": -5.0},
+        {"mask": "red:above-mean:0.3", "sm": -10.4, "sm_xo": -8.8,
+         "at_random_xo": -8.9, "regression": -1.7, "pilot_shift_z": 30.0},
+        {"mask": "white:above-mean:0.3", "sm": -12.2, "sm_xo": -10.3,
+         "at_random_xo": -10.5, "regression": -1.8, "pilot_shift_z": 40.0},
+        {"mask": "iris:mar:0.3", "at_random_xo": -2.0, "pilot_shift_z": 1.0},
+    ]  # fmt: skip
+    path = tmp_path / "terms.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    direction_terms.report([path])
+    out = capsys.readouterr().out
+    assert "| servo:mar:0.2 | ignorable | -5.0 | +0.200 | -0.100 |" in out
+    assert "| red:above-mean:0.3 | self-masking-high | 30.0 | +0.200 | +0.100 |" in out
+    assert (
+        "| white:above-mean:0.3 | self-masking-high | 40.0 | +0.100 | -0.100 |" in out
+    )
+    assert "Wrong choices: {'whole': 1, 'mask terms': 1, 'both': 1}" in out

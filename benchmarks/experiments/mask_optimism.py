@@ -7,10 +7,9 @@ DATASET:MECHANISM:RATE mask (seed 0, standardised data), this prints the mean
 log-likelihood of the masked columns' masks, summed over the columns: at the
 observed rates, under the regression fitted to the same rows, under the
 regression fitted without each row (5 folds), and the optimism between the
-two. ``--toy`` does the same for the unit tests' self-masked toy data (600
-rows, seed 4, two of three columns masked), beside the true self-masking
-model's log-likelihood, and the choice of ``make_imputer("not-miwae")`` on
-it at ``max_iter`` 16 and 96 (pilots of 2 and 12 epochs)::
+two. ``--toy``: the same for the unit tests' toy data (600 rows, seed 4, two
+of three columns self-masked), the true model's log-likelihood, and the
+choice of ``make_imputer("not-miwae")`` at ``max_iter`` 16 and 96::
 
     python -m benchmarks.experiments.mask_optimism breast:above-mean:0.3 wine:mar:0.3
     python -m benchmarks.experiments.mask_optimism --toy
@@ -25,6 +24,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 
 from miwae_impute import make_imputer
+from miwae_impute._missingness import observed_rate
 
 from ..collection import load_any
 from ..datasets import standardize
@@ -43,7 +43,7 @@ def mask_fits(X, mask):
     totals = np.zeros(3)
     for j in np.flatnonzero(~complete):
         s = observed[:, j]
-        rate = (s.sum() + 0.5) / (len(s) + 1)
+        rate = observed_rate(s)
         fit = LogisticRegression().fit(Z, s)
         split = StratifiedKFold(5, shuffle=True, random_state=0)
         held_out = cross_val_predict(
