@@ -5,7 +5,7 @@ import os
 import shlex
 
 from . import _report
-from .uci import _cpu_model, _git_commit
+from ._runner import cpu_model, git_commit
 
 __all__ = ["render", "write_benchmarks_md"]
 
@@ -337,9 +337,9 @@ def write_benchmarks_md(path, argv, threads, markdown, wall):
         [
             "## Speed",
             f"- command: `{command}`",
-            f"- machine: {os.cpu_count()} cores, {_cpu_model()}; {threads} "
+            f"- machine: {os.cpu_count()} cores, {cpu_model()}; {threads} "
             "torch/BLAS thread(s)",
-            f"- date: {datetime.date.today().isoformat()}; commit {_git_commit()}; "
+            f"- date: {datetime.date.today().isoformat()}; commit {git_commit()}; "
             f"wall time of the command: {wall:.0f} s",
             markdown.replace("### ", "#### "),
         ]

@@ -67,10 +67,8 @@ Usage::
         --methods mean knn --quick --seeds 1 --out /tmp/smoke
 """
 
-import argparse
 import json
 import sys
-import time
 import zlib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -80,8 +78,9 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from . import _collection_report, uci
+from . import _collection_report, _runner, uci
 from ._results import FIELDS, settings_key
+from ._runner import describe
 from .datasets import (
     DATASETS,
     ENV_VAR,
@@ -244,6 +243,14 @@ class CollectionSettings(uci.Settings):
 
     fields: ClassVar[tuple] = (*FIELDS, "column_mse")
     label: ClassVar[str] = "collection"
+    module: ClassVar[str] = "benchmarks.collection"
+    description: ClassVar[str] = (
+        "Imputation benchmark on a collection of quirky tables, with per-column errors."
+    )
+    title: ClassVar[str] = "Quirky collection"
+    out: ClassVar[str] = "benchmarks/results/collection"
+    report_methods: ClassVar[tuple] = uci.METHODS
+    draws_help: ClassVar[str] = "0: skipped"
 
     datasets: tuple = COLLECTION
     methods: tuple = METHODS
@@ -284,6 +291,40 @@ class CollectionSettings(uci.Settings):
         base = super()._key(method, dataset, seed)
         return settings_key({"collection": _COLLECTION_VERSION, "run": base})
 
+    def report(self, rows, out, args):
+        """Write ``table.md``, with the MIWAE rows of ``--compare`` beside."""
+        compare = None
+        if args.compare is not None:
+            compare = _compare_rows(args.compare, self)
+        markdown = write_report(
+            rows, self, out, compare=compare, compare_label=args.compare_label
+        )
+        return markdown, markdown
+
+    @classmethod
+    def add_arguments(cls, parser):
+        """``--compare`` and ``--compare-label``."""
+        parser.add_argument(
+            "--compare",
+            metavar="DIR",
+            default=None,
+            help="results folder whose MIWAE rows are shown beside this one's",
+        )
+        parser.add_argument(
+            "--compare-label",
+            default="before",
+            metavar="LABEL",
+            help="name of the compared MIWAE column: MIWAE (LABEL) (before)",
+        )
+
+    @classmethod
+    def check(cls, parser, args):
+        """``--compare`` names a results folder."""
+        if args.compare is not None:
+            path = Path(args.compare) / "results.csv"
+            if not path.is_file():
+                parser.error(f"--compare: {path} does not exist.")
+
 
 def write_report(rows, settings, out, *, compare=None, compare_label="before"):
     """Write ``table.md`` into ``out``.
@@ -318,7 +359,7 @@ def write_report(rows, settings, out, *, compare=None, compare_label="before"):
         columns,
         methods,
         settings.datasets,
-        description=uci._describe(settings),
+        description=describe(settings),
         seeds=settings.seeds,
         threads=settings.threads,
         compare=compare,
@@ -343,40 +384,7 @@ def main(argv=None):
     status : int
         0 when every run succeeded, 1 otherwise.
     """
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = _parser()
-    args = parser.parse_args(argv)
-    settings = uci._settings_from_args(CollectionSettings, parser, args)
-    compare = None
-    if args.compare is not None:
-        try:
-            compare = _compare_rows(args.compare, settings)
-        except FileNotFoundError as exc:
-            parser.error(str(exc))
-    start = time.perf_counter()
-    _, failures = uci.run_benchmark(
-        settings, args.out, progress=not args.no_progress, run=not args.report_only
-    )
-    rows = _stored_rows(settings, args.out)
-    markdown = write_report(
-        rows, settings, args.out, compare=compare, compare_label=args.compare_label
-    )
-    wall = time.perf_counter() - start
-    print(markdown)
-    print(f"Report: {Path(args.out) / 'table.md'} ({wall:.1f} s)")
-    if args.write_benchmarks_md:
-        uci._write_benchmarks_md(
-            args.write_benchmarks_md,
-            settings,
-            argv,
-            markdown,
-            wall,
-            module="benchmarks.collection",
-            title="Quirky collection",
-        )
-    for message in failures:
-        print(f"FAILED {message}", file=sys.stderr)
-    return 1 if failures else 0
+    return _runner.main(CollectionSettings, argv)
 
 
 # -- scikit-learn tables --------------------------------------------------------
@@ -581,19 +589,6 @@ _SYNTHETIC = {
 
 
 # -- stored and compared rows ---------------------------------------------------
-def _stored_rows(settings, out):
-    """Stored rows of every method under the settings' protocol and seeds.
-
-    The report shows the peers even when only MIWAE is run: rows whose keys
-    match the settings for any method of ``make_imputer`` are gathered.
-    """
-    every = replace(
-        settings, methods=tuple(dict.fromkeys(settings.methods + uci.METHODS))
-    )
-    rows, _ = uci.run_benchmark(every, out, progress=False, run=False)
-    return rows
-
-
 def _compare_rows(folder, settings):
     """MIWAE rows of another results folder, to show beside this one's.
 
@@ -632,36 +627,6 @@ def _compare_rows(folder, settings):
         & (rows["quick"].astype(bool) == settings.quick)
     )
     return rows[keep].drop_duplicates(["dataset", "seed"], keep="last")
-
-
-# -- command line ---------------------------------------------------------------
-def _parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.collection",
-        description="Imputation benchmark on a collection of quirky tables, "
-        "with per-column errors.",
-    )
-    uci._add_run_arguments(
-        parser,
-        datasets=COLLECTION,
-        methods=METHODS,
-        out="benchmarks/results/collection",
-        n_imputations=0,
-        draws_help="0: skipped",
-    )
-    parser.add_argument(
-        "--compare",
-        metavar="DIR",
-        default=None,
-        help="results folder whose MIWAE rows are shown beside this one's",
-    )
-    parser.add_argument(
-        "--compare-label",
-        default="before",
-        metavar="LABEL",
-        help="name of the compared MIWAE column: MIWAE (LABEL) (before)",
-    )
-    return parser
 
 
 if __name__ == "__main__":

@@ -50,13 +50,12 @@ Usage::
         --seeds 1 --out /tmp/smoke
 """
 
-import argparse
 import datetime
 import importlib.util
 import json
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
@@ -64,10 +63,10 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.impute import SimpleImputer
-from tqdm.auto import tqdm
 
-from . import _mixed_report, uci
+from . import _mixed_report, _runner, uci
 from ._results import FIELDS, ResultStore, settings_key
+from ._runner import Skip, Study, describe
 from .datasets import MIXED_DATASETS, load_mixed
 from .missingness import mcar
 
@@ -82,7 +81,6 @@ __all__ = [
     "main",
     "reliability_table",
     "removal_mask",
-    "run_benchmark",
     "score",
     "write_report",
 ]
@@ -258,12 +256,13 @@ _PEERS = {"mode": ModeImputer, "miceforest": MiceForestImputer}
 
 
 @dataclass(frozen=True)
-class MixedSettings(uci.Settings):
-    """What to run: :class:`benchmarks.uci.Settings` on the mixed-type tables.
+class MixedSettings(Study):
+    """What to run: a :class:`~benchmarks._runner.Study` on the mixed-type tables.
 
-    The defaults differ: the tables of :data:`DATASETS`, the methods of
-    :data:`METHODS`, 30% missing and no multiple-imputation draws. Only MCAR.
-    Rows also store ``pfc``, ``ece`` and the per-column errors.
+    The tables of :data:`DATASETS`, the methods of :data:`METHODS`, 30%
+    missing and no multiple-imputation draws. Only MCAR. Rows also store
+    ``pfc``, ``ece`` and the per-column errors, and ``reliability.csv`` the
+    reliability tables of the runs with probabilities.
     """
 
     fields: ClassVar[tuple] = (
@@ -276,16 +275,23 @@ class MixedSettings(uci.Settings):
         "column_error",
     )
     label: ClassVar[str] = "mixed"
+    module: ClassVar[str] = "benchmarks.mixed"
+    description: ClassVar[str] = (
+        "Imputation benchmark on mixed-type tables (numeric and categorical "
+        "columns): MSE, PFC and calibration on the removed cells."
+    )
+    title: ClassVar[str] = "Mixed-type tables"
+    out: ClassVar[str] = "benchmarks/results/mixed"
+    dataset_choices: ClassVar[tuple] = MIXED_DATASETS
+    method_choices: ClassVar[tuple] = METHODS
+    report_methods: ClassVar[tuple] = METHODS
+    side_store: ClassVar[tuple] = ("reliability.csv", RELIABILITY_FIELDS)
+    draws_help: ClassVar[str] = "unused here"
 
     datasets: tuple = DATASETS
     methods: tuple = METHODS
     missing_rate: float = 0.3
     n_imputations: int | None = 0
-
-    @property
-    def paper_protocol(self):
-        """False: the MIWAE paper has no mixed-type table."""
-        return False
 
     def load(self, name):
         """The table with its numeric columns standardised.
@@ -307,6 +313,51 @@ class MixedSettings(uci.Settings):
     def _key(self, method, dataset, seed):
         base = super()._key(method, dataset, seed)
         return settings_key({"mixed": _MIXED_VERSION, "run": base})
+
+    def unavailable(self, methods):
+        """miceforest, when it is not installed."""
+        if "miceforest" in methods and not _has("miceforest"):
+            return {
+                "miceforest": "miceforest is not installed (pip install "
+                "'miwae-impute[bench]'); its runs are skipped."
+            }
+        return {}
+
+    def run_one(self, method, X, seed):
+        """Mask, impute and score one run; its row and reliability table."""
+        if self.mechanism != "mcar":
+            raise ValueError("The mixed-type benchmark removes cells MCAR only.")
+        try:
+            return _run_one(self, method, X, seed)
+        except _Unsupported as exc:
+            raise Skip(
+                f"{method} does not impute categorical columns yet ({exc}); "
+                "nothing is stored for it."
+            ) from exc
+
+    def progress_line(self, row):
+        """The run's MSE, PFC and time."""
+        return (
+            f"{row['method']:>10} {row['dataset']:<10} seed {row['seed']}: "
+            f"mse {row['mse']:.3f}  pfc {row['pfc']:.3f}  "
+            f"{row['fit_impute_seconds']:.1f} s"
+        )
+
+    def report(self, rows, out, args):
+        """Write ``table.md``: scores, per-column errors and reliability."""
+        bins = ResultStore(Path(out) / "reliability.csv", RELIABILITY_FIELDS).load()
+        markdown = write_report(rows, bins, self, out)
+        return markdown, markdown
+
+    @classmethod
+    def check(cls, parser, args):
+        """MCAR only, and no multiple imputations."""
+        if args.mechanism != "mcar":
+            parser.error(
+                "--mechanism: the mixed-type benchmark removes cells MCAR only."
+            )
+        if args.n_imputations:
+            parser.error("--n-imputations: no multiple imputations on mixed tables.")
 
 
 def standardize_numeric(X):
@@ -499,89 +550,6 @@ def expected_calibration_error(table):
     return float(np.sum(count[filled] * gap[filled]) / count.sum())
 
 
-def run_benchmark(settings, out, *, progress=True, run=True):
-    """Run the missing rows of the benchmark and append them to ``results.csv``.
-
-    Parameters
-    ----------
-    settings : MixedSettings
-        What to run.
-    out : str or Path
-        Output folder: ``results.csv`` holds the rows, ``reliability.csv`` the
-        reliability tables of the runs with probabilities.
-    progress : bool, default=True
-        Show a progress bar and one line per finished run.
-    run : bool, default=True
-        If False, run nothing: only gather the rows stored so far.
-
-    Returns
-    -------
-    rows : DataFrame
-        The stored rows of the requested runs (earlier ones included).
-    failures : list of str
-        One message per run that raised; those runs are not stored.
-    skipped : dict
-        Per method skipped (not installed, or no categorical input yet), the
-        reason; nothing is stored for it.
-    """
-    if settings.mechanism != "mcar":
-        raise ValueError("The mixed-type benchmark removes cells MCAR only.")
-    out = Path(out)
-    store = ResultStore(out / "results.csv", fields=settings.fields)
-    bins = ResultStore(out / "reliability.csv", fields=RELIABILITY_FIELDS)
-    tasks = settings.tasks()
-    done = store.keys()
-    todo = [task for task in tasks if task.key not in done] if run else []
-    skipped = {}
-    if "miceforest" in {task.method for task in todo} and not _has("miceforest"):
-        skipped["miceforest"] = (
-            "miceforest is not installed (pip install 'miwae-impute[bench]'); "
-            "its runs are skipped."
-        )
-        if progress:
-            tqdm.write(f"SKIPPED {skipped['miceforest']}")
-    todo = [task for task in todo if task.method not in skipped]
-    data = {name: settings.load(name) for name in {task.dataset for task in todo}}
-    failures = []
-    with (
-        uci._run_context(settings.threads),
-        tqdm(total=len(todo), desc=settings.label, disable=not progress) as bar,
-    ):
-        if {"miwae", "mvae"} & {task.method for task in todo}:
-            uci._warm_up_torch()
-        for key, method, dataset, seed in todo:
-            bar.update()
-            if method in skipped:
-                continue
-            bar.set_postfix_str(f"{method} {dataset} seed {seed}")
-            try:
-                row, table = _run_one(settings, method, data[dataset], seed)
-            except _Unsupported as exc:
-                skipped[method] = (
-                    f"{method} does not impute categorical columns yet ({exc}); "
-                    "nothing is stored for it."
-                )
-                if progress:
-                    tqdm.write(f"SKIPPED {skipped[method]}")
-                continue
-            except Exception as exc:  # keep going: one failure must not stop a table
-                message = f"{method} on {dataset}, seed {seed}: {exc!r}"
-                failures.append(message)
-                tqdm.write(f"FAILED {message}")
-                continue
-            store.append({"key": key, "dataset": dataset, **row})
-            ids = {"key": key, "method": method, "dataset": dataset, "seed": seed}
-            for line in [] if table is None else table.to_dict("records"):
-                bins.append({**ids, **line})
-            if progress:
-                tqdm.write(
-                    f"{method:>10} {dataset:<10} seed {seed}: mse {row['mse']:.3f}"
-                    f"  pfc {row['pfc']:.3f}  {row['fit_impute_seconds']:.1f} s"
-                )
-    rows = store.load()
-    return rows[rows["key"].isin({task.key for task in tasks})], failures, skipped
-
-
 def write_report(rows, bins, settings, out):
     """Write ``table.md`` into ``out``.
 
@@ -613,7 +581,7 @@ def write_report(rows, bins, settings, out):
         columns,
         methods,
         settings.datasets,
-        description=uci._describe(settings),
+        description=describe(settings),
         seeds=settings.seeds,
         threads=settings.threads,
     )
@@ -636,43 +604,7 @@ def main(argv=None):
     status : int
         0 when no run failed (skipped methods are not failures), 1 otherwise.
     """
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if args.mechanism != "mcar":
-        parser.error("--mechanism: the mixed-type benchmark removes cells MCAR only.")
-    if args.n_imputations:
-        parser.error("--n-imputations: no multiple imputations on mixed tables.")
-    settings = uci._settings_from_args(
-        MixedSettings, parser, args, method_choices=METHODS
-    )
-    start = time.perf_counter()
-    _, failures, skipped = run_benchmark(
-        settings, args.out, progress=not args.no_progress, run=not args.report_only
-    )
-    # The report shows every stored method of the same protocol.
-    every = replace(settings, methods=tuple(dict.fromkeys(settings.methods + METHODS)))
-    rows, _, _ = run_benchmark(every, args.out, progress=False, run=False)
-    bins = ResultStore(Path(args.out) / "reliability.csv", RELIABILITY_FIELDS).load()
-    markdown = write_report(rows, bins, settings, args.out)
-    wall = time.perf_counter() - start
-    print(markdown)
-    print(f"Report: {Path(args.out) / 'table.md'} ({wall:.1f} s)")
-    if args.write_benchmarks_md:
-        uci._write_benchmarks_md(
-            args.write_benchmarks_md,
-            settings,
-            argv,
-            markdown,
-            wall,
-            module="benchmarks.mixed",
-            title="Mixed-type tables",
-        )
-    for method, reason in skipped.items():
-        print(f"SKIPPED {method}: {reason}", file=sys.stderr)
-    for message in failures:
-        print(f"FAILED {message}", file=sys.stderr)
-    return 1 if failures else 0
+    return _runner.main(MixedSettings, argv)
 
 
 # -- one run -------------------------------------------------------------------
@@ -716,7 +648,7 @@ def _run_one(settings, method, X, seed):
         "fit_impute_seconds": seconds,
         "sample_seconds": float("nan"),
         "finished_at": datetime.datetime.now().isoformat(timespec="seconds"),
-        **uci._versions(),
+        **_runner.versions(),
         "pfc": scores["pfc"],
         "ece": float("nan") if table is None else expected_calibration_error(table),
         "n_missing_numeric": scores["n_missing_numeric"],
@@ -787,27 +719,6 @@ def _kind(dtype):
 
 def _has(module):
     return importlib.util.find_spec(module) is not None
-
-
-# -- command line ---------------------------------------------------------------
-def _parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.mixed",
-        description="Imputation benchmark on mixed-type tables (numeric and "
-        "categorical columns): MSE, PFC and calibration on the removed cells.",
-    )
-    uci._add_run_arguments(
-        parser,
-        datasets=DATASETS,
-        methods=METHODS,
-        out="benchmarks/results/mixed",
-        n_imputations=0,
-        draws_help="unused here",
-        dataset_choices=MIXED_DATASETS,
-        method_choices=METHODS,
-        missing_rate=0.3,
-    )
-    return parser
 
 
 if __name__ == "__main__":

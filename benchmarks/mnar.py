@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import _report
-from .uci import _gathered_provenance
+from ._runner import gathered_provenance
 
 _BASELINES = ("missforest", "knn", "pca", "mean")
 
@@ -243,7 +243,7 @@ def main(argv=None):
             [
                 f"## Gathered table: {args.mechanism.upper()}, "
                 f"{args.missing_rate:g} (benchmarks.mnar)",
-                *_gathered_provenance("benchmarks.mnar", argv, rows),
+                *gathered_provenance("benchmarks.mnar", argv, rows),
                 markdown,
             ]
         )

@@ -69,6 +69,7 @@ from scipy import stats
 
 from . import _report
 from ._results import ResultStore
+from ._runner import gathered_provenance, run_context, versions
 from .datasets import (
     DATASETS,
     LABELLED_DATASETS,
@@ -77,7 +78,7 @@ from .datasets import (
     standardize,
 )
 from .missingness import _calibrated_draw, _rescaled, mcar
-from .uci import _gathered_provenance, _run_context, _versions, interval_coverage
+from .uci import interval_coverage
 
 #: The simulation's coefficients: intercept, then x0..x3.
 BETA = {"intercept": 1.0, "x0": 1.0, "x1": -0.5, "x2": 0.5, "x3": 0.0}
@@ -670,10 +671,10 @@ def _resume(out, tasks, run, *, threads=1, imputer_params=None):
         if tuple(task.values()) in done:
             continue
         start = time.perf_counter()
-        with _run_context(threads):
+        with run_context(threads):
             rows = run(**task, imputer_params=imputer_params)
         finished = datetime.datetime.now().isoformat(timespec="seconds")
-        stamp = {"finished_at": finished, **_versions()}
+        stamp = {"finished_at": finished, **versions()}
         rows = [{**row, **stamp} for row in rows]
         ResultStore(path, fields=tuple(rows[0])).extend(rows)
         label = ", ".join(f"{k}={v}" for k, v in task.items())
@@ -686,7 +687,7 @@ def _write_section(path, section, title, argv, rows, markdown):
     body = "\n\n".join(
         [
             f"## {title}",
-            *_gathered_provenance("benchmarks.pooling", argv, rows),
+            *gathered_provenance("benchmarks.pooling", argv, rows),
             "One thread per run.",
             markdown,
         ]

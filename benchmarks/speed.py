@@ -52,10 +52,10 @@ from pathlib import Path
 
 import numpy as np
 
+from ._runner import DEFAULT_THREADS, git_commit, run_context, warm_up_torch
 from ._speed_report import render, write_benchmarks_md
 from .datasets import load_dataset, standardize
 from .missingness import make_mask
-from .uci import DEFAULT_THREADS, _git_commit, _run_context, _warm_up_torch
 
 __all__ = ["Budget", "main", "run_speed", "training_flops"]
 
@@ -829,8 +829,8 @@ def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, log=print, skip=(
         return results[key]
 
     n_samples = budget.impute_cases[0][1]
-    with _run_context(threads):
-        measure("warm_up", _warm_up_torch)
+    with run_context(threads):
+        measure("warm_up", warm_up_torch)
         peak = measure("gemm_gflops", gemm_peak, budget.gemm_size, budget.repeats)
         measure("training", _training_rows, budget, data_home, peak)
         measure("profile", profile_training, "breast", budget, data_home)
@@ -939,7 +939,7 @@ def main(argv=None):
     results = run_speed(budget, args.threads, args.data_home, log, args.skip)
     wall = time.perf_counter() - start
     results |= {"quick": args.quick, "budget": asdict(budget), "wall_s": wall}
-    results["git_commit"] = _git_commit()
+    results["git_commit"] = git_commit()
     before = None
     if args.compare:
         before = json.loads((Path(args.compare) / "speed.json").read_text())

@@ -21,29 +21,21 @@ Usage::
         --param miwae.max_iter=10 --threads 2 --out /tmp/smoke
 """
 
-import argparse
-import ast
 import datetime
 import json
-import os
-import platform
-import shlex
-import subprocess
 import sys
 import time
-import traceback
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar, NamedTuple
+from typing import ClassVar
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import _report
-from ._results import FIELDS, ResultStore, settings_key
+from . import _report, _runner
+from ._runner import DEFAULT_IMPUTATIONS, QUICK_IMPUTATIONS, Study, describe
 from .datasets import DATASETS, load_dataset, standardize
-from .missingness import MECHANISMS, RATE_ONE, make_mask
+from .missingness import make_mask
 
 __all__ = [
     "METHODS",
@@ -51,7 +43,6 @@ __all__ = [
     "interval_coverage",
     "main",
     "mse_section",
-    "run_benchmark",
     "write_report",
 ]
 
@@ -59,11 +50,6 @@ __all__ = [
 METHODS = ("miwae", "mvae", "missforest", "pca", "knn", "mean")
 #: What --methods accepts: the table's imputers and not-MIWAE.
 METHOD_CHOICES = (*METHODS, "not-miwae", "stacking")
-
-#: One thread per run by default: timings comparable across runs and machines,
-#: and a shared machine stays usable.
-DEFAULT_THREADS = 1
-DEFAULT_IMPUTATIONS = 100
 
 # Smoke-test budgets of --quick. Only the parameters an imputer has are set,
 # and --param overrides them.
@@ -75,74 +61,30 @@ _QUICK_PARAMS = {
     "pca": {"n_components": 2, "max_iter": 100},  # no rank search
     "knn": {"n_neighbors": 5},  # no search of k
 }
-_QUICK_IMPUTATIONS = 20
-_REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-class _Task(NamedTuple):
-    key: str
-    method: str
-    dataset: str
-    seed: int
 
 
 @dataclass(frozen=True)
-class Settings:
-    """What to run.
+class Settings(Study):
+    """The paper's UCI study: a :class:`~benchmarks._runner.Study` on its
+    six data sets, standardised with full-data statistics.
 
-    Parameters
-    ----------
-    datasets, methods : tuple of str
-        Data sets and imputers.
-    seeds : int
-        Runs per (method, data set), with seeds 0 to ``seeds - 1``.
-    missing_rate : float
-        Share of removed cells.
-    mechanism : {"mcar", "mar", "mnar"}
-        How cells are removed.
-    keep_target : bool
-        Keep the data sets' numeric target as a column to impute.
-    quick : bool
-        Tiny training budgets, for smoke tests.
-    params : dict
-        Per method, keyword arguments for ``make_imputer``.
-    threads : int
-        Torch and BLAS/OpenMP threads of each run.
-    n_imputations : int or None
-        Draws for the coverage; None for 100 (20 with ``quick``), 0 to skip.
-    data_home : str or None
-        Folder of the data files (see :mod:`benchmarks.datasets`).
-
-    Notes
-    -----
-    A benchmark on other tables subclasses this class and overrides
-    :meth:`load`, and :meth:`extra_columns` with :attr:`fields` to store more
-    per run (see ``benchmarks.collection``).
+    See :class:`~benchmarks._runner.Study` for the parameters. Its
+    ``keep_target`` keeps the data sets' numeric target as a column to
+    impute (``--keep-target``).
     """
 
-    #: Columns of the stored rows (``results.csv``).
-    fields: ClassVar[tuple] = FIELDS
-    #: Label of the progress bar.
     label: ClassVar[str] = "UCI"
+    module: ClassVar[str] = "benchmarks.uci"
+    description: ClassVar[str] = "The MIWAE paper's UCI imputation benchmark."
+    title: ClassVar[str] = "UCI table"
+    out: ClassVar[str] = "benchmarks/results/uci"
+    method_choices: ClassVar[tuple] = METHOD_CHOICES
+    draws_help: ClassVar[str] = (
+        f"{DEFAULT_IMPUTATIONS}, {QUICK_IMPUTATIONS} with --quick; 0 skips"
+    )
 
     datasets: tuple = DATASETS
     methods: tuple = METHODS
-    seeds: int = 5
-    missing_rate: float = 0.5
-    mechanism: str = "mcar"
-    keep_target: bool = False
-    quick: bool = False
-    params: dict = field(default_factory=dict)
-    threads: int = DEFAULT_THREADS
-    n_imputations: int | None = None
-    data_home: str | None = None
-
-    @property
-    def draws(self):
-        """Number of multiple imputations drawn for the coverage."""
-        if self.n_imputations is not None:
-            return self.n_imputations
-        return _QUICK_IMPUTATIONS if self.quick else DEFAULT_IMPUTATIONS
 
     @property
     def paper_protocol(self):
@@ -171,101 +113,57 @@ class Settings:
         )
         return standardize(X)
 
-    def extra_columns(self, X, X_imputed, mask):
-        """Scores stored beside :data:`FIELDS` in each row; none here.
+    def run_one(self, method, X, seed):
+        """Mask, impute and score one (method, data set, seed); its row."""
+        mask = make_mask(self.mechanism, X, self.missing_rate, seed)
+        X_missing = np.where(mask, np.nan, X)
+        imputer, params = _build_imputer(method, seed, self)
+        start = time.perf_counter()
+        X_imputed = np.asarray(imputer.fit_transform(X_missing), dtype=np.float64)
+        seconds = time.perf_counter() - start
+        chosen = getattr(imputer, "chosen_missingness_", None)
+        if chosen is not None and chosen != imputer.missingness:  # not-MIWAE's choice
+            tqdm.write(f"{method:>10} seed {seed}: the bound chose {chosen}")
+        if X_imputed.shape != X.shape:
+            raise ValueError(
+                f"{method} returned shape {X_imputed.shape} for data of shape "
+                f"{X.shape}."
+            )
+        coverage, sample_seconds = _coverage90(imputer, X_missing, X, mask, self.draws)
+        row = {
+            "method": method,
+            "seed": seed,
+            "mechanism": self.mechanism,
+            "missing_rate": self.missing_rate,
+            "keep_target": self.keep_target,
+            "quick": self.quick,
+            "params": json.dumps(params, sort_keys=True, default=repr),
+            "n_imputations": self.draws,
+            "threads": self.threads,
+            "n_rows": X.shape[0],
+            "n_cols": X.shape[1],
+            "n_missing": int(mask.sum()),
+            "realised_rate": float(mask.mean()),
+            "mse": float(np.mean((X_imputed[mask] - X[mask]) ** 2)),
+            "coverage90": coverage,
+            "fit_impute_seconds": seconds,
+            "sample_seconds": sample_seconds,
+            "finished_at": datetime.datetime.now().isoformat(timespec="seconds"),
+            **_runner.versions(),
+            **self.extra_columns(X, X_imputed, mask),
+        }
+        return row, None
 
-        Parameters
-        ----------
-        X, X_imputed : ndarray of shape (n_samples, n_features)
-            Complete standardised data and the imputer's completion.
-        mask : ndarray of bool of shape (n_samples, n_features)
-            True where a cell was removed.
+    def report(self, rows, out, args):
+        """Write ``table.md`` and ``mse.png``; the report, and its MSE section."""
+        return write_report(rows, self, out), mse_section(rows, self)
 
-        Returns
-        -------
-        columns : dict
-            Values of the columns :attr:`fields` adds to :data:`FIELDS`.
-        """
-        return {}
-
-    def tasks(self):
-        """The runs, data set by data set, each with the key of its settings."""
-        return [
-            _Task(self._key(method, dataset, seed), method, dataset, seed)
-            for dataset in self.datasets
-            for method in self.methods
-            for seed in range(self.seeds)
-        ]
-
-    def _key(self, method, dataset, seed):
-        return settings_key(
-            {
-                "method": method,
-                "dataset": dataset,
-                "seed": seed,
-                "mechanism": self.mechanism,
-                "missing_rate": self.missing_rate,
-                "keep_target": self.keep_target,
-                "quick": self.quick,
-                "params": self.params.get(method, {}),
-                "n_imputations": self.draws,
-            }
+    @classmethod
+    def add_arguments(cls, parser):
+        """``--keep-target``."""
+        parser.add_argument(
+            "--keep-target", action="store_true", help="also impute the numeric target"
         )
-
-
-def run_benchmark(settings, out, *, progress=True, run=True):
-    """Run the missing rows of a benchmark and append them to ``results.csv``.
-
-    Parameters
-    ----------
-    settings : Settings
-        What to run.
-    out : str or Path
-        Output folder; ``out/results.csv`` holds the rows.
-    progress : bool, default=True
-        Show a progress bar and one line per finished run.
-    run : bool, default=True
-        If False, run nothing: only gather the rows stored so far.
-
-    Returns
-    -------
-    rows : DataFrame
-        The stored rows of the requested runs (earlier ones included).
-    failures : list of str
-        One message per run that raised; those runs are not stored.
-    """
-    store = ResultStore(Path(out) / "results.csv", fields=settings.fields)
-    tasks = settings.tasks()
-    done = store.keys()
-    todo = [task for task in tasks if task.key not in done] if run else []
-    # Load every data set first: a missing file fails before hours of work.
-    data = {name: settings.load(name) for name in {task.dataset for task in todo}}
-    failures = []
-    context = _run_context(settings.threads)
-    with (
-        context,
-        tqdm(total=len(todo), desc=settings.label, disable=not progress) as bar,
-    ):
-        if {"miwae", "mvae", "not-miwae"} & {task.method for task in todo}:
-            _warm_up_torch()
-        for key, method, dataset, seed in todo:
-            bar.set_postfix_str(f"{method} {dataset} seed {seed}")
-            try:
-                row = _run_one(settings, method, data[dataset], seed)
-            except Exception as exc:  # keep going: one failure must not stop a table
-                message = f"{method} on {dataset}, seed {seed}: {exc!r}"
-                failures.append(message)
-                tqdm.write(f"FAILED {message}\n{traceback.format_exc()}")
-            else:
-                store.append({"key": key, "dataset": dataset, **row})
-                if progress:
-                    tqdm.write(
-                        f"{method:>10} {dataset:<9} seed {seed}: mse {row['mse']:.3f}"
-                        f"  {row['fit_impute_seconds']:.1f} s"
-                    )
-            bar.update()
-    rows = store.load()
-    return rows[rows["key"].isin({task.key for task in tasks})], failures
 
 
 def write_report(rows, settings, out):
@@ -339,7 +237,7 @@ def mse_section(rows, settings):
         settings.datasets,
         compare_paper=settings.paper_protocol,
     )
-    heading = f"### MSE on the removed cells ({_describe(settings)})"
+    heading = f"### MSE on the removed cells ({describe(settings)})"
     return "\n\n".join([heading, _mse_legend(settings, rows), table])
 
 
@@ -356,83 +254,10 @@ def main(argv=None):
     status : int
         0 when every run succeeded, 1 otherwise.
     """
-    argv = sys.argv[1:] if argv is None else list(argv)
-    parser = _parser()
-    args = parser.parse_args(argv)
-    settings = _settings_from_args(Settings, parser, args, keep_target=args.keep_target)
-    start = time.perf_counter()
-    rows, failures = run_benchmark(
-        settings, args.out, progress=not args.no_progress, run=not args.report_only
-    )
-    markdown = write_report(rows, settings, args.out)
-    wall = time.perf_counter() - start
-    print(mse_section(rows, settings))
-    print(f"\nFull report: {Path(args.out) / 'table.md'} ({wall:.1f} s)")
-    if args.write_benchmarks_md:
-        _write_benchmarks_md(args.write_benchmarks_md, settings, argv, markdown, wall)
-    for message in failures:
-        print(f"FAILED {message}", file=sys.stderr)
-    return 1 if failures else 0
+    return _runner.main(Settings, argv)
 
 
 # -- one run -------------------------------------------------------------------
-def _run_one(settings, method, X, seed):
-    """Mask, impute and score one (method, data set, seed); a results row."""
-    mask = make_mask(settings.mechanism, X, settings.missing_rate, seed)
-    X_missing = np.where(mask, np.nan, X)
-    imputer, params = _build_imputer(method, seed, settings)
-    start = time.perf_counter()
-    X_imputed = np.asarray(imputer.fit_transform(X_missing), dtype=np.float64)
-    seconds = time.perf_counter() - start
-    chosen = getattr(imputer, "chosen_missingness_", None)
-    if chosen is not None and chosen != imputer.missingness:  # not-MIWAE's choice
-        tqdm.write(f"{method:>10} seed {seed}: the bound chose {chosen}")
-    if X_imputed.shape != X.shape:
-        raise ValueError(
-            f"{method} returned shape {X_imputed.shape} for data of shape {X.shape}."
-        )
-    coverage, sample_seconds = _coverage90(imputer, X_missing, X, mask, settings.draws)
-    return {
-        "method": method,
-        "seed": seed,
-        "mechanism": settings.mechanism,
-        "missing_rate": settings.missing_rate,
-        "keep_target": settings.keep_target,
-        "quick": settings.quick,
-        "params": json.dumps(params, sort_keys=True, default=repr),
-        "n_imputations": settings.draws,
-        "threads": settings.threads,
-        "n_rows": X.shape[0],
-        "n_cols": X.shape[1],
-        "n_missing": int(mask.sum()),
-        "realised_rate": float(mask.mean()),
-        "mse": float(np.mean((X_imputed[mask] - X[mask]) ** 2)),
-        "coverage90": coverage,
-        "fit_impute_seconds": seconds,
-        "sample_seconds": sample_seconds,
-        "finished_at": datetime.datetime.now().isoformat(timespec="seconds"),
-        **_versions(),
-        **settings.extra_columns(X, X_imputed, mask),
-    }
-
-
-def _warm_up_torch():
-    """Fit a tiny MIWAE once, untimed.
-
-    The first torch fit of a process pays seconds of one-time initialisation,
-    which would otherwise inflate the first timed run.
-    """
-    from miwae_impute import MIWAEImputer
-
-    X = np.random.default_rng(0).normal(size=(16, 3))
-    X[0, 0] = np.nan
-    imputer = MIWAEImputer(
-        hidden_layer_sizes=(4,), max_iter=1, L=4, early_stopping=False, random_state=0
-    )
-    imputer.fit_transform(X)
-    imputer.sample(X, n_imputations=2)
-
-
 def _build_imputer(method, seed, settings):
     """The imputer of a run, and the parameters it was given beyond its defaults.
 
@@ -492,75 +317,7 @@ def interval_coverage(draws, truth, levels):
     return ((lows <= truth) & (truth <= highs)).mean(axis=1)
 
 
-@contextmanager
-def _run_context(threads):
-    """Limit torch and the BLAS/OpenMP pools to ``threads`` threads."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        with threadpool_limits(limits=threads):
-            yield
-    finally:
-        torch.set_num_threads(previous)
-
-
-def _versions():
-    import sklearn
-    import torch
-
-    return {
-        "git_commit": _git_commit(),
-        "torch_version": torch.__version__,
-        "sklearn_version": sklearn.__version__,
-    }
-
-
-def _git_commit():
-    """Short commit of the repository, ``-dirty`` when the code differs from it.
-
-    Committed result files being appended to do not count as changed code.
-    """
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=_REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [
-                "git",
-                "diff",
-                "--quiet",
-                "HEAD",
-                "--",
-                "miwae_impute",
-                "benchmarks",
-                ":(exclude)benchmarks/results",  # the rows being written
-            ],
-            cwd=_REPO_ROOT,
-            capture_output=True,
-        ).returncode
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-    return commit + ("-dirty" if dirty else "")
-
-
 # -- reporting -----------------------------------------------------------------
-def _describe(settings):
-    seeds = "seed 0" if settings.seeds == 1 else f"seeds 0-{settings.seeds - 1}"
-    target = ", target kept" if settings.keep_target else ""
-    quick = ", QUICK MODE (smoke-test budgets)" if settings.quick else ""
-    return (
-        f"{settings.mechanism.upper()}, {settings.missing_rate:.0%} missing, "
-        f"{seeds}{target}{quick}"
-    )
-
-
 def _mse_legend(settings, rows):
     legend = "Standardised units; ours mean (std over seeds)" + (
         " / paper mean = ours/paper." if settings.paper_protocol else "."
@@ -571,244 +328,6 @@ def _mse_legend(settings, rows):
     if len(commits) > 1:
         legend += f" Rows come from several commits: {', '.join(commits)}."
     return legend
-
-
-def _write_benchmarks_md(
-    path, settings, argv, markdown, wall, *, module="benchmarks.uci", title="UCI table"
-):
-    """Add or replace the section of ``settings`` in ``path`` (benchmarks/HISTORY.md).
-
-    ``module`` is the benchmark's ``python -m`` module, which also marks its
-    sections; ``title`` starts the section's heading.
-    """
-    command = f"python -m {module} " + shlex.join(argv)
-    section = "-".join(
-        [settings.mechanism, f"{settings.missing_rate:g}"]
-        + (["target"] if settings.keep_target else [])
-        + (["quick"] if settings.quick else [])
-    )
-    body = "\n\n".join(
-        [
-            f"## {title}: {_describe(settings)}",
-            f"- command: `{command}`",
-            f"- machine: {os.cpu_count()} cores, {_cpu_model()}; "
-            f"{settings.threads} thread(s) per run",
-            f"- date: {datetime.date.today().isoformat()}; commit {_git_commit()}; "
-            f"wall time of the command: {wall:.0f} s (rows already in results.csv "
-            "are reused, not rerun)",
-            markdown.replace("### ", "#### "),
-        ]
-    )
-    _report.update_benchmarks_md(path, section, body, tool=module)
-    print(f"Updated {path} (section {section}).")
-
-
-def _gathered_provenance(module, argv, rows):
-    """The command and machine lines of a table gathered from stored rows.
-
-    A gathering command runs nothing, so its own commit and time say nothing
-    of the rows: the lines name the rows' commits and when they finished.
-    """
-    commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
-    finished = rows["finished_at"].astype(str)
-    return [
-        f"- command: `python -m {module} " + shlex.join(argv) + "`",
-        f"- machine: {_cpu_model()}; rows finished {finished.min()} to "
-        f"{finished.max()}; commits {commits}",
-    ]
-
-
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as handle:
-            for line in handle:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine() or "unknown CPU"
-
-
-# -- command line --------------------------------------------------------------
-def _parser():
-    parser = argparse.ArgumentParser(
-        prog="python -m benchmarks.uci",
-        description="The MIWAE paper's UCI imputation benchmark.",
-    )
-    _add_run_arguments(
-        parser,
-        datasets=DATASETS,
-        methods=METHODS,
-        out="benchmarks/results/uci",
-        n_imputations=None,
-        draws_help=f"{DEFAULT_IMPUTATIONS}, {_QUICK_IMPUTATIONS} with --quick; 0 skips",
-    )
-    parser.add_argument(
-        "--keep-target", action="store_true", help="also impute the numeric target"
-    )
-    return parser
-
-
-def _add_run_arguments(
-    parser,
-    *,
-    datasets,
-    methods,
-    out,
-    n_imputations,
-    draws_help,
-    dataset_choices=None,
-    method_choices=METHOD_CHOICES,
-    missing_rate=0.5,
-):
-    """The options every benchmark on this runner shares.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        Gets the options.
-    datasets, methods : tuple of str
-        Defaults of ``--datasets`` and ``--methods``.
-    out : str
-        Default of ``--out``.
-    n_imputations : int or None
-        Default of ``--n-imputations``, explained by ``draws_help``.
-    draws_help : str
-        The defaults of ``--n-imputations``, in words.
-    dataset_choices : tuple of str, default=None
-        Choices of ``--datasets``; ``datasets`` when None.
-    method_choices : tuple of str, default=METHOD_CHOICES
-        Choices of ``--methods``.
-    missing_rate : float, default=0.5
-        Default of ``--missing-rate``.
-    """
-    choices = datasets if dataset_choices is None else dataset_choices
-    default = "all" if tuple(choices) == tuple(datasets) else " ".join(datasets)
-    parser.add_argument(
-        "--datasets",
-        nargs="+",
-        choices=choices,
-        default=datasets,
-        metavar="NAME",
-        help=f"any of {', '.join(choices)} ({default})",
-    )
-    parser.add_argument(
-        "--methods",
-        nargs="+",
-        choices=method_choices,
-        default=methods,
-        metavar="NAME",
-        help=f"any of {', '.join(method_choices)} ({' '.join(methods)})",
-    )
-    parser.add_argument(
-        "--seeds", type=int, default=5, help="runs per cell, seeds 0..N-1 (5)"
-    )
-    parser.add_argument(
-        "--missing-rate",
-        type=float,
-        default=missing_rate,
-        help=f"share of cells removed ({missing_rate:g})",
-    )
-    parser.add_argument("--mechanism", choices=MECHANISMS, default="mcar")
-    parser.add_argument(
-        "--out", default=out, help=f"folder of results.csv and table.md ({out})"
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="tiny training budgets (smoke test)"
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=DEFAULT_THREADS,
-        help=f"torch and BLAS threads per run ({DEFAULT_THREADS})",
-    )
-    parser.add_argument(
-        "--param",
-        nargs="+",
-        action="extend",
-        metavar="METHOD.NAME=VALUE",
-        help="imputer parameter, e.g. miwae.max_iter=10 (a Python literal)",
-    )
-    parser.add_argument(
-        "--n-imputations",
-        type=int,
-        default=n_imputations,
-        help=f"draws for the 90%% coverage ({draws_help})",
-    )
-    parser.add_argument("--data-home", default=None, help="folder of the data files")
-    parser.add_argument(
-        "--no-progress", action="store_true", help="no progress bar nor per-run lines"
-    )
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="run nothing: write the report from the rows stored in OUT so far",
-    )
-    parser.add_argument(
-        "--write-benchmarks-md",
-        nargs="?",
-        const=str(_REPO_ROOT / "benchmarks" / "HISTORY.md"),
-        default=None,
-        metavar="PATH",
-        help="add or update this run's section of benchmarks/HISTORY.md",
-    )
-
-
-def _settings_from_args(cls, parser, args, *, method_choices=METHOD_CHOICES, **extra):
-    """The ``cls`` settings of parsed run arguments; bad values exit via parser.
-
-    ``method_choices`` are the methods that ``--param`` may name.
-    """
-    try:
-        params = _parse_params(args.param or [], method_choices)
-        _check_ranges(args)
-    except ValueError as exc:
-        parser.error(str(exc))
-    return cls(
-        datasets=tuple(args.datasets),
-        methods=tuple(args.methods),
-        seeds=args.seeds,
-        missing_rate=args.missing_rate,
-        mechanism=args.mechanism,
-        quick=args.quick,
-        params=params,
-        threads=args.threads,
-        n_imputations=args.n_imputations,
-        data_home=args.data_home,
-        **extra,
-    )
-
-
-def _check_ranges(args):
-    if args.seeds < 1 or args.threads < 1:
-        raise ValueError("--seeds and --threads must be at least 1.")
-    if args.mechanism in RATE_ONE:
-        if not 0 < args.missing_rate <= 1:
-            raise ValueError(f"--missing-rate must be in (0, 1] for {args.mechanism}.")
-    elif not 0 < args.missing_rate < 1:
-        raise ValueError("--missing-rate must be in (0, 1).")
-    if args.n_imputations is not None and args.n_imputations < 0:
-        raise ValueError("--n-imputations must be at least 0.")
-
-
-def _parse_params(items, methods=METHOD_CHOICES):
-    """``["miwae.max_iter=10", ...]`` to ``{"miwae": {"max_iter": 10}}``."""
-    params = {}
-    for item in items:
-        target, sep, text = item.partition("=")
-        method, dot, name = target.partition(".")
-        if not sep or not dot or not name:
-            raise ValueError(f"--param {item!r} is not METHOD.NAME=VALUE.")
-        if method not in methods:
-            raise ValueError(f"--param {item!r}: unknown method {method!r}.")
-        if name == "random_state":
-            raise ValueError(f"--param {item!r}: the seeds come from --seeds.")
-        try:
-            value = ast.literal_eval(text)
-        except (ValueError, SyntaxError):
-            value = text  # a bare string such as device=cuda
-        params.setdefault(method, {})[name] = value
-    return params
 
 
 if __name__ == "__main__":

@@ -351,7 +351,7 @@ def test_command_line_checks(tmp_path):
     for extra in (["--mechanism", "mar"], ["--n-imputations", "5"]):
         with pytest.raises(SystemExit):
             mixed.main(_cli(tmp_path, *extra))
-    args = mixed._parser().parse_args([])
+    args = mixed.MixedSettings.parser().parse_args([])
     assert args.missing_rate == 0.3 and tuple(args.datasets) == ("adult", "german")
     assert tuple(args.methods) == mixed.METHODS
     settings = mixed.MixedSettings(params={"miceforest": {"iterations": 2}})

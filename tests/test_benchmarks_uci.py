@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator
 from threadpoolctl import threadpool_info
 
 import miwae_impute
-from benchmarks import uci
+from benchmarks import _runner, uci
 from benchmarks._report import PAPER_MSE, mse_table, summarize, update_benchmarks_md
 from benchmarks._results import ResultStore
 from benchmarks.datasets import load_dataset, standardize
@@ -65,7 +65,7 @@ def test_protocol_mse_and_coverage_are_exact(stub, tmp_path):
     settings = uci.Settings(
         datasets=("breast",), methods=("miwae",), seeds=2, n_imputations=21
     )
-    rows, failures = uci.run_benchmark(settings, tmp_path, progress=False)
+    rows, failures, _ = _runner.run_benchmark(settings, tmp_path, progress=False)
     assert failures == []
     X = standardize(load_dataset("breast").X)
     for seed in (0, 1):
@@ -85,7 +85,7 @@ def test_thread_limits_are_applied_and_recorded(stub, tmp_path, threads):
     settings = uci.Settings(
         datasets=("breast",), methods=("mean",), seeds=1, threads=threads
     )
-    rows, _ = uci.run_benchmark(settings, tmp_path, progress=False)
+    rows, _, _ = _runner.run_benchmark(settings, tmp_path, progress=False)
     assert stub[0].threads_[0] == threads
     assert stub[0].threads_[1] <= {threads}
     assert rows["threads"].tolist() == [threads]
@@ -112,7 +112,7 @@ def test_failed_run_is_reported_and_not_stored(monkeypatch, stub, tmp_path, caps
         seeds=2,
         params={"mean": {"fail_on_seed": 1}},
     )
-    rows, failures = uci.run_benchmark(settings, tmp_path, progress=False)
+    rows, failures, _ = _runner.run_benchmark(settings, tmp_path, progress=False)
     assert rows["seed"].tolist() == [0]
     assert len(failures) == 1 and "diverged" in failures[0]
     argv = _cli(tmp_path, "--methods", "mean", "--seeds", "2")
@@ -136,15 +136,16 @@ def test_write_benchmarks_md(stub, tmp_path, capsys):
 
 
 def test_parse_params():
-    assert uci._parse_params(
-        ["miwae.max_iter=10", "miwae.hidden_layer_sizes=(64, 64)", "mvae.device=cuda"]
+    assert _runner.parse_params(
+        ["miwae.max_iter=10", "miwae.hidden_layer_sizes=(64, 64)", "mvae.device=cuda"],
+        uci.METHOD_CHOICES,
     ) == {
         "miwae": {"max_iter": 10, "hidden_layer_sizes": (64, 64)},
         "mvae": {"device": "cuda"},
     }
     for bad in ("max_iter=10", "miwae.max_iter", "svd.rank=3", "pca.random_state=1"):
         with pytest.raises(ValueError, match="--param"):
-            uci._parse_params([bad])
+            _runner.parse_params([bad], uci.METHOD_CHOICES)
 
 
 def test_mse_table_compares_with_the_paper():
@@ -240,9 +241,10 @@ def test_report_only_runs_nothing_and_reports_stored_rows(stub, tmp_path, capsys
 
 
 def test_not_miwae_and_the_above_mean_mechanism_are_accepted():
-    args = uci._parser().parse_args(
+    args = uci.Settings.parser().parse_args(
         ["--methods", "not-miwae", "--mechanism", "above-mean"]
     )
     assert args.methods == ["not-miwae"] and args.mechanism == "above-mean"
-    assert uci._parse_params(["not-miwae.max_iter=3"]) == {"not-miwae": {"max_iter": 3}}
+    params = _runner.parse_params(["not-miwae.max_iter=3"], uci.METHOD_CHOICES)
+    assert params == {"not-miwae": {"max_iter": 3}}
     assert "not-miwae" not in uci.METHODS  # the paper's table stays as it is

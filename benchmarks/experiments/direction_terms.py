@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .._runner import run_context
 from ..collection import load_any
 from ..datasets import standardize
 from ..missingness import make_mask
-from ..uci import _run_context
 from .sign_grid import _DirectionOnly, _right
 
 
@@ -68,7 +68,7 @@ def main(argv=None):
     parser.add_argument("--report", nargs="+")
     if (args := parser.parse_args(argv)).report:
         return report(args.report)
-    with _run_context(1), Path(args.out).open("a") as file:
+    with run_context(1), Path(args.out).open("a") as file:
         for spec in args.masks:
             row = {"mask": spec, "seed": args.seed} | terms_of(spec, args.seed)
             print(json.dumps(row), file=file, flush=True)

@@ -20,8 +20,8 @@ import numpy as np
 
 from miwae_impute import MIWAEImputer
 
+from .._runner import parse_params
 from ..missingness import mcar
-from ..uci import _parse_params
 from .samplers import _table
 
 
@@ -50,7 +50,9 @@ def main(argv=None):
 
 
 def _settings(pairs):
-    return _parse_params([f"miwae.{pair}" for pair in pairs]).get("miwae", {})
+    return parse_params([f"miwae.{pair}" for pair in pairs], ("miwae",)).get(
+        "miwae", {}
+    )
 
 
 if __name__ == "__main__":

@@ -29,8 +29,8 @@ import torch
 import miwae_impute._model as model_module
 from miwae_impute import MIWAEImputer
 
+from .._runner import run_context
 from ..missingness import mcar
-from ..uci import _run_context
 from .samplers import _table
 
 
@@ -72,7 +72,7 @@ def main(argv=None):
     parser.add_argument("--budget", type=float, default=1.0)
     args = parser.parse_args(argv)
     _patch(args.lever)
-    with _run_context(1):
+    with run_context(1):
         for name in args.datasets:
             X = _table(name)
             for seed in args.seeds:

@@ -18,8 +18,8 @@ from sklearn.linear_model import LinearRegression
 
 from miwae_impute import MIWAEImputer, MultipleImputationEstimator
 
+from .._runner import run_context
 from ..speed import _median_seconds
-from ..uci import _run_context
 
 
 def _readme_example():
@@ -48,7 +48,7 @@ def main(argv=None):
             imputer = MIWAEImputer(random_state=k)
             clone(imputer).fit(frame.iloc[rows].reset_index(drop=True))
 
-    with _run_context(args.threads):
+    with run_context(args.threads):
         MIWAEImputer(max_iter=1).fit(frame)  # warm up torch
 
         def one_fit():

@@ -3,7 +3,7 @@
 For each data set, fit not-MIWAE once on the not-MIWAE paper's Table 1 mask
 (``paper-above-mean``, rate 1), then impute the removed cells from the same
 L importance samples in two ways, and print the RMSE of each (standardised
-units) as one line of JSON:
+units), with the fit's bound (``score``), as one line of JSON:
 
 - "draws": sum_l w_l x_m,l, the draws x_m,l ~ p(x_m | z_l) that the weights
   score, i.e. ``transform`` (a consistent estimate of E[x_m | x_o, s]);
@@ -30,9 +30,9 @@ import torch
 from miwae_impute import MIWAEImputer
 from miwae_impute._model import MIWAE, _drawn
 
+from .._runner import parse_params, run_context
 from ..datasets import DATASETS, load_dataset, standardize
 from ..missingness import paper_above_mean
-from ..uci import _parse_params, _run_context
 
 
 @torch.inference_mode()
@@ -74,8 +74,8 @@ def main(argv=None):
     _patch(args.lever)
     items = [f"not-miwae.{item}" for item in args.param]
     params = {"missingness": "self-masking-high"}
-    params |= _parse_params(items, ("not-miwae",)).get("not-miwae", {})
-    with _run_context(1):
+    params |= parse_params(items, ("not-miwae",)).get("not-miwae", {})
+    with run_context(1):
         for name in args.datasets:
             X = standardize(load_dataset(name).X)
             removed = paper_above_mean(X, 1.0, args.seed)
@@ -90,6 +90,7 @@ def main(argv=None):
             }
             row = {"dataset": name, "seed": args.seed, "params": params, **rmse}
             row |= {"lever": args.lever, "fit_seconds": round(seconds, 1)}
+            row["bound"] = imputer.score(X_missing)  # of log p(x_o, s), data units
             print(json.dumps(row), flush=True)
 
 

@@ -20,10 +20,10 @@ import torch
 
 from miwae_impute import MIWAEImputer
 
+from .._runner import run_context
 from ..collection import COLLECTION, load_table
 from ..datasets import DATASETS, load_dataset, standardize
 from ..missingness import mcar
-from ..uci import _run_context
 
 SAMPLERS = ("snis", "metropolis-within-gibbs", "pseudo-gibbs")
 
@@ -40,7 +40,7 @@ def main(argv=None):
     parser.add_argument("--rates", type=float, nargs="+", default=[0.2, 0.3, 0.5])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     args = parser.parse_args(argv)
-    with _run_context(1):
+    with run_context(1):
         for name in args.datasets:
             X = _table(name)
             for rate in args.rates:

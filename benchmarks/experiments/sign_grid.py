@@ -27,10 +27,10 @@ import pandas as pd
 
 from miwae_impute import MIWAEImputer, make_imputer
 
+from .._runner import run_context, versions
 from ..collection import COLLECTION, load_any
 from ..datasets import DATASETS, standardize
 from ..missingness import make_mask
-from ..uci import _run_context, _versions
 
 #: The fields that name one fit.
 _KEY = ("method", "dataset", "mechanism", "rate", "seed")
@@ -93,8 +93,8 @@ def run(args):
         for line in out.read_text().splitlines():
             row = json.loads(line)
             done.add(tuple(row[k] for k in _KEY))
-    commit = _versions()["git_commit"]  # of the code this process runs
-    with _run_context(1), out.open("a") as file:
+    commit = versions()["git_commit"]  # of the code this process runs
+    with run_context(1), out.open("a") as file:
         for spec in args.mechanisms:
             mechanism, _, rate = spec.partition(":")
             for name in args.datasets:

@@ -25,10 +25,10 @@ import pandas as pd
 from miwae_impute import StackingImputer
 from miwae_impute._stacking import _simplex_weights
 
+from .._runner import run_context
 from ..collection import column_mse, load_any
 from ..datasets import standardize
 from ..missingness import make_mask
-from ..uci import _run_context
 
 
 class _Recorded(StackingImputer):
@@ -78,7 +78,7 @@ def rules(truth, guesses):
 def _run(args):
     folder = Path(args.out) / "npz"
     folder.mkdir(parents=True, exist_ok=True)
-    with _run_context(1):
+    with run_context(1):
         for name in args.tables:
             path = folder / f"{name}-{args.rate}-{args.seed}.npz"
             if path.exists():

@@ -15,11 +15,11 @@ import numpy as np
 
 from miwae_impute import MissForestImputer, MIWAEImputer, StackingImputer
 
+from .._runner import run_context
 from ..collection import load_any
 from ..datasets import standardize
 from ..missingness import make_mask
 from ..speed import _median_seconds
-from ..uci import _run_context
 
 
 def main(argv=None):
@@ -41,7 +41,7 @@ def main(argv=None):
         f"threads {args.threads}, {args.missing_rate:.0%} MCAR, "
         f"median of {args.repeats} runs"
     )
-    with _run_context(args.threads):
+    with run_context(args.threads):
         MIWAEImputer(max_iter=1).fit(np.eye(3))  # warm up torch
         for name in args.datasets:
             X = standardize(load_any(name))

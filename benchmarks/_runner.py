@@ -1,0 +1,683 @@
+"""The shared runner of the tabular studies: a study, its tasks, its rows.
+
+A study (``benchmarks.uci``, ``benchmarks.collection``, ``benchmarks.mixed``)
+is a subclass of :class:`Study`: its tables, methods and scores, how it
+loads a table and runs one (method, table, seed), and how it reports its
+rows. :func:`run_benchmark` expands it into tasks and runs those not yet
+stored in ``OUT/results.csv`` (so an interrupted run resumes), and
+:func:`main` is the one command line of every study::
+
+    python -m benchmarks run STUDY [--datasets ...] [--methods ...] [--seeds N]
+    python -m benchmarks report STUDY [--out DIR]      # from the stored rows
+
+A new study is one small module: a :class:`Study` subclass with
+:meth:`Study.load`, :meth:`Study.run_one` and :meth:`Study.report`, and an
+entry in ``benchmarks.__main__.STUDIES``.
+"""
+
+import argparse
+import ast
+import datetime
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+import traceback
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import ClassVar, NamedTuple
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import _report
+from ._results import FIELDS, ResultStore, settings_key
+from .missingness import MECHANISMS, RATE_ONE
+
+__all__ = [
+    "DEFAULT_THREADS",
+    "Skip",
+    "Study",
+    "add_run_arguments",
+    "cpu_model",
+    "describe",
+    "gathered_provenance",
+    "git_commit",
+    "main",
+    "parse_params",
+    "run_benchmark",
+    "run_context",
+    "versions",
+    "warm_up_torch",
+]
+
+#: One thread per run by default: timings comparable across runs and machines,
+#: and a shared machine stays usable.
+DEFAULT_THREADS = 1
+DEFAULT_IMPUTATIONS = 100
+QUICK_IMPUTATIONS = 20
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+class Skip(Exception):
+    """Raised by :meth:`Study.run_one` for a method that cannot run on the
+    study's tables; nothing is stored for it, and the run goes on."""
+
+
+class _Task(NamedTuple):
+    key: str
+    method: str
+    dataset: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Study:
+    """What to run: the settings of a study, and its hooks.
+
+    Parameters
+    ----------
+    datasets, methods : tuple of str
+        Data sets and imputers.
+    seeds : int
+        Runs per (method, data set), with seeds 0 to ``seeds - 1``.
+    missing_rate : float
+        Share of removed cells.
+    mechanism : str
+        How cells are removed (see :mod:`benchmarks.missingness`).
+    keep_target : bool
+        Keep the data sets' numeric target as a column to impute.
+    quick : bool
+        Tiny training budgets, for smoke tests.
+    params : dict
+        Per method, keyword arguments for ``make_imputer``.
+    threads : int
+        Torch and BLAS/OpenMP threads of each run.
+    n_imputations : int or None
+        Draws for the coverage; None for 100 (20 with ``quick``), 0 to skip.
+    data_home : str or None
+        Folder of the data files (see :mod:`benchmarks.datasets`).
+
+    Notes
+    -----
+    A study overrides :meth:`load`, :meth:`run_one` and :meth:`report`, and
+    may override :attr:`fields` with :meth:`extra_columns` to store more per
+    run, :attr:`side_store` to store per-run side tables, and
+    :meth:`add_arguments` and :meth:`check` for its own options.
+    """
+
+    #: Columns of the stored rows (``results.csv``).
+    fields: ClassVar[tuple] = FIELDS
+    #: Label of the progress bar.
+    label: ClassVar[str] = "study"
+    #: The study's ``python -m`` module, which also marks its history sections.
+    module: ClassVar[str] = "benchmarks"
+    #: What the study measures, for ``--help``.
+    description: ClassVar[str] = ""
+    #: Start of the heading of its sections of benchmarks/HISTORY.md.
+    title: ClassVar[str] = ""
+    #: Default results folder.
+    out: ClassVar[str] = "benchmarks/results/study"
+    #: Choices of ``--datasets`` and ``--methods`` (the defaults when None).
+    dataset_choices: ClassVar[tuple | None] = None
+    method_choices: ClassVar[tuple] = ()
+    #: Methods whose stored rows the report shows beside the ones run.
+    report_methods: ClassVar[tuple] = ()
+    #: ``(file name, columns)`` of per-run side rows (``run_one``'s second
+    #: value), or None.
+    side_store: ClassVar[tuple | None] = None
+    #: ``--n-imputations``: its default, and that default in words.
+    draws_help: ClassVar[str] = "0: skipped"
+
+    datasets: tuple = ()
+    methods: tuple = ()
+    seeds: int = 5
+    missing_rate: float = 0.5
+    mechanism: str = "mcar"
+    keep_target: bool = False
+    quick: bool = False
+    params: dict = field(default_factory=dict)
+    threads: int = DEFAULT_THREADS
+    n_imputations: int | None = None
+    data_home: str | None = None
+
+    @property
+    def draws(self):
+        """Number of multiple imputations drawn for the coverage."""
+        if self.n_imputations is not None:
+            return self.n_imputations
+        return QUICK_IMPUTATIONS if self.quick else DEFAULT_IMPUTATIONS
+
+    @property
+    def paper_protocol(self):
+        """Whether the MIWAE paper's figures compare with the rows."""
+        return False
+
+    def load(self, name):
+        """The complete data of a data set, as the imputers see it."""
+        raise NotImplementedError
+
+    def run_one(self, method, X, seed):
+        """Mask, impute and score one run: its row, and its side rows or None.
+
+        Raises :class:`Skip` for a method that cannot run on the table.
+        """
+        raise NotImplementedError
+
+    def report(self, rows, out, args):
+        """Write the report of ``rows`` into ``out``; the Markdown, and what
+        the command prints."""
+        raise NotImplementedError
+
+    def extra_columns(self, X, X_imputed, mask):
+        """Scores stored beside :data:`FIELDS` in each row; none here.
+
+        Parameters
+        ----------
+        X, X_imputed : ndarray of shape (n_samples, n_features)
+            Complete standardised data and the imputer's completion.
+        mask : ndarray of bool of shape (n_samples, n_features)
+            True where a cell was removed.
+
+        Returns
+        -------
+        columns : dict
+            Values of the columns :attr:`fields` adds to :data:`FIELDS`.
+        """
+        return {}
+
+    def unavailable(self, methods):
+        """Per method of ``methods`` that cannot run here, the reason."""
+        return {}
+
+    def progress_line(self, row):
+        """The line printed when a run finishes."""
+        return (
+            f"{row['method']:>10} {row['dataset']:<9} seed {row['seed']}: "
+            f"mse {row['mse']:.3f}  {row['fit_impute_seconds']:.1f} s"
+        )
+
+    def section(self):
+        """The name of the settings' section of benchmarks/HISTORY.md."""
+        return "-".join(
+            [self.mechanism, f"{self.missing_rate:g}"]
+            + (["target"] if self.keep_target else [])
+            + (["quick"] if self.quick else [])
+        )
+
+    def tasks(self):
+        """The runs, data set by data set, each with the key of its settings."""
+        return [
+            _Task(self._key(method, dataset, seed), method, dataset, seed)
+            for dataset in self.datasets
+            for method in self.methods
+            for seed in range(self.seeds)
+        ]
+
+    def _key(self, method, dataset, seed):
+        return settings_key(
+            {
+                "method": method,
+                "dataset": dataset,
+                "seed": seed,
+                "mechanism": self.mechanism,
+                "missing_rate": self.missing_rate,
+                "keep_target": self.keep_target,
+                "quick": self.quick,
+                "params": self.params.get(method, {}),
+                "n_imputations": self.draws,
+            }
+        )
+
+    @classmethod
+    def add_arguments(cls, parser):
+        """Options of the study beyond those every study shares."""
+
+    @classmethod
+    def check(cls, parser, args):
+        """Reject options the study cannot honour, through ``parser.error``."""
+
+    @classmethod
+    def parser(cls):
+        """The study's command line parser."""
+        parser = argparse.ArgumentParser(
+            prog=f"python -m {cls.module}", description=cls.description
+        )
+        defaults = cls()
+        add_run_arguments(
+            parser,
+            datasets=defaults.datasets,
+            methods=defaults.methods,
+            out=cls.out,
+            n_imputations=defaults.n_imputations,
+            draws_help=cls.draws_help,
+            dataset_choices=cls.dataset_choices,
+            method_choices=cls.method_choices,
+            missing_rate=defaults.missing_rate,
+        )
+        cls.add_arguments(parser)
+        return parser
+
+    @classmethod
+    def from_args(cls, parser, args):
+        """The settings of parsed arguments; bad values exit via ``parser``."""
+        try:
+            params = parse_params(args.param or [], cls.method_choices)
+            _check_ranges(args)
+        except ValueError as exc:
+            parser.error(str(exc))
+        cls.check(parser, args)
+        return cls(
+            datasets=tuple(args.datasets),
+            methods=tuple(args.methods),
+            seeds=args.seeds,
+            missing_rate=args.missing_rate,
+            mechanism=args.mechanism,
+            quick=args.quick,
+            params=params,
+            threads=args.threads,
+            n_imputations=args.n_imputations,
+            data_home=args.data_home,
+            keep_target=getattr(args, "keep_target", False),
+        )
+
+
+def run_benchmark(settings, out, *, progress=True, run=True):
+    """Run the missing rows of a study and append them to ``results.csv``.
+
+    Parameters
+    ----------
+    settings : Study
+        What to run.
+    out : str or Path
+        Output folder; ``out/results.csv`` holds the rows, and the file of
+        ``settings.side_store`` the side rows.
+    progress : bool, default=True
+        Show a progress bar and one line per finished run.
+    run : bool, default=True
+        If False, run nothing: only gather the rows stored so far.
+
+    Returns
+    -------
+    rows : DataFrame
+        The stored rows of the requested runs (earlier ones included).
+    failures : list of str
+        One message per run that raised; those runs are not stored.
+    skipped : dict
+        Per method that could not run (:class:`Skip`, or
+        :meth:`Study.unavailable`), the reason; nothing is stored for it.
+    """
+    out = Path(out)
+    store = ResultStore(out / "results.csv", fields=settings.fields)
+    side = None
+    if settings.side_store is not None:
+        name, columns = settings.side_store
+        side = ResultStore(out / name, fields=columns)
+    tasks = settings.tasks()
+    done = store.keys()
+    todo = [task for task in tasks if task.key not in done] if run else []
+    skipped = settings.unavailable({task.method for task in todo})
+    for reason in skipped.values():
+        if progress:
+            tqdm.write(f"SKIPPED {reason}")
+    todo = [task for task in todo if task.method not in skipped]
+    # Load every data set first: a missing file fails before hours of work.
+    data = {name: settings.load(name) for name in {task.dataset for task in todo}}
+    failures = []
+    with (
+        run_context(settings.threads),
+        tqdm(total=len(todo), desc=settings.label, disable=not progress) as bar,
+    ):
+        if {"miwae", "mvae", "not-miwae"} & {task.method for task in todo}:
+            warm_up_torch()
+        for key, method, dataset, seed in todo:
+            bar.update()
+            if method in skipped:
+                continue
+            bar.set_postfix_str(f"{method} {dataset} seed {seed}")
+            try:
+                row, table = settings.run_one(method, data[dataset], seed)
+            except Skip as exc:
+                skipped[method] = str(exc)
+                if progress:
+                    tqdm.write(f"SKIPPED {exc}")
+                continue
+            except Exception as exc:  # keep going: one failure must not stop a table
+                message = f"{method} on {dataset}, seed {seed}: {exc!r}"
+                failures.append(message)
+                tqdm.write(f"FAILED {message}\n{traceback.format_exc()}")
+                continue
+            row = {"key": key, "dataset": dataset, **row}
+            store.append(row)
+            ids = {"key": key, "method": method, "dataset": dataset, "seed": seed}
+            for line in [] if table is None else table.to_dict("records"):
+                side.append({**ids, **line})
+            if progress:
+                tqdm.write(settings.progress_line(row))
+    rows = store.load()
+    return rows[rows["key"].isin({task.key for task in tasks})], failures, skipped
+
+
+def stored_rows(settings, out):
+    """Stored rows of the settings' runs and of :attr:`Study.report_methods`
+    under the same protocol and seeds, so that a report shows the peers even
+    when only one method is run."""
+    methods = tuple(dict.fromkeys(settings.methods + settings.report_methods))
+    rows, _, _ = run_benchmark(
+        replace(settings, methods=methods), out, progress=False, run=False
+    )
+    return rows
+
+
+def main(study, argv=None):
+    """The command line of a study; see ``python -m benchmarks run STUDY --help``.
+
+    Parameters
+    ----------
+    study : type
+        A :class:`Study` subclass.
+    argv : list of str, default=None
+        Arguments; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    status : int
+        0 when every run succeeded (skipped methods are not failures), 1
+        otherwise.
+    """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = study.parser()
+    args = parser.parse_args(argv)
+    settings = study.from_args(parser, args)
+    start = time.perf_counter()
+    _, failures, skipped = run_benchmark(
+        settings, args.out, progress=not args.no_progress, run=not args.report_only
+    )
+    markdown, printed = settings.report(stored_rows(settings, args.out), args.out, args)
+    wall = time.perf_counter() - start
+    print(printed)
+    print(f"Report: {Path(args.out) / 'table.md'} ({wall:.1f} s)")
+    if args.write_benchmarks_md:
+        write_section(args.write_benchmarks_md, settings, argv, markdown, wall)
+    for method, reason in skipped.items():
+        print(f"SKIPPED {method}: {reason}", file=sys.stderr)
+    for message in failures:
+        print(f"FAILED {message}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+# -- the machine and the code ----------------------------------------------------
+@contextmanager
+def run_context(threads):
+    """Limit torch and the BLAS/OpenMP pools to ``threads`` threads."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        with threadpool_limits(limits=threads):
+            yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def warm_up_torch():
+    """Fit a tiny MIWAE once, untimed.
+
+    The first torch fit of a process pays seconds of one-time initialisation,
+    which would otherwise inflate the first timed run.
+    """
+    from miwae_impute import MIWAEImputer
+
+    X = np.random.default_rng(0).normal(size=(16, 3))
+    X[0, 0] = np.nan
+    imputer = MIWAEImputer(
+        hidden_layer_sizes=(4,), max_iter=1, L=4, early_stopping=False, random_state=0
+    )
+    imputer.fit_transform(X)
+    imputer.sample(X, n_imputations=2)
+
+
+def versions():
+    """The commit, torch and scikit-learn versions that stamp a row."""
+    import sklearn
+    import torch
+
+    return {
+        "git_commit": git_commit(),
+        "torch_version": torch.__version__,
+        "sklearn_version": sklearn.__version__,
+    }
+
+
+def git_commit():
+    """Short commit of the repository, ``-dirty`` when the code differs from it.
+
+    Committed result files being appended to do not count as changed code.
+    """
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=_REPO_ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "diff",
+                "--quiet",
+                "HEAD",
+                "--",
+                "miwae_impute",
+                "benchmarks",
+                ":(exclude)benchmarks/results",  # the rows being written
+            ],
+            cwd=_REPO_ROOT,
+            capture_output=True,
+        ).returncode
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("-dirty" if dirty else "")
+
+
+def cpu_model():
+    """The CPU's model name, or what the platform knows of it."""
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+# -- reports -----------------------------------------------------------------------
+def describe(settings):
+    """The protocol of the settings in words: mechanism, rate and seeds."""
+    seeds = "seed 0" if settings.seeds == 1 else f"seeds 0-{settings.seeds - 1}"
+    target = ", target kept" if settings.keep_target else ""
+    quick = ", QUICK MODE (smoke-test budgets)" if settings.quick else ""
+    return (
+        f"{settings.mechanism.upper()}, {settings.missing_rate:.0%} missing, "
+        f"{seeds}{target}{quick}"
+    )
+
+
+def write_section(path, settings, argv, markdown, wall):
+    """Add or replace the section of ``settings`` in ``path`` (HISTORY.md)."""
+    module = settings.module
+    command = f"python -m {module} " + shlex.join(argv)
+    body = "\n\n".join(
+        [
+            f"## {settings.title}: {describe(settings)}",
+            f"- command: `{command}`",
+            f"- machine: {os.cpu_count()} cores, {cpu_model()}; "
+            f"{settings.threads} thread(s) per run",
+            f"- date: {datetime.date.today().isoformat()}; commit {git_commit()}; "
+            f"wall time of the command: {wall:.0f} s (rows already in results.csv "
+            "are reused, not rerun)",
+            markdown.replace("### ", "#### "),
+        ]
+    )
+    _report.update_benchmarks_md(path, settings.section(), body, tool=module)
+    print(f"Updated {path} (section {settings.section()}).")
+
+
+def gathered_provenance(module, argv, rows):
+    """The command and machine lines of a table gathered from stored rows.
+
+    A gathering command runs nothing, so its own commit and time say nothing
+    of the rows: the lines name the rows' commits and when they finished.
+    """
+    commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
+    finished = rows["finished_at"].astype(str)
+    return [
+        f"- command: `python -m {module} " + shlex.join(argv) + "`",
+        f"- machine: {cpu_model()}; rows finished {finished.min()} to "
+        f"{finished.max()}; commits {commits}",
+    ]
+
+
+# -- command line ------------------------------------------------------------------
+def add_run_arguments(
+    parser,
+    *,
+    datasets,
+    methods,
+    out,
+    n_imputations,
+    draws_help,
+    dataset_choices=None,
+    method_choices=(),
+    missing_rate=0.5,
+):
+    """The options every study on this runner shares.
+
+    Parameters
+    ----------
+    parser : argparse.ArgumentParser
+        Gets the options.
+    datasets, methods : tuple of str
+        Defaults of ``--datasets`` and ``--methods``.
+    out : str
+        Default of ``--out``.
+    n_imputations : int or None
+        Default of ``--n-imputations``, explained by ``draws_help``.
+    draws_help : str
+        The defaults of ``--n-imputations``, in words.
+    dataset_choices : tuple of str, default=None
+        Choices of ``--datasets``; ``datasets`` when None.
+    method_choices : tuple of str, default=()
+        Choices of ``--methods``.
+    missing_rate : float, default=0.5
+        Default of ``--missing-rate``.
+    """
+    choices = datasets if dataset_choices is None else dataset_choices
+    default = "all" if tuple(choices) == tuple(datasets) else " ".join(datasets)
+    parser.add_argument(
+        "--datasets",
+        nargs="+",
+        choices=choices,
+        default=datasets,
+        metavar="NAME",
+        help=f"any of {', '.join(choices)} ({default})",
+    )
+    parser.add_argument(
+        "--methods",
+        nargs="+",
+        choices=method_choices,
+        default=methods,
+        metavar="NAME",
+        help=f"any of {', '.join(method_choices)} ({' '.join(methods)})",
+    )
+    parser.add_argument(
+        "--seeds", type=int, default=5, help="runs per cell, seeds 0..N-1 (5)"
+    )
+    parser.add_argument(
+        "--missing-rate",
+        type=float,
+        default=missing_rate,
+        help=f"share of cells removed ({missing_rate:g})",
+    )
+    parser.add_argument("--mechanism", choices=MECHANISMS, default="mcar")
+    parser.add_argument(
+        "--out", default=out, help=f"folder of results.csv and table.md ({out})"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny training budgets (smoke test)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=DEFAULT_THREADS,
+        help=f"torch and BLAS threads per run ({DEFAULT_THREADS})",
+    )
+    parser.add_argument(
+        "--param",
+        nargs="+",
+        action="extend",
+        metavar="METHOD.NAME=VALUE",
+        help="imputer parameter, e.g. miwae.max_iter=10 (a Python literal)",
+    )
+    parser.add_argument(
+        "--n-imputations",
+        type=int,
+        default=n_imputations,
+        help=f"draws for the 90%% coverage ({draws_help})",
+    )
+    parser.add_argument("--data-home", default=None, help="folder of the data files")
+    parser.add_argument(
+        "--no-progress", action="store_true", help="no progress bar nor per-run lines"
+    )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: write the report from the rows stored in OUT so far",
+    )
+    parser.add_argument(
+        "--write-benchmarks-md",
+        nargs="?",
+        const=str(_REPO_ROOT / "benchmarks" / "HISTORY.md"),
+        default=None,
+        metavar="PATH",
+        help="add or update this run's section of benchmarks/HISTORY.md",
+    )
+
+
+def _check_ranges(args):
+    if args.seeds < 1 or args.threads < 1:
+        raise ValueError("--seeds and --threads must be at least 1.")
+    if args.mechanism in RATE_ONE:
+        if not 0 < args.missing_rate <= 1:
+            raise ValueError(f"--missing-rate must be in (0, 1] for {args.mechanism}.")
+    elif not 0 < args.missing_rate < 1:
+        raise ValueError("--missing-rate must be in (0, 1).")
+    if args.n_imputations is not None and args.n_imputations < 0:
+        raise ValueError("--n-imputations must be at least 0.")
+
+
+def parse_params(items, methods):
+    """``["miwae.max_iter=10", ...]`` to ``{"miwae": {"max_iter": 10}}``."""
+    params = {}
+    for item in items:
+        target, sep, text = item.partition("=")
+        method, dot, name = target.partition(".")
+        if not sep or not dot or not name:
+            raise ValueError(f"--param {item!r} is not METHOD.NAME=VALUE.")
+        if method not in methods:
+            raise ValueError(f"--param {item!r}: unknown method {method!r}.")
+        if name == "random_state":
+            raise ValueError(f"--param {item!r}: the seeds come from --seeds.")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text  # a bare string such as device=cuda
+        params.setdefault(method, {})[name] = value
+    return params
