@@ -15,7 +15,8 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
 from ._batched import _can_fit_side_by_side, fit_side_by_side
-from ._miwae import MIWAEImputer, _seed_from
+from ._miwae import MIWAEImputer
+from ._random import seed_from
 from ._rubin import _inference_support, _pool_fits, _PooledInference
 
 _Y_NAME = "__miwae_impute_y__"  # the outcome's column in the imputation model
@@ -286,7 +287,7 @@ class MultipleImputationEstimator(_PooledInference, MetaEstimatorMixin, BaseEsti
                 "draw every completion from the frozen fit, or pass the imputer "
                 "itself."
             )
-        rng = np.random.default_rng(_seed_from(self.random_state))
+        rng = np.random.default_rng(seed_from(self.random_state))
         imputer = self._make_imputer(self.n_features_in_)
         resamples, seeds = [], []
         for _ in range(self.n_imputations):

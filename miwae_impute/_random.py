@@ -9,6 +9,7 @@ reads or advances the global torch RNG.
 
 import numpy as np
 import torch
+from sklearn.utils import check_random_state
 
 __all__ = [
     "MemberGenerators",
@@ -17,8 +18,18 @@ __all__ = [
     "rand",
     "randn",
     "row_seeds",
+    "seed_from",
     "standard_gamma",
 ]
+
+
+def seed_from(random_state):
+    """The seed of a fit from ``random_state``, without touching numpy's
+    global RNG: a 63-bit one from fresh entropy when it is None, else below
+    2**31 from the estimator's ``random_state``."""
+    if random_state is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+    return int(check_random_state(random_state).randint(0, 2**31 - 1))
 
 
 class RowGenerators:

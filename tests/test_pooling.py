@@ -21,8 +21,8 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import miwae_impute
 from miwae_impute import MeanImputer, MIWAEImputer, MultipleImputationEstimator
-from miwae_impute._miwae import _seed_from
 from miwae_impute._pooling import _Y_NAME
+from miwae_impute._random import seed_from
 from miwae_impute._rubin import _params_and_variances, _rubin
 
 
@@ -366,7 +366,7 @@ def test_bootstrap_miwae_fits_train_side_by_side_on_their_resamples():
     params = dict(imputer=_miwae(), n_imputations=3, random_state=0)
     boot = MultipleImputationEstimator(LinearRegression(), **params).fit(X, y)
     frame = boot._frame(X, y)
-    rng = np.random.default_rng(_seed_from(0))
+    rng = np.random.default_rng(seed_from(0))
     rows, seeds = [], []
     for _ in range(3):  # the estimator's draws: a resample, then a seed
         rows.append(rng.integers(len(frame), size=len(frame)))
