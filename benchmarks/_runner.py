@@ -60,6 +60,8 @@ DEFAULT_THREADS = 1
 DEFAULT_IMPUTATIONS = 100
 QUICK_IMPUTATIONS = 20
 _REPO_ROOT = Path(__file__).resolve().parents[1]
+# Options that change what a command prints or writes, not its rows.
+_NOT_RUN_OPTIONS = ("--report-only", "--no-progress", "--write-benchmarks-md")
 
 
 class Skip(Exception):
@@ -168,8 +170,8 @@ class Study:
         raise NotImplementedError
 
     def report(self, rows, out, args):
-        """Write the report of ``rows`` into ``out``; the Markdown, and what
-        the command prints."""
+        """The report of ``rows`` (Markdown; the runner writes it to
+        ``out/table.md``), and what the command prints."""
         raise NotImplementedError
 
     def extra_columns(self, X, X_imputed, mask):
@@ -396,10 +398,16 @@ def main(study, argv=None):
     _, failures, skipped = run_benchmark(
         settings, args.out, progress=not args.no_progress, run=not args.report_only
     )
-    markdown, printed = settings.report(stored_rows(settings, args.out), args.out, args)
+    rows = stored_rows(settings, args.out)
+    markdown, printed = settings.report(rows, args.out, args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "table.md").write_text(markdown)
+    if len(rows):
+        (out / "REPORT.md").write_text(_report_page(settings, argv, rows, markdown))
     wall = time.perf_counter() - start
     print(printed)
-    print(f"Report: {Path(args.out) / 'table.md'} ({wall:.1f} s)")
+    print(f"Report: {out / 'REPORT.md'} ({wall:.1f} s)")
     if args.write_benchmarks_md:
         write_section(args.write_benchmarks_md, settings, argv, markdown, wall)
     for method, reason in skipped.items():
@@ -407,6 +415,26 @@ def main(study, argv=None):
     for message in failures:
         print(f"FAILED {message}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _report_page(settings, argv, rows, markdown):
+    """``REPORT.md``: the report under its heading, the command that
+    regenerates it (running only what is not stored) and the rows' origin."""
+    command = []
+    for previous, arg in zip([None, *argv], argv):
+        history = previous == "--write-benchmarks-md" and not arg.startswith("-")
+        if not history and arg not in _NOT_RUN_OPTIONS:
+            command.append(arg)
+    commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
+    finished = rows["finished_at"].astype(str)
+    provenance = [
+        f"- command: `python -m {settings.module} {shlex.join(command)}`",
+        f"- rows: {len(rows)}, finished {finished.min()} to {finished.max()} "
+        f"at commits {commits}; threads per run: "
+        + ", ".join(str(t) for t in sorted(set(rows["threads"]))),
+    ]
+    heading = f"# {settings.title}: {describe(settings)}"
+    return "\n\n".join([heading, "\n".join(provenance), markdown.rstrip("\n")]) + "\n"
 
 
 # -- the machine and the code ----------------------------------------------------

@@ -101,7 +101,6 @@ __all__ = [
     "load_any",
     "load_table",
     "main",
-    "write_report",
 ]
 
 #: Names of the tables, in report order.
@@ -292,12 +291,26 @@ class CollectionSettings(uci.Settings):
         return settings_key({"collection": _COLLECTION_VERSION, "run": base})
 
     def report(self, rows, out, args):
-        """Write ``table.md``, with the MIWAE rows of ``--compare`` beside."""
+        """The report (total MSE, worst columns, per-column detail, wall
+        times), with the MIWAE rows of ``--compare`` beside; printed whole."""
         compare = None
         if args.compare is not None:
             compare = _compare_rows(args.compare, self)
-        markdown = write_report(
-            rows, self, out, compare=compare, compare_label=args.compare_label
+        methods = [m for m in uci.METHODS if m in set(self.methods) | set(rows.method)]
+        columns = {
+            name: load_table(name, data_home=self.data_home).columns
+            for name in self.datasets
+        }
+        markdown = _collection_report.report(
+            rows,
+            columns,
+            methods,
+            self.datasets,
+            description=describe(self),
+            seeds=self.seeds,
+            threads=self.threads,
+            compare=compare,
+            compare_label=args.compare_label,
         )
         return markdown, markdown
 
@@ -326,64 +339,9 @@ class CollectionSettings(uci.Settings):
                 parser.error(f"--compare: {path} does not exist.")
 
 
-def write_report(rows, settings, out, *, compare=None, compare_label="before"):
-    """Write ``table.md`` into ``out``.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Stored rows of the runs to report (any methods of the settings'
-        protocol).
-    settings : CollectionSettings
-        The settings of the rows.
-    out : str or Path
-        Output folder.
-    compare : DataFrame, default=None
-        MIWAE rows of another results folder (see :func:`_compare_rows`), shown
-        as the method ``MIWAE (compare_label)``.
-    compare_label : str, default="before"
-        Name of the compared rows.
-
-    Returns
-    -------
-    markdown : str
-        The report: total MSE, worst columns, per-column detail, wall times.
-    """
-    methods = [m for m in uci.METHODS if m in set(settings.methods) | set(rows.method)]
-    columns = {
-        name: load_table(name, data_home=settings.data_home).columns
-        for name in settings.datasets
-    }
-    markdown = _collection_report.report(
-        rows,
-        columns,
-        methods,
-        settings.datasets,
-        description=describe(settings),
-        seeds=settings.seeds,
-        threads=settings.threads,
-        compare=compare,
-        compare_label=compare_label,
-    )
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "table.md").write_text(markdown)
-    return markdown
-
-
 def main(argv=None):
-    """Command line entry point; see ``python -m benchmarks.collection --help``.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; ``sys.argv[1:]`` when None.
-
-    Returns
-    -------
-    status : int
-        0 when every run succeeded, 1 otherwise.
-    """
+    """``python -m benchmarks.collection``: :func:`benchmarks._runner.main` of
+    :class:`CollectionSettings`."""
     return _runner.main(CollectionSettings, argv)
 
 

@@ -82,7 +82,6 @@ __all__ = [
     "reliability_table",
     "removal_mask",
     "score",
-    "write_report",
 ]
 
 #: Tables run by default (``adult-full`` on request).
@@ -344,9 +343,25 @@ class MixedSettings(Study):
         )
 
     def report(self, rows, out, args):
-        """Write ``table.md``: scores, per-column errors and reliability."""
+        """The report (scores, per-column errors, reliability of the runs in
+        ``out/reliability.csv``), printed whole."""
         bins = ResultStore(Path(out) / "reliability.csv", RELIABILITY_FIELDS).load()
-        markdown = write_report(rows, bins, self, out)
+        present = set(self.methods) | set(rows["method"])
+        methods = [m for m in dict.fromkeys((*self.methods, *METHODS)) if m in present]
+        columns = {
+            name: load_mixed(name, data_home=self.data_home).dtypes.map(_kind).to_dict()
+            for name in self.datasets
+        }
+        markdown = _mixed_report.report(
+            rows,
+            bins[bins["key"].isin(set(rows["key"]))],
+            columns,
+            methods,
+            self.datasets,
+            description=describe(self),
+            seeds=self.seeds,
+            threads=self.threads,
+        )
         return markdown, markdown
 
     @classmethod
@@ -550,60 +565,9 @@ def expected_calibration_error(table):
     return float(np.sum(count[filled] * gap[filled]) / count.sum())
 
 
-def write_report(rows, bins, settings, out):
-    """Write ``table.md`` into ``out``.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Stored rows to report.
-    bins : DataFrame
-        Stored reliability rows (``reliability.csv``); those of ``rows`` are
-        shown.
-    settings : MixedSettings
-        The settings of the rows.
-    out : str or Path
-        Output folder.
-
-    Returns
-    -------
-    markdown : str
-    """
-    present = set(settings.methods) | set(rows["method"])
-    methods = [m for m in dict.fromkeys((*settings.methods, *METHODS)) if m in present]
-    columns = {
-        name: load_mixed(name, data_home=settings.data_home).dtypes.map(_kind).to_dict()
-        for name in settings.datasets
-    }
-    markdown = _mixed_report.report(
-        rows,
-        bins[bins["key"].isin(set(rows["key"]))],
-        columns,
-        methods,
-        settings.datasets,
-        description=describe(settings),
-        seeds=settings.seeds,
-        threads=settings.threads,
-    )
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "table.md").write_text(markdown)
-    return markdown
-
-
 def main(argv=None):
-    """Command line entry point; see ``python -m benchmarks.mixed --help``.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; ``sys.argv[1:]`` when None.
-
-    Returns
-    -------
-    status : int
-        0 when no run failed (skipped methods are not failures), 1 otherwise.
-    """
+    """``python -m benchmarks.mixed``: :func:`benchmarks._runner.main` of
+    :class:`MixedSettings`."""
     return _runner.main(MixedSettings, argv)
 
 

@@ -43,7 +43,6 @@ __all__ = [
     "interval_coverage",
     "main",
     "mse_section",
-    "write_report",
 ]
 
 #: Imputers of the paper's table, in its row order (names of ``make_imputer``).
@@ -155,8 +154,38 @@ class Settings(Study):
         return row, None
 
     def report(self, rows, out, args):
-        """Write ``table.md`` and ``mse.png``; the report, and its MSE section."""
-        return write_report(rows, self, out), mse_section(rows, self)
+        """The report (MSE, wall times, coverage), with ``mse.png`` written
+        into ``out``; and its MSE section, which the command prints."""
+        summary = _report.summarize(rows)
+        methods, datasets = self.methods, self.datasets
+        parts = [
+            mse_section(rows, self),
+            "### Fit + impute wall time (median seconds)",
+            f"{self.threads} thread(s) per run.",
+            _report.time_table(summary, methods, datasets),
+        ]
+        coverage = _report.coverage_table(summary, methods, datasets)
+        if coverage:
+            n = self.draws
+            parts += [
+                "### Coverage of the 90% multiple-imputation intervals (nominal 0.90)",
+                f"5th to 95th percentile of {n} draws of `sample`; share of removed "
+                "true values inside, mean (std) over seeds. With n draws a perfectly "
+                "calibrated sampler scores 0.9 (n - 1) / (n + 1) in expectation: "
+                f"{0.9 * (n - 1) / (n + 1):.3f} here.",
+                coverage,
+            ]
+        Path(out).mkdir(parents=True, exist_ok=True)
+        plotted = _report.plot_mse(
+            summary,
+            methods,
+            datasets,
+            Path(out) / "mse.png",
+            compare_paper=self.paper_protocol,
+        )
+        if not plotted:
+            print("matplotlib is not installed: mse.png skipped.", file=sys.stderr)
+        return "\n\n".join(parts) + "\n", mse_section(rows, self)
 
     @classmethod
     def add_arguments(cls, parser):
@@ -164,57 +193,6 @@ class Settings(Study):
         parser.add_argument(
             "--keep-target", action="store_true", help="also impute the numeric target"
         )
-
-
-def write_report(rows, settings, out):
-    """Write ``table.md`` and ``mse.png`` into ``out``.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Rows of the requested runs, from :func:`run_benchmark`.
-    settings : Settings
-        The settings of the rows.
-    out : str or Path
-        Output folder.
-
-    Returns
-    -------
-    markdown : str
-        The report, with the MSE table first.
-    """
-    out = Path(out)
-    summary = _report.summarize(rows)
-    methods, datasets = settings.methods, settings.datasets
-    parts = [
-        mse_section(rows, settings),
-        "### Fit + impute wall time (median seconds)",
-        f"{settings.threads} thread(s) per run.",
-        _report.time_table(summary, methods, datasets),
-    ]
-    coverage = _report.coverage_table(summary, methods, datasets)
-    if coverage:
-        n = settings.draws
-        parts += [
-            "### Coverage of the 90% multiple-imputation intervals (nominal 0.90)",
-            f"5th to 95th percentile of {n} draws of `sample`; share of removed "
-            "true values inside, mean (std) over seeds. With n draws a perfectly "
-            "calibrated sampler scores 0.9 (n - 1) / (n + 1) in expectation: "
-            f"{0.9 * (n - 1) / (n + 1):.3f} here.",
-            coverage,
-        ]
-    markdown = "\n\n".join(parts) + "\n"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "table.md").write_text(markdown)
-    if not _report.plot_mse(
-        summary,
-        methods,
-        datasets,
-        out / "mse.png",
-        compare_paper=settings.paper_protocol,
-    ):
-        print("matplotlib is not installed: mse.png skipped.", file=sys.stderr)
-    return markdown
 
 
 def mse_section(rows, settings):
@@ -242,18 +220,8 @@ def mse_section(rows, settings):
 
 
 def main(argv=None):
-    """Command line entry point; see ``python -m benchmarks.uci --help``.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; ``sys.argv[1:]`` when None.
-
-    Returns
-    -------
-    status : int
-        0 when every run succeeded, 1 otherwise.
-    """
+    """``python -m benchmarks.uci``: :func:`benchmarks._runner.main` of
+    :class:`Settings`."""
     return _runner.main(Settings, argv)
 
 

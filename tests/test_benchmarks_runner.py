@@ -66,6 +66,12 @@ def test_a_new_study_writes_its_history_section(tmp_path):
     text = path.read_text()
     assert "## Tiny: MCAR, 50% missing, seed 0" in text
     assert "`python -m tests.tiny --out" in text
+    page = (tmp_path / "out" / "REPORT.md").read_text()
+    table = (tmp_path / "out" / "table.md").read_text()
+    assert page.startswith("# Tiny: MCAR, 50% missing, seed 0\n")
+    command = f"- command: `python -m tests.tiny --out {tmp_path / 'out'} --seeds 1`"
+    assert command in page.splitlines()  # what reruns it, without the history
+    assert page.endswith(table + "\n") and "| ones | 0 | 1.0 |" in table
 
 
 def test_params_and_ranges_are_checked(tmp_path):
