@@ -1,1 +1,2 @@
-"""Benchmarks of the imputers: the MIWAE paper's UCI table (``benchmarks.uci``)."""
+"""Benchmarks of the imputers: one study per module, one command line over
+them all (``python -m benchmarks list``; see :mod:`benchmarks.__main__`)."""
