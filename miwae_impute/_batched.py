@@ -87,6 +87,10 @@ class _StackedMLP(nn.Module):
                 x = x.sigmoid() if self._tanh else self.activations[i](x)
         return x
 
+    def output_bias(self):
+        """The members' last biases, ``(M, 1, width)``: see ``_MLP.output_bias``."""
+        return self.biases[-1].unsqueeze(-2)
+
     def member_state(self, member, prefix):
         """Member ``member``'s weights, as its ``_MLP``'s state dict entries."""
         state = {}

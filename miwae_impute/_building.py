@@ -90,7 +90,7 @@ class _Building:
             latent_dim,
             tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)),
             self.activation,
-            linear_decoder=self.decoder == "linear",
+            decoder=self.decoder,
             point_mass_values=self._standardize_atoms(self.point_mass_values_),
             support=[
                 None if v is None else self._standardize_atoms(v, j)

@@ -85,6 +85,10 @@ class _MLP(nn.Sequential):
                 x = F.linear(x, weight, bias)
         return x
 
+    def output_bias(self):
+        """The bias of the last layer: the output at which no unit responds."""
+        return self[-1].bias
+
 
 def _mlp(n_in, hidden_layer_sizes, n_out, activation):
     layers = []
@@ -108,8 +112,11 @@ class MIWAE(nn.Module):
         Widths of the hidden layers of both the encoder and the decoder MLPs.
     activation : {"tanh", "relu", "elu", "silu"}
         Hidden activation.
-    linear_decoder : bool, default=False
-        Whether the decoder is one linear map from z, without hidden layers.
+    decoder : {"mlp", "linear", "ppca"}, default="mlp"
+        The network from z to the parameters of p(x | z): an MLP, one linear
+        map, or one linear map to the means alone, the other parameters
+        (scales, degrees of freedom, mass probabilities) being constants
+        learned per column: probabilistic PCA with Student-t noise.
     min_scale : float
         Floor added to every Student-t scale, which keeps the likelihood bounded
         (Mattei & Frellsen, 2018).
@@ -141,7 +148,7 @@ class MIWAE(nn.Module):
         latent_dim,
         hidden_layer_sizes,
         activation="tanh",
-        linear_decoder=False,
+        decoder="mlp",
         min_scale=1e-3,
         min_df=3.0,
         point_mass_values=None,
@@ -163,10 +170,14 @@ class MIWAE(nn.Module):
         )
         self.decoder = _mlp(
             latent_dim,
-            () if linear_decoder else hidden_layer_sizes,
+            hidden_layer_sizes if decoder == "mlp" else (),
             self.likelihood.width,
             activation,
         )
+        # ppca: the outputs of p(x | z) that move with z; the others are the
+        # last layer's bias, a constant per column.
+        moving = self.likelihood.mean_outputs() if decoder == "ppca" else None
+        self.register_buffer("_moving", moving, persistent=False)
         levels = np.zeros(n_features) if n_levels is None else np.asarray(n_levels)
         numeric = np.flatnonzero(levels == 0)
         self.missingness = make_missingness(missingness, numeric)
@@ -195,7 +206,10 @@ class MIWAE(nn.Module):
 
     def decode(self, z):
         """The decoder's output at ``z``: the parameters of p(x | z)."""
-        return self.decoder(z)
+        out = self.decoder(z)
+        if self._moving is None:
+            return out
+        return torch.where(self._moving, out, self.decoder.output_bias())
 
     def remasked_error(self, x, mask, hidden, n_samples, generator):
         """Squared error of the model's own imputation of hidden observed cells.

@@ -149,9 +149,10 @@ def test_bad_arguments_get_clear_errors(kwargs, match):
         fit_side_by_side(MIWAEImputer(**_SMALL), _data(), **kwargs)
 
 
-def test_linear_decoders_train_side_by_side():
+@pytest.mark.parametrize("decoder", ["linear", "ppca"])
+def test_linear_decoders_train_side_by_side(decoder):
     X = _data()
-    small = _SMALL | {"decoder": "linear"}
+    small = _SMALL | {"decoder": decoder}
     (member,) = fit_side_by_side(MIWAEImputer(**small), X, random_states=[3])
     alone = MIWAEImputer(**small, random_state=3).fit(X)
     assert len(member.model_.decoder) == 1

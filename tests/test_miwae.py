@@ -656,19 +656,20 @@ def test_chain_samplers_refuse_not_miwae():
         imputer.transform(X_missing)
 
 
-def test_a_linear_decoder_fits_saves_and_loads(tmp_path):
+@pytest.mark.parametrize("decoder", ["linear", "ppca"])
+def test_a_linear_decoder_fits_saves_and_loads(tmp_path, decoder):
     rng = np.random.default_rng(0)
     X = rng.normal(size=(120, 4)) @ rng.normal(size=(4, 4))
     X[rng.random(X.shape) < 0.3] = np.nan
-    imputer = MIWAEImputer(decoder="linear", max_iter=3, L=50, random_state=0)
+    imputer = MIWAEImputer(decoder=decoder, max_iter=3, L=50, random_state=0)
     imputed = imputer.fit_transform(X)
     observed = ~np.isnan(X)
     assert np.array_equal(imputed[observed], X[observed])
     assert np.isfinite(imputed).all()
     assert len(imputer.model_.decoder) == 1
-    imputer.save(tmp_path / "linear")
-    loaded = MIWAEImputer.load(tmp_path / "linear")
-    assert loaded.decoder == "linear"
+    imputer.save(tmp_path / decoder)
+    loaded = MIWAEImputer.load(tmp_path / decoder)
+    assert loaded.decoder == decoder
     np.testing.assert_array_equal(loaded.transform(X), imputer.transform(X))
     with pytest.raises(ValueError, match="decoder"):
-        MIWAEImputer(decoder="ppca").fit(X)
+        MIWAEImputer(decoder="pca").fit(X)

@@ -548,11 +548,40 @@ def test_chain_draws_sample_the_conditional():
     assert torch.equal(draws[..., OBSERVED], x[:, OBSERVED].expand(4, -1, -1))
 
 
+def test_a_ppca_decoder_moves_only_the_means_with_z():
+    """decoder="ppca": the means' parameters (locations, a point mass's
+    logit, a categorical column's logits) are affine in z; the scales and
+    degrees of freedom are constants (the last bias), and get no gradient
+    through the weights."""
+    torch.manual_seed(0)
+    model = MIWAE(
+        4, 3, (16,), decoder="ppca", point_mass_values=[np.nan, 0.5, np.nan, np.nan],
+        n_levels=[0, 0, 0, 3],
+    ).double()  # fmt: skip
+    moving = model.likelihood.mean_outputs()
+    # Student-t (columns 0 and 2): 2 locations of 6 outputs; point mass: its
+    # location and logit, of 4; categorical: its 3 logits.
+    assert moving.tolist() == [1, 1, 0, 0, 0, 0] + [1, 0, 0, 1] + [1, 1, 1]
+    z1, z2 = torch.randn(2, 5, 3, dtype=torch.float64)
+    out1, out2 = model.decode(z1), model.decode(z2)
+    bias = model.decoder[-1].bias.expand_as(out1)
+    assert torch.equal(out1[..., ~moving], bias[..., ~moving])
+    assert torch.equal(out2[..., ~moving], bias[..., ~moving])
+    assert (out1[..., moving] - out2[..., moving]).abs().min() > 0
+    a = 0.3
+    torch.testing.assert_close(
+        model.decode(a * z1 + (1 - a) * z2), a * out1 + (1 - a) * out2
+    )
+    out1.sum().backward()
+    grad = model.decoder[-1].weight.grad
+    assert torch.all(grad[~moving] == 0) and torch.all(grad[moving] != 0)
+
+
 def test_a_linear_decoder_is_affine_in_z():
     """decoder="linear": every output of p(x | z)'s network is affine in z
     (float64), so the model is a linear latent-factor model."""
     torch.manual_seed(0)
-    model = MIWAE(4, 3, (16, 16), linear_decoder=True).double()
+    model = MIWAE(4, 3, (16, 16), decoder="linear").double()
     assert [type(layer) for layer in model.decoder] == [torch.nn.Linear]
     assert model.encoder[0].out_features == 16  # the encoder stays deep
     z1, z2 = (

@@ -68,6 +68,10 @@ class Discrete(nn.Module):
     def mean(self, out):
         return self.moments(out)[0]
 
+    def mean_outputs(self):
+        """Which outputs set the mean: all of them, the levels' logits."""
+        return torch.ones(self.width, dtype=torch.bool)
+
     def second_moment(self, out):
         return self.moments(out)[1]
 

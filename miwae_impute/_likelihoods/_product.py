@@ -109,6 +109,10 @@ class ProductLikelihood(nn.Module):
             [term.log_prob(xg, part) for term, part, xg in self._groups(out, x)]
         )
 
+    def mean_outputs(self):
+        """Which decoder outputs set the means of p(x | z), ``(width,)`` bool."""
+        return torch.cat([term.mean_outputs() for term in self.terms])
+
     def mean(self, out):
         """E[x_j | z], shape ``(..., p)``."""
         return self._in_column_order(

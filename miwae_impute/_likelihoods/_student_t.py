@@ -114,6 +114,11 @@ class StudentT(nn.Module):
     def mean(self, out):
         return out[..., : self.n_columns]
 
+    def mean_outputs(self):
+        """Which outputs set the mean: the locations, the first ``n_columns``
+        (not the scales or the degrees of freedom)."""
+        return torch.arange(self.width) < self.n_columns
+
     def second_moment(self, out):
         loc, scale, df = self.student_t(out)
         return loc.square() + student_t_variance(scale, df)
@@ -161,6 +166,12 @@ class PointMassStudentT(StudentT):
 
     def _value(self, like):
         return self.value.to(like.dtype)
+
+    def mean_outputs(self):
+        """Which outputs set the mean pi a + (1 - pi) loc: the locations and
+        the logits of pi, not the scales or degrees of freedom."""
+        position = torch.arange(self.width)
+        return (position < self.n_columns) | (position >= 3 * self.n_columns)
 
     def logit(self, out):
         """log(pi / (1 - pi)), the last ``n_columns`` outputs."""
