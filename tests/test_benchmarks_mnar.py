@@ -91,11 +91,14 @@ def test_main_writes_its_section(folders, tmp_path, capsys):
 
 
 def test_paper_protocol_prints_the_papers_rmse_and_the_ratios(tmp_path):
+    ppca = {"decoder": "ppca", "missingness": "self-masking-high"}
+    ppca_row = ("not-miwae", ppca, "banknote", 0, 0.57**2 * 1.21, "t1")
     rows = [
         ("mean", {}, "banknote", 0, 1.73**2, "t1"),
         ("not-miwae", {"missingness": "self-masking-high"}, "banknote", 0, 1.0, "t1"),
         ("not-miwae", {"missingness": "self-masking-high"}, "banknote", 1, 0.64, "t1"),
         ("knn", {}, "banknote", 0, 2.0, "t1"),  # not in the paper's table
+        ppca_row,
     ]
     _write(tmp_path / "paper", rows)
     frame = pd.read_csv(tmp_path / "paper" / "results.csv")
@@ -107,6 +110,11 @@ def test_paper_protocol_prints_the_papers_rmse_and_the_ratios(tmp_path):
     high = "not-miwae (missingness=self-masking-high)"
     assert f"| {high} | 0.900 / 0.74 = 1.22 |" in markdown
     assert "| mean | 1.730 / 1.73 = 1.00 |" in markdown
-    assert f"Mean ratio per method: {high} 1.22, mean 1.00." in markdown
+    # The PPCA decoder against the paper's PPCA row: sqrt(1.21) = 1.1 of 0.57.
+    ppca_label = "not-miwae (decoder=ppca, missingness=self-masking-high)"
+    assert f"| {ppca_label} | 0.627 / 0.57 = 1.10 |" in markdown
+    assert f"Mean ratio per method: {high} 1.22, {ppca_label} 1.10, mean 1.00." in (
+        markdown
+    )
     assert "| knn | " not in markdown.split("/ the not-MIWAE paper")[1]
     assert "the not-MIWAE paper" not in mnar.tables(gathered)
