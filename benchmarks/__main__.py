@@ -67,17 +67,8 @@ def _arguments(command, study, rest):
 
 
 def main(argv=None):
-    """Dispatch ``COMMAND STUDY ...`` to the study's module; its exit status.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; ``sys.argv[1:]`` when None.
-
-    Returns
-    -------
-    status : int
-    """
+    """Dispatch ``COMMAND STUDY ...`` (``argv``, else ``sys.argv[1:]``) to the
+    study's module; its exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv or argv[0] in ("-h", "--help"):
         print(_USAGE)

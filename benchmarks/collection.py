@@ -270,20 +270,7 @@ class CollectionSettings(uci.Settings):
         return standardize(load_table(name, data_home=self.data_home).X)
 
     def extra_columns(self, X, X_imputed, mask):
-        """The per-column MSE of a run, as the JSON list ``column_mse``.
-
-        Parameters
-        ----------
-        X, X_imputed : ndarray of shape (n_samples, n_features)
-            Complete standardised data and the imputer's completion.
-        mask : ndarray of bool of shape (n_samples, n_features)
-            True where a cell was removed.
-
-        Returns
-        -------
-        columns : dict
-            ``{"column_mse": json}``, see :func:`column_mse`.
-        """
+        """``{"column_mse": json}``: the run's per-column MSE (:func:`column_mse`)."""
         return {"column_mse": json.dumps(column_mse(X, X_imputed, mask))}
 
     def _key(self, method, dataset, seed):
