@@ -23,7 +23,6 @@ All randomness is drawn from an explicit ``torch.Generator`` (training) or from
 nothing here reads or advances the global torch RNG.
 """
 
-import contextlib
 import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
@@ -276,17 +275,24 @@ class MIWAE(nn.Module):
             weights score, with the observed ones (see :class:`Completion`);
             None without.
         """
+        log_r, p_x_given_z = self._log_weights_observed(
+            x, mask, n_samples, generator, filled
+        )
+        if self.missingness is None:
+            return log_r, p_x_given_z, None
+        log_p_s_given_x, completion = self._complete(x, mask, p_x_given_z, generator)
+        return log_r + log_p_s_given_x, p_x_given_z, completion
+
+    def _log_weights_observed(self, x, mask, n_samples, generator, filled=None):
+        """log p(x_o | z_k) + log p(z_k) - log q(z_k | x_o), and the decoder's
+        output: :meth:`log_weights` without the missingness model's term."""
         q_loc, q_scale, q_df = self.encode(x, mask, filled)
         z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
         p_x_given_z = self.decode(z)
         log_p_x_given_z = (self.likelihood.log_prob(x, p_x_given_z) * mask).sum(-1)
         log_p_z = normal_log_prob(z)
         log_q_z = student_t_log_prob(z, q_loc, q_scale, q_df).sum(-1)
-        log_r = log_p_x_given_z + log_p_z - log_q_z
-        if self.missingness is None:
-            return log_r, p_x_given_z, None
-        log_p_s_given_x, completion = self._complete(x, mask, p_x_given_z, generator)
-        return log_r + log_p_s_given_x, p_x_given_z, completion
+        return log_p_x_given_z + log_p_z - log_q_z, p_x_given_z
 
     def _complete(self, x, mask, p_x_given_z, generator):
         """log p(s | x_o, x_m,k) of each code, and the completion it scores.
@@ -499,17 +505,6 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
     return draws
 
 
-@contextlib.contextmanager
-def mask_ignored(model):
-    """``model`` missing at random within the block: a not-MIWAE model's
-    weights leave out p(s | x), and its bound is of log p(x_o) alone."""
-    missingness, model.missingness = model.missingness, None
-    try:
-        yield model
-    finally:
-        model.missingness = missingness
-
-
 @torch.inference_mode()
 def bound_per_row(model, x, mask, n_samples, seeds):
     """MIWAE bound of each row with ``n_samples`` importance samples.
@@ -526,3 +521,27 @@ def bound_per_row(model, x, mask, n_samples, seeds):
 
     _over_row_chunks(bound, x.shape[0], row_chunk, x.device)
     return bounds
+
+
+@torch.inference_mode()
+def bounds_per_row(model, x, mask, n_samples, seeds):
+    """A not-MIWAE model's bounds of log p(x_o, s) and of log p(x_o) per row.
+
+    One pass over the same draws: the weights of log p(x_o) leave out the
+    missingness model's term, which is then added as ``log_weights`` adds
+    it, so the first bound equals :func:`bound_per_row`'s to the last bit,
+    and the second is the bound of the same networks missing at random.
+    """
+    row_chunk, _ = _chunks(x.shape[0], n_samples, _width(model))
+    joint, observed = x.new_empty(len(x)), x.new_empty(len(x))
+
+    def bound(rows):
+        generator = RowGenerators(seeds[rows], x.device)
+        xb, mb = x[rows], mask[rows]
+        log_r, out = model._log_weights_observed(xb, mb, n_samples, generator)
+        log_p_s_given_x, _ = model._complete(xb, mb, out, generator)
+        observed[rows] = miwae_bound(log_r)
+        joint[rows] = miwae_bound(log_r + log_p_s_given_x)
+
+    _over_row_chunks(bound, x.shape[0], row_chunk, x.device)
+    return joint, observed

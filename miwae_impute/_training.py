@@ -16,7 +16,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from tqdm.auto import tqdm
 
 from ._missingness import observed_rate
-from ._model import bound_per_row, mask_ignored, miwae_bound, posterior_moments
+from ._model import bound_per_row, bounds_per_row, miwae_bound, posterior_moments
 from ._random import rand, row_seeds
 
 # Checkpoints of a fit, at which the error on the held-out entries is measured.
@@ -357,18 +357,14 @@ class _Training:
             self._start_model(x, m, encoder_fill=pilot_fill)
             generator = self._generator(x.device)
             self._train(x, m, train, val, generator, held_out, pilot)
-            model, joint = self.model_.eval(), None
-            with torch.no_grad():
-                if model.missingness is not None:
-                    joint = bound_per_row(
-                        model, x[train], m[train], _PILOT_SAMPLES, seeds
-                    )
-                with mask_ignored(model):
-                    observed = bound_per_row(
-                        model, x[train], m[train], _PILOT_SAMPLES, seeds
-                    )
+            model, rows = self.model_.eval(), (x[train], m[train])
+            if model.missingness is None:
+                joint = None
+                observed = bound_per_row(model, *rows, _PILOT_SAMPLES, seeds)
+            else:
+                joint, observed = bounds_per_row(model, *rows, _PILOT_SAMPLES, seeds)
+                joint = float(joint.mean())
             state = (model, self._optimizer, self.history_, self.n_iter_)
-            joint = None if joint is None else float(joint.mean())
             return joint, float(observed.mean()), state, generator
 
         runs = {"ignorable": fit_pilot("ignorable")}

@@ -349,19 +349,20 @@ def test_self_masking_must_win_by_its_model_of_the_mask(
     self-masking pilot's, and -2.5 for its log p(x_o, s). With the
     regression's log p(s) at -0.4, self-masking's model of the mask (-0.5)
     loses; the rule before (-2.5 against -3.0 - 0.4) chose it."""
-    pilots = []
 
-    def bound_per_row(model, x, *args):
-        if model not in pilots:
-            pilots.append(model)
-        at_random, masked = pilots.index(model) == 0, model.missingness is not None
-        value = -3.0 if at_random else -2.5 if masked else -2.0
-        return torch.full((len(x),), value, dtype=x.dtype)
+    def bound_per_row(model, x, *args):  # the pilot at random's
+        assert model.missingness is None
+        return torch.full((len(x),), -3.0, dtype=x.dtype)
+
+    def bounds_per_row(model, x, *args):  # the self-masking pilot's two
+        assert model.missingness is not None
+        return torch.full((len(x),), -2.5), torch.full((len(x),), -2.0)
 
     def log_p_mask_at_random(x, *args):
         return torch.full((len(x),), log_p_mask, dtype=x.dtype)
 
     monkeypatch.setattr(_training, "bound_per_row", bound_per_row)
+    monkeypatch.setattr(_training, "bounds_per_row", bounds_per_row)
     monkeypatch.setattr(_training, "_log_p_mask_at_random", log_p_mask_at_random)
     _, _, X_missing = _self_masked(n=600, seed=4, columns=3)
     fit = make_imputer("not-miwae", max_iter=24, random_state=0).fit(X_missing)
