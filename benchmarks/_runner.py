@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_THREADS",
     "Skip",
     "Study",
+    "add_history_option",
     "add_run_arguments",
     "cpu_model",
     "describe",
@@ -669,13 +670,19 @@ def add_run_arguments(
         action="store_true",
         help="run nothing: write the report from the rows stored in OUT so far",
     )
+    add_history_option(parser, "add or update this run's section")
+
+
+def add_history_option(parser, help):
+    """``--write-benchmarks-md [PATH]``, benchmarks/HISTORY.md when bare;
+    ``help`` says what it writes there."""
     parser.add_argument(
         "--write-benchmarks-md",
         nargs="?",
         const=str(_REPO_ROOT / "benchmarks" / "HISTORY.md"),
         default=None,
         metavar="PATH",
-        help="add or update this run's section of benchmarks/HISTORY.md",
+        help=f"{help} of benchmarks/HISTORY.md",
     )
 
 

@@ -52,7 +52,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ._runner import DEFAULT_THREADS, git_commit, run_context, warm_up_torch
+from ._runner import (
+    DEFAULT_THREADS,
+    add_history_option,
+    git_commit,
+    run_context,
+    warm_up_torch,
+)
 from ._speed_report import render, write_benchmarks_md
 from .datasets import load_dataset, standardize
 from .missingness import make_mask
@@ -901,14 +907,7 @@ def _parser():
         help="speed.json of an earlier run (for example at an earlier commit), "
         "set against this one in a before/after table",
     )
-    parser.add_argument(
-        "--write-benchmarks-md",
-        nargs="?",
-        const=str(_REPO_ROOT / "benchmarks" / "HISTORY.md"),
-        default=None,
-        metavar="PATH",
-        help="add or replace the Speed section of benchmarks/HISTORY.md",
-    )
+    add_history_option(parser, "add or replace the Speed section")
     return parser
 
 

@@ -158,8 +158,9 @@ class Settings(Study):
         into ``out``; and its MSE section, which the command prints."""
         summary = _report.summarize(rows)
         methods, datasets = self.methods, self.datasets
+        section = mse_section(rows, self)
         parts = [
-            mse_section(rows, self),
+            section,
             "### Fit + impute wall time (median seconds)",
             f"{self.threads} thread(s) per run.",
             _report.time_table(summary, methods, datasets),
@@ -185,7 +186,7 @@ class Settings(Study):
         )
         if not plotted:
             print("matplotlib is not installed: mse.png skipped.", file=sys.stderr)
-        return "\n\n".join(parts) + "\n", mse_section(rows, self)
+        return "\n\n".join(parts) + "\n", section
 
     @classmethod
     def add_arguments(cls, parser):

@@ -507,41 +507,38 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
 
 @torch.inference_mode()
 def bound_per_row(model, x, mask, n_samples, seeds):
-    """MIWAE bound of each row with ``n_samples`` importance samples.
+    """MIWAE bound of each row with ``n_samples`` importance samples: of
+    log p(x_o, s) with a missingness model, of log p(x_o) without.
 
     Row i draws from its own stream, seeded with ``seeds[i]``.
     """
-    row_chunk, _ = _chunks(x.shape[0], n_samples, _width(model))
-    bounds = x.new_empty(len(x))
-
-    def bound(rows):
-        generator = RowGenerators(seeds[rows], x.device)
-        log_r = model.log_weights(x[rows], mask[rows], n_samples, generator)[0]
-        bounds[rows] = miwae_bound(log_r)
-
-    _over_row_chunks(bound, x.shape[0], row_chunk, x.device)
-    return bounds
+    joint, observed = bounds_per_row(model, x, mask, n_samples, seeds)
+    return observed if joint is None else joint
 
 
 @torch.inference_mode()
 def bounds_per_row(model, x, mask, n_samples, seeds):
-    """A not-MIWAE model's bounds of log p(x_o, s) and of log p(x_o) per row.
+    """A model's bounds of log p(x_o, s) (None without a missingness model)
+    and of log p(x_o), per row.
 
     One pass over the same draws: the weights of log p(x_o) leave out the
     missingness model's term, which is then added as ``log_weights`` adds
-    it, so the first bound equals :func:`bound_per_row`'s to the last bit,
-    and the second is the bound of the same networks missing at random.
+    it, so the first bound is the model's own, and the second that of the
+    same networks missing at random. Row i draws from its own stream,
+    seeded with ``seeds[i]``.
     """
     row_chunk, _ = _chunks(x.shape[0], n_samples, _width(model))
-    joint, observed = x.new_empty(len(x)), x.new_empty(len(x))
+    observed = x.new_empty(len(x))
+    joint = None if model.missingness is None else x.new_empty(len(x))
 
     def bound(rows):
         generator = RowGenerators(seeds[rows], x.device)
         xb, mb = x[rows], mask[rows]
         log_r, out = model._log_weights_observed(xb, mb, n_samples, generator)
-        log_p_s_given_x, _ = model._complete(xb, mb, out, generator)
         observed[rows] = miwae_bound(log_r)
-        joint[rows] = miwae_bound(log_r + log_p_s_given_x)
+        if joint is not None:
+            log_p_s_given_x, _ = model._complete(xb, mb, out, generator)
+            joint[rows] = miwae_bound(log_r + log_p_s_given_x)
 
     _over_row_chunks(bound, x.shape[0], row_chunk, x.device)
     return joint, observed

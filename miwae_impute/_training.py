@@ -357,13 +357,11 @@ class _Training:
             self._start_model(x, m, encoder_fill=pilot_fill)
             generator = self._generator(x.device)
             self._train(x, m, train, val, generator, held_out, pilot)
-            model, rows = self.model_.eval(), (x[train], m[train])
-            if model.missingness is None:
-                joint = None
-                observed = bound_per_row(model, *rows, _PILOT_SAMPLES, seeds)
-            else:
-                joint, observed = bounds_per_row(model, *rows, _PILOT_SAMPLES, seeds)
-                joint = float(joint.mean())
+            model = self.model_.eval()
+            joint, observed = bounds_per_row(
+                model, x[train], m[train], _PILOT_SAMPLES, seeds
+            )
+            joint = None if joint is None else float(joint.mean())
             state = (model, self._optimizer, self.history_, self.n_iter_)
             return joint, float(observed.mean()), state, generator
 

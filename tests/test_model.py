@@ -304,16 +304,22 @@ def _not_miwae_model(encoder_shift=0.2, encoder_scale=1.2, w=SELF_MASKING_W):
 
 
 def test_both_bounds_of_not_miwae_in_one_pass():
-    """``bounds_per_row``: a not-MIWAE model's bound of log p(x_o, s) equals
-    ``bound_per_row``'s to the last bit, and its bound of log p(x_o) is that
-    of the same networks without a missingness model, from the same draws;
-    the first is lower by log p(s | x_o) < 0."""
+    """``bounds_per_row``: a not-MIWAE model's bound of log p(x_o, s) is the
+    bound of its ``log_weights`` to the last bit, and its bound of log p(x_o)
+    is that of the same networks without a missingness model, from the same
+    draws; the first is lower by log p(s | x_o) < 0. ``bound_per_row`` gives
+    the first, and a MIWAE model's bound of log p(x_o)."""
     not_miwae = _not_miwae_model(0.3, 0.8)
     miwae = _linear_gaussian_model(0.3, 0.8)
     x, mask = _tensors(40)
     seeds = _seeds(x)
     joint, observed = bounds_per_row(not_miwae, x, mask, 50, seeds)
+    with torch.inference_mode():
+        generator = RowGenerators(seeds, x.device)
+        log_r = not_miwae.log_weights(x, mask, 50, generator)[0]
+    assert torch.equal(joint, miwae_bound(log_r))
     assert torch.equal(joint, bound_per_row(not_miwae, x, mask, 50, seeds))
+    assert bounds_per_row(miwae, x, mask, 50, seeds)[0] is None
     torch.testing.assert_close(observed, bound_per_row(miwae, x, mask, 50, seeds))
     assert (joint < observed).all()
 

@@ -350,18 +350,14 @@ def test_self_masking_must_win_by_its_model_of_the_mask(
     regression's log p(s) at -0.4, self-masking's model of the mask (-0.5)
     loses; the rule before (-2.5 against -3.0 - 0.4) chose it."""
 
-    def bound_per_row(model, x, *args):  # the pilot at random's
-        assert model.missingness is None
-        return torch.full((len(x),), -3.0, dtype=x.dtype)
-
-    def bounds_per_row(model, x, *args):  # the self-masking pilot's two
-        assert model.missingness is not None
+    def bounds_per_row(model, x, *args):
+        if model.missingness is None:  # the pilot at random
+            return None, torch.full((len(x),), -3.0)
         return torch.full((len(x),), -2.5), torch.full((len(x),), -2.0)
 
     def log_p_mask_at_random(x, *args):
         return torch.full((len(x),), log_p_mask, dtype=x.dtype)
 
-    monkeypatch.setattr(_training, "bound_per_row", bound_per_row)
     monkeypatch.setattr(_training, "bounds_per_row", bounds_per_row)
     monkeypatch.setattr(_training, "_log_p_mask_at_random", log_p_mask_at_random)
     _, _, X_missing = _self_masked(n=600, seed=4, columns=3)
