@@ -8,6 +8,7 @@ from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
 from ._persistence import ModelFileError
 from ._pooling import MultipleImputationEstimator
+from ._ppca import PPCAImputer
 from ._registry import make_imputer
 from ._simple import MeanImputer
 from ._stacking import StackingImputer
@@ -22,6 +23,7 @@ __all__ = [
     "MultipleImputationEstimator",
     "NearestNeighborsImputer",
     "PCAImputer",
+    "PPCAImputer",
     "StackingImputer",
     "compare_imputers",
     "fit_side_by_side",

@@ -82,7 +82,7 @@ def _check_grid(grid, name, minimum):
 
 
 def _select_by_holdout(
-    impute, grid, X, mask, *, fraction, random_state, categorical=None
+    impute, grid, X, mask, *, fraction, random_state, categorical=None, patience=None
 ):
     """Candidate of ``grid`` with the smallest masked error.
 
@@ -108,6 +108,9 @@ def _select_by_holdout(
     categorical : ndarray of bool of shape (n_features,) or None
         Features holding level codes: a hidden entry's error there is 1 if its
         level is wrong, else 0 (see the module docstring).
+    patience : int or None
+        Stop after this many candidates in a row fail to beat the best error
+        so far (the later ones are not tried); None tries them all.
 
     Returns
     -------
@@ -120,14 +123,18 @@ def _select_by_holdout(
     """
     rng = check_random_state(random_state)
     _, scale = _standardization(X, mask)
-    errors = np.zeros(len(grid))
-    for _ in range(_N_HOLDOUTS):
-        hidden = _hide_observed(mask, fraction, rng)
-        if not hidden.any():
-            return grid[0], {}
-        X_hidden = np.where(hidden | mask, np.nan, X)
-        for i, candidate in enumerate(grid):
+    holdouts = [_hide_observed(mask, fraction, rng) for _ in range(_N_HOLDOUTS)]
+    if not holdouts[0].any():
+        return grid[0], {}
+    errors = {}
+    for candidate in grid:
+        errors[candidate] = 0.0
+        for hidden in holdouts:
+            X_hidden = np.where(hidden | mask, np.nan, X)
             X_imputed = impute(candidate, X_hidden, mask | hidden)
             error = _standardized_mse(X, X_imputed, hidden, scale, categorical)
-            errors[i] += error / _N_HOLDOUTS
-    return grid[int(np.argmin(errors))], dict(zip(grid, errors.tolist()))
+            errors[candidate] += error / _N_HOLDOUTS
+        best = min(errors, key=errors.get)  # the first of equals
+        if patience is not None and len(errors) - 1 - grid.index(best) >= patience:
+            break
+    return best, errors

@@ -4,6 +4,7 @@ from ._knn import NearestNeighborsImputer
 from ._missforest import MissForestImputer
 from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
+from ._ppca import PPCAImputer
 from ._simple import MeanImputer
 from ._stacking import StackingImputer
 
@@ -25,6 +26,7 @@ _IMPUTERS = {
     "mean": (MeanImputer, {}),
     "knn": (NearestNeighborsImputer, {}),
     "pca": (PCAImputer, {}),
+    "ppca": (PPCAImputer, {}),
     "missforest": (MissForestImputer, {}),
     "stacking": (StackingImputer, {}),
 }
@@ -35,15 +37,16 @@ def make_imputer(name, **params):
 
     Parameters
     ----------
-    name : {"miwae", "mvae", "not-miwae", "mean", "knn", "pca", "missforest", \
-            "stacking"}
+    name : {"miwae", "mvae", "not-miwae", "mean", "knn", "pca", "ppca", \
+            "missforest", "stacking"}
         The method: :class:`MIWAEImputer`; the MVAE, i.e. :class:`MIWAEImputer`
         with ``K=1`` (the VAE bound); not-MIWAE, i.e. :class:`MIWAEImputer`
         with ``missingness="self-masking"`` (values missing not at random;
         it also takes the other not-MIWAE models, not "ignorable");
         :class:`MeanImputer`; :class:`NearestNeighborsImputer`; :class:`PCAImputer`;
-        :class:`MissForestImputer`; :class:`StackingImputer`, by default
-        MIWAE and missForest blended per feature.
+        :class:`PPCAImputer`; :class:`MissForestImputer`;
+        :class:`StackingImputer`, by default MIWAE and missForest blended per
+        feature.
     **params : dict
         Parameters of the imputer's constructor.
 

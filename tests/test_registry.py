@@ -7,6 +7,7 @@ from miwae_impute import (
     MIWAEImputer,
     NearestNeighborsImputer,
     PCAImputer,
+    PPCAImputer,
     make_imputer,
 )
 
@@ -20,6 +21,7 @@ from miwae_impute import (
         ("mean", MeanImputer),
         ("knn", NearestNeighborsImputer),
         ("pca", PCAImputer),
+        ("ppca", PPCAImputer),
         ("missforest", MissForestImputer),
     ],
 )
