@@ -37,7 +37,7 @@ import pandas as pd
 from . import _report
 from ._runner import gathered_provenance
 
-_BASELINES = ("missforest", "knn", "pca", "ppca", "mean")
+_BASELINES = ("missforest", "knn", "pca", "factor-analysis", "ppca", "mean")
 
 _PAPER_SETS = ("banknote", "concrete", "red", "white", "yeast", "breast")
 

@@ -48,7 +48,7 @@ __all__ = [
 #: Imputers of the paper's table, in its row order (names of ``make_imputer``).
 METHODS = ("miwae", "mvae", "missforest", "pca", "knn", "mean")
 #: What --methods accepts: the table's imputers and not-MIWAE.
-METHOD_CHOICES = (*METHODS, "not-miwae", "stacking", "ppca")
+METHOD_CHOICES = (*METHODS, "not-miwae", "stacking", "factor-analysis", "ppca")
 
 # Smoke-test budgets of --quick. Only the parameters an imputer has are set,
 # and --param overrides them.

@@ -2,13 +2,13 @@
 
 from ._batched import fit_side_by_side
 from ._compare import compare_imputers, summarize_comparison
+from ._factor import FactorAnalysisImputer
 from ._knn import NearestNeighborsImputer
 from ._missforest import MissForestImputer
 from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
 from ._persistence import ModelFileError
 from ._pooling import MultipleImputationEstimator
-from ._ppca import PPCAImputer
 from ._registry import make_imputer
 from ._simple import MeanImputer
 from ._stacking import StackingImputer
@@ -23,7 +23,7 @@ __all__ = [
     "MultipleImputationEstimator",
     "NearestNeighborsImputer",
     "PCAImputer",
-    "PPCAImputer",
+    "FactorAnalysisImputer",
     "StackingImputer",
     "compare_imputers",
     "fit_side_by_side",

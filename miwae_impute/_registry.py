@@ -1,10 +1,10 @@
 """make_imputer: build any imputer of the package from its short name."""
 
+from ._factor import FactorAnalysisImputer
 from ._knn import NearestNeighborsImputer
 from ._missforest import MissForestImputer
 from ._miwae import MIWAEImputer
 from ._pca import PCAImputer
-from ._ppca import PPCAImputer
 from ._simple import MeanImputer
 from ._stacking import StackingImputer
 
@@ -26,7 +26,8 @@ _IMPUTERS = {
     "mean": (MeanImputer, {}),
     "knn": (NearestNeighborsImputer, {}),
     "pca": (PCAImputer, {}),
-    "ppca": (PPCAImputer, {}),
+    "factor-analysis": (FactorAnalysisImputer, {}),
+    "ppca": (FactorAnalysisImputer, {"noise": ("isotropic",)}),
     "missforest": (MissForestImputer, {}),
     "stacking": (StackingImputer, {}),
 }
@@ -37,14 +38,16 @@ def make_imputer(name, **params):
 
     Parameters
     ----------
-    name : {"miwae", "mvae", "not-miwae", "mean", "knn", "pca", "ppca", \
-            "missforest", "stacking"}
+    name : {"miwae", "mvae", "not-miwae", "mean", "knn", "pca", \
+            "factor-analysis", "ppca", "missforest", "stacking"}
         The method: :class:`MIWAEImputer`; the MVAE, i.e. :class:`MIWAEImputer`
         with ``K=1`` (the VAE bound); not-MIWAE, i.e. :class:`MIWAEImputer`
         with ``missingness="self-masking"`` (values missing not at random;
         it also takes the other not-MIWAE models, not "ignorable");
         :class:`MeanImputer`; :class:`NearestNeighborsImputer`; :class:`PCAImputer`;
-        :class:`PPCAImputer`; :class:`MissForestImputer`;
+        :class:`FactorAnalysisImputer`, and probabilistic PCA, i.e.
+        :class:`FactorAnalysisImputer` with ``noise="isotropic"``;
+        :class:`MissForestImputer`;
         :class:`StackingImputer`, by default MIWAE and missForest blended per
         feature.
     **params : dict

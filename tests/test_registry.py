@@ -2,12 +2,12 @@ import pytest
 
 import miwae_impute
 from miwae_impute import (
+    FactorAnalysisImputer,
     MeanImputer,
     MissForestImputer,
     MIWAEImputer,
     NearestNeighborsImputer,
     PCAImputer,
-    PPCAImputer,
     make_imputer,
 )
 
@@ -21,7 +21,8 @@ from miwae_impute import (
         ("mean", MeanImputer),
         ("knn", NearestNeighborsImputer),
         ("pca", PCAImputer),
-        ("ppca", PPCAImputer),
+        ("factor-analysis", FactorAnalysisImputer),
+        ("ppca", FactorAnalysisImputer),
         ("missforest", MissForestImputer),
     ],
 )
@@ -65,3 +66,10 @@ def test_not_miwae_is_miwae_with_a_self_masking_model():
     assert high.missingness == "self-masking-high"
     with pytest.raises(ValueError, match="'not-miwae' imputer has missingness in"):
         make_imputer("not-miwae", missingness="ignorable")
+
+
+def test_ppca_is_factor_analysis_with_isotropic_noise():
+    assert make_imputer("factor-analysis").noise == "diagonal"
+    assert make_imputer("ppca").noise == "isotropic"
+    with pytest.raises(ValueError, match="'ppca' imputer has noise='isotropic'"):
+        make_imputer("ppca", noise="diagonal")

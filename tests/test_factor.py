@@ -1,4 +1,4 @@
-"""PPCAImputer: EM for probabilistic PCA and factor analysis with missing cells."""
+"""FactorAnalysisImputer: EM for factor analysis and PPCA with missing cells."""
 
 import numpy as np
 import pytest
@@ -6,9 +6,9 @@ import torch
 from numpy.testing import assert_allclose
 from scipy.stats import multivariate_normal
 
-from miwae_impute import PCAImputer, PPCAImputer
+from miwae_impute import FactorAnalysisImputer, PCAImputer
+from miwae_impute._factor import _ladder, _posterior_z
 from miwae_impute._gaussian import conditional_mean
-from miwae_impute._ppca import _ladder, _posterior_z
 
 
 def _low_rank(n=300, p=6, q=2, noise=0.3, rate=0.25, seed=0):
@@ -29,7 +29,7 @@ def _covariance(imputer):
 @pytest.mark.parametrize("noise", ["isotropic", "diagonal"])
 def test_em_never_lowers_the_observed_likelihood(noise):
     _, X_missing, _, _ = _low_rank()
-    imputer = PPCAImputer(n_components=2, noise=noise, tol=0.0, max_iter=60)
+    imputer = FactorAnalysisImputer(n_components=2, noise=noise, tol=0.0, max_iter=60)
     trace = np.array(imputer.fit(X_missing).log_likelihood_)
     assert imputer.n_iter_ == 60
     assert np.all(np.diff(trace) >= -1e-10)
@@ -40,7 +40,9 @@ def test_complete_data_reach_tipping_and_bishops_closed_form():
     # Without missing cells the maximum-likelihood PPCA is known: the top q
     # eigenvectors of the sample covariance, sigma^2 the mean of the others.
     X, _, _, _ = _low_rank()
-    imputer = PPCAImputer(n_components=2, tol=1e-12, max_iter=5000).fit(X)
+    imputer = FactorAnalysisImputer(
+        n_components=2, noise="isotropic", tol=1e-12, max_iter=5000
+    ).fit(X)
     Z = (X - X.mean(0)) / X.std(0)  # the model's noise is isotropic there
     S = np.cov(Z, rowvar=False, bias=True)
     eigenvalues, vectors = np.linalg.eigh(S)
@@ -75,7 +77,7 @@ def test_log_likelihood_of_the_observed_cells_matches_scipy():
 def test_imputation_is_the_gaussian_conditional_mean(noise):
     # E[x_m | x_o] under N(mu, W W^T + Psi), computed the long way.
     _, X_missing, mask, _ = _low_rank(seed=2)
-    imputer = PPCAImputer(n_components=2, noise=noise).fit(X_missing)
+    imputer = FactorAnalysisImputer(n_components=2, noise=noise).fit(X_missing)
     expected = conditional_mean(
         torch.from_numpy(np.nan_to_num(X_missing)),
         torch.from_numpy((~mask).astype(np.float64)),
@@ -87,14 +89,14 @@ def test_imputation_is_the_gaussian_conditional_mean(noise):
 
 def test_recovers_a_low_rank_table_better_than_iterative_pca():
     X, X_missing, mask, _ = _low_rank(n=400, p=8, q=2, noise=0.3, rate=0.4, seed=3)
-    ppca = PPCAImputer(random_state=0).fit(X_missing)
+    fa = FactorAnalysisImputer(random_state=0).fit(X_missing)
     pca = PCAImputer(random_state=0).fit(X_missing)
-    mse_ppca = np.mean((ppca.transform(X_missing)[mask] - X[mask]) ** 2)
+    mse_fa = np.mean((fa.transform(X_missing)[mask] - X[mask]) ** 2)
     mse_pca = np.mean((pca.transform(X_missing)[mask] - X[mask]) ** 2)
     mse_mean = np.mean((np.nanmean(X_missing, axis=0) - X)[mask] ** 2)
-    assert ppca.n_components_ >= 2
-    assert mse_ppca < mse_pca
-    assert mse_ppca < 0.2 * mse_mean
+    assert fa.n_components_ >= 2
+    assert mse_fa < mse_pca
+    assert mse_fa < 0.2 * mse_mean
 
 
 def test_factor_analysis_fits_unequal_noise():
@@ -103,8 +105,8 @@ def test_factor_analysis_fits_unequal_noise():
     rng = np.random.default_rng(4)
     noise_sd = np.array([0.5, 0.5, 1.0, 1.0, 2.0])
     X_missing = X_missing + noise_sd * rng.normal(size=X.shape)
-    fa = PPCAImputer(n_components=1, noise="diagonal").fit(X_missing)
-    ppca = PPCAImputer(n_components=1).fit(X_missing)
+    fa = FactorAnalysisImputer(n_components=1, noise="diagonal").fit(X_missing)
+    ppca = FactorAnalysisImputer(n_components=1, noise="isotropic").fit(X_missing)
     assert_allclose(fa.noise_variance_ * fa.scale_**2, noise_sd**2, rtol=0.25)
     assert np.ptp(ppca.noise_variance_) == 0.0
     assert fa.log_likelihood_[-1] > ppca.log_likelihood_[-1]
@@ -112,7 +114,7 @@ def test_factor_analysis_fits_unequal_noise():
 
 def test_auto_search_stops_two_candidates_past_the_best():
     _, X_missing, _, _ = _low_rank(n=300, p=12, q=2, noise=0.1, seed=5)
-    imputer = PPCAImputer(random_state=0).fit(X_missing)
+    imputer = FactorAnalysisImputer(random_state=0).fit(X_missing)
     tried = list(imputer.holdout_errors_)
     best = min(imputer.holdout_errors_, key=imputer.holdout_errors_.get)
     assert imputer.n_components_ == best >= 2
@@ -127,15 +129,17 @@ def test_ladder_covers_small_ranks_and_samples_large_ones():
 
 def test_same_random_state_same_output_and_scale_equivariance():
     X, X_missing, mask, _ = _low_rank(seed=6)
-    first = PPCAImputer(random_state=3).fit_transform(X_missing)
-    assert np.array_equal(first, PPCAImputer(random_state=3).fit_transform(X_missing))
-    scaled = PPCAImputer(random_state=3).fit_transform(X_missing * 1e200)
+    first = FactorAnalysisImputer(random_state=3).fit_transform(X_missing)
+    assert np.array_equal(
+        first, FactorAnalysisImputer(random_state=3).fit_transform(X_missing)
+    )
+    scaled = FactorAnalysisImputer(random_state=3).fit_transform(X_missing * 1e200)
     assert_allclose(scaled[mask] / 1e200, first[mask], rtol=1e-6)
 
 
 def test_transform_stays_within_a_range_of_the_training_data():
     X, X_missing, _, _ = _low_rank(seed=7)
-    imputer = PPCAImputer(n_components=2).fit(X_missing)
+    imputer = FactorAnalysisImputer(n_components=2).fit(X_missing)
     row = np.array([[1e6, 1e6, np.nan, np.nan, 1e6, 1e6]])
     out = imputer.transform(row)[0, 2:4]
     width = imputer.data_max_ - imputer.data_min_
@@ -149,5 +153,5 @@ def test_categorical_features_are_refused_by_name():
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame({"x": [1.0, np.nan, 3.0, 4.0], "c": list("abab")})
     frame["c"] = frame["c"].astype("category")
-    with pytest.raises(TypeError, match=r"PPCAImputer does not .* \['c'\]"):
-        PPCAImputer(n_components=1).fit(frame)
+    with pytest.raises(TypeError, match=r"FactorAnalysisImputer does not .* \['c'\]"):
+        FactorAnalysisImputer(n_components=1).fit(frame)
