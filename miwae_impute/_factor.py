@@ -13,9 +13,11 @@ import numbers
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _wrap_data_with_container
 
 from ._base import _BaseImputer
 from ._holdout import _check_grid, _select_by_holdout
+from ._random import seed_from
 from ._scaling import _binary_unit, _standardization
 
 __all__ = ["FactorAnalysisImputer"]
@@ -359,21 +361,70 @@ class FactorAnalysisImputer(_BaseImputer):
         self.data_min_ = np.nanmin(observed, axis=0)
         self.data_max_ = np.nanmax(observed, axis=0)
 
-    def _impute(self, X, mask):
+    def _posterior(self, X, mask):
+        """Standardised rows, their observed-cell indicator and the posterior
+        of z given x_o (means, covariances)."""
         unit = _binary_unit(X, mask)  # exact rescaling: no overflow on the way
         Z = np.where(mask, 0.0, (X / unit - self.mean_ / unit) / (self.scale_ / unit))
-        p = Z.shape[1]
-        imputed = _conditional_mean(
-            Z,
-            (~mask).astype(np.float64),
-            np.zeros(p),
-            self.components_.T,
-            self.noise_variance_,
-        )
+        observed = (~mask).astype(np.float64)
+        W, psi = self.components_.T, self.noise_variance_
+        m, S, _ = _posterior_z(Z, observed, np.zeros(len(W)), W, psi)
+        return m, S
+
+    def _in_data_units(self, Z, X, mask):
+        """Standardised imputations back in data units, within the range that
+        :meth:`transform` allows, written into the missing cells of X."""
         width = self.data_max_ - self.data_min_
         imputed = np.clip(
-            imputed * self.scale_ + self.mean_,
-            self.data_min_ - width,
-            self.data_max_ + width,
+            Z * self.scale_ + self.mean_, self.data_min_ - width, self.data_max_ + width
         )
         return np.where(mask, imputed, X)
+
+    def _impute(self, X, mask):
+        m, _ = self._posterior(X, mask)
+        return self._in_data_units(m @ self.components_, X, mask)
+
+    def sample(self, X, n_imputations=5):
+        """Draw multiple imputations from the model's conditional p(x_m | x_o).
+
+        Each draw takes z from its posterior given the row's observed cells,
+        then x_m = mu_m + W_m z + e_m with e_m ~ N(0, Psi_m): an exact draw
+        under the fitted parameters (which are held fixed: for proper
+        multiple imputation, :class:`MultipleImputationEstimator` refits on
+        bootstrap samples).
+
+        Parameters
+        ----------
+        X : array-like or DataFrame of shape (n_samples, n_features)
+            Data to complete.
+        n_imputations : int, default=5
+            Number of completed data sets to draw.
+
+        Returns
+        -------
+        imputations : list of ndarray or DataFrame
+            ``n_imputations`` completed copies of ``X``, in the container type
+            that :meth:`transform` returns. Observed entries are unchanged.
+            The same ``random_state`` (an int) gives the same draws.
+        """
+        if not isinstance(n_imputations, numbers.Integral) or n_imputations < 1:
+            raise ValueError(
+                f"n_imputations must be a positive integer, got {n_imputations!r}."
+            )
+        data = self._check_transform_input(X)
+        valid = self._valid_features
+        X_valid, mask = data.X[:, valid], data.mask[:, valid]
+        draws = [None] * n_imputations
+        if mask.any():
+            rng = np.random.default_rng(seed_from(self.random_state))
+            m, S = self._posterior(X_valid, mask)
+            L = np.linalg.cholesky(S)
+            noise_sd = np.sqrt(self.noise_variance_)
+            for i in range(n_imputations):
+                z = m + np.einsum("nkl,nl->nk", L, rng.standard_normal(m.shape))
+                e = noise_sd * rng.standard_normal(X_valid.shape)
+                draws[i] = self._in_data_units(z @ self.components_ + e, X_valid, mask)
+        return [
+            _wrap_data_with_container("transform", self._assemble(data, d), X, self)
+            for d in draws
+        ]

@@ -155,3 +155,61 @@ def test_categorical_features_are_refused_by_name():
     frame["c"] = frame["c"].astype("category")
     with pytest.raises(TypeError, match=r"FactorAnalysisImputer does not .* \['c'\]"):
         FactorAnalysisImputer(n_components=1).fit(frame)
+
+
+def _conditional_moments(imputer, x, observed):
+    """Mean and covariance of x_m | x_o under N(mean_, covariance), the long way."""
+    C, mu = _covariance(imputer), imputer.mean_
+    o, m = observed, ~observed
+    gain = C[np.ix_(m, o)] @ np.linalg.inv(C[np.ix_(o, o)])
+    mean = mu[m] + gain @ (x[o] - mu[o])
+    return mean, C[np.ix_(m, m)] - gain @ C[np.ix_(o, m)]
+
+
+@pytest.mark.parametrize("noise", ["isotropic", "diagonal"])
+def test_sample_draws_from_the_conditional_gaussian(noise):
+    _, X_missing, mask, _ = _low_rank(seed=8)
+    imputer = FactorAnalysisImputer(n_components=2, noise=noise, random_state=0)
+    imputer.fit(X_missing)
+    row = int(np.flatnonzero(mask.sum(1) == 2)[0])
+    x = np.tile(X_missing[row], (4000, 1))
+    draws = np.stack(imputer.sample(x, n_imputations=5))[:, :, mask[row]]
+    draws = draws.reshape(-1, 2)
+    mean, covariance = _conditional_moments(imputer, X_missing[row], ~mask[row])
+    standard_error = np.sqrt(np.diag(covariance) / len(draws))
+    assert np.all(np.abs(draws.mean(0) - mean) < 4 * standard_error)
+    assert_allclose(np.cov(draws, rowvar=False), covariance, rtol=0.05, atol=0.01)
+    assert_allclose(imputer.transform(X_missing[[row]])[0, mask[row]], mean)
+
+
+def test_sample_keeps_observed_cells_and_is_reproducible():
+    _, X_missing, mask, _ = _low_rank(seed=9)
+    imputer = FactorAnalysisImputer(n_components=2, random_state=5).fit(X_missing)
+    first, second = imputer.sample(X_missing, n_imputations=2)
+    again = imputer.sample(X_missing, n_imputations=2)
+    assert np.array_equal(first[~mask], X_missing[~mask])
+    assert not np.isnan(first).any()
+    assert not np.array_equal(first[mask], second[mask])
+    assert np.array_equal(again[0], first) and np.array_equal(again[1], second)
+    with pytest.raises(ValueError, match="n_imputations must be a positive"):
+        imputer.sample(X_missing, n_imputations=0)
+
+
+def test_pools_under_rubins_rules():
+    from sklearn.linear_model import LinearRegression
+
+    from miwae_impute import MultipleImputationEstimator
+
+    rng = np.random.default_rng(10)
+    X = rng.normal(size=(200, 3))
+    X[:, 2] = X[:, 0] + 0.5 * rng.normal(size=200)
+    y = 1.0 + 2.0 * X[:, 0] - X[:, 1] + rng.normal(size=200)
+    X[rng.random(X.shape) < 0.2] = np.nan
+    model = MultipleImputationEstimator(
+        LinearRegression(),
+        imputer=FactorAnalysisImputer(random_state=0),
+        n_imputations=5,
+        random_state=0,
+    ).fit(X, y)
+    low, high = np.asarray(model.conf_int()).T  # intercept, then x0, x1, x2
+    assert np.all(low[:3] < [1.0, 2.0, -1.0]) and np.all(high[:3] > [1.0, 2.0, -1.0])
