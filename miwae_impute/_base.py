@@ -31,7 +31,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.impute import MissingIndicator
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils._set_output import _get_output_config
+from sklearn.utils._set_output import _get_output_config, _wrap_data_with_container
 from sklearn.utils.validation import (
     _check_feature_names_in,
     check_is_fitted,
@@ -380,6 +380,22 @@ class _BaseImputer(TransformerMixin, BaseEstimator):
         if not mask.any():
             return None
         return self._impute(data.X[:, self._valid_features], mask)
+
+    def _sample_input(self, X, n_imputations):
+        """The validated ``X`` of a ``sample(X, n_imputations)`` method."""
+        if not isinstance(n_imputations, numbers.Integral) or n_imputations < 1:
+            raise ValueError(
+                f"n_imputations must be a positive integer, got {n_imputations!r}."
+            )
+        return self._check_transform_input(X)
+
+    def _completions(self, data, X, draws):
+        """What ``sample`` returns: a completed copy of ``X`` per draw (None
+        when nothing is missing), in the container type of :meth:`transform`."""
+        return [
+            _wrap_data_with_container("transform", self._assemble(data, d), X, self)
+            for d in draws
+        ]
 
     def _assemble(self, data, imputed):
         """Write the imputed entries into a copy of ``X`` and wrap the result.

@@ -13,7 +13,6 @@ import numbers
 
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils._set_output import _wrap_data_with_container
 
 from ._base import _BaseImputer
 from ._holdout import _check_grid, _select_by_holdout
@@ -407,11 +406,7 @@ class FactorAnalysisImputer(_BaseImputer):
             that :meth:`transform` returns. Observed entries are unchanged.
             The same ``random_state`` (an int) gives the same draws.
         """
-        if not isinstance(n_imputations, numbers.Integral) or n_imputations < 1:
-            raise ValueError(
-                f"n_imputations must be a positive integer, got {n_imputations!r}."
-            )
-        data = self._check_transform_input(X)
+        data = self._sample_input(X, n_imputations)
         valid = self._valid_features
         X_valid, mask = data.X[:, valid], data.mask[:, valid]
         draws = [None] * n_imputations
@@ -424,7 +419,4 @@ class FactorAnalysisImputer(_BaseImputer):
                 z = m + np.einsum("nkl,nl->nk", L, rng.standard_normal(m.shape))
                 e = noise_sd * rng.standard_normal(X_valid.shape)
                 draws[i] = self._in_data_units(z @ self.components_ + e, X_valid, mask)
-        return [
-            _wrap_data_with_container("transform", self._assemble(data, d), X, self)
-            for d in draws
-        ]
+        return self._completions(data, X, draws)

@@ -6,13 +6,11 @@ rows, all in the data's units.
 """
 
 import copy
-import numbers
 
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import TransformerMixin
-from sklearn.utils._set_output import _wrap_data_with_container
 
 from ._model import bound_per_row, posterior_moments, sir_draws
 from ._random import row_seeds
@@ -209,11 +207,7 @@ class _Inference(TransformerMixin):
             ``n_imputations`` completed copies of ``X``, in the container type
             that :meth:`transform` returns. Observed entries are unchanged.
         """
-        if not isinstance(n_imputations, numbers.Integral) or n_imputations < 1:
-            raise ValueError(
-                f"n_imputations must be a positive integer, got {n_imputations!r}."
-            )
-        data = self._check_transform_input(X)
+        data = self._sample_input(X, n_imputations)
         valid = self._valid_features
         if not data.mask[:, valid].any():
             draws = [None] * n_imputations
@@ -236,10 +230,7 @@ class _Inference(TransformerMixin):
             else:
                 draws = sir_draws(model, x, m, self.L, n_imputations, seeds)
             draws = self._pin_constants(self._draws_in_data_units(draws))
-        return [
-            _wrap_data_with_container("transform", self._assemble(data, d), X, self)
-            for d in draws
-        ]
+        return self._completions(data, X, draws)
 
     def score_samples(self, X):
         """MIWAE bound of each row: a lower bound of log p(x_o) in data units.
