@@ -31,6 +31,8 @@ TINY = {
     "mean": {},
     "knn": dict(n_neighbors=2),
     "pca": dict(n_components=1, max_iter=20),
+    "factor-analysis": dict(n_components=1, max_iter=20),
+    "ppca": dict(n_components=1, max_iter=20),
     "missforest": dict(n_estimators=3, max_iter=2, random_state=0),
     "stacking": dict(
         imputers=[MeanImputer(), PCAImputer(n_components=1, max_iter=20)],
