@@ -108,7 +108,7 @@ def _initial(Z, observed, q):
 def _fit_linear_gaussian(Z, observed, q, *, isotropic, max_iter, tol):
     """EM from :func:`_initial` until the mean log p(x_o) gains less than ``tol``.
 
-    Returns (mu, W, psi), the mean log p(x_o) of each step and the steps run.
+    Returns mu, W, psi and the mean log p(x_o) before each step (a list).
     """
     mu, W, psi = _initial(Z, observed, q)
     trace = []
