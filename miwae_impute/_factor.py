@@ -121,6 +121,14 @@ def _fit_linear_gaussian(Z, observed, q, *, isotropic, max_iter, tol):
     return mu, W, psi, trace
 
 
+def _standardize(X, mask):
+    """X standardised by its observed entries (0 where missing), the mean and
+    scale used, and the observed-cell indicator as floats."""
+    centre, scale = _standardization(X, mask)
+    Z = np.where(mask, 0.0, (X - centre) / scale)
+    return Z, centre, scale, (~mask).astype(np.float64)
+
+
 def _conditional_mean(Z, observed, mu, W, psi):
     """E[x | x_o]: x_o where observed, mu_m + W_m E[z | x_o] elsewhere."""
     m, _, _ = _posterior_z(Z, observed, mu, W, psi)
@@ -311,31 +319,27 @@ class FactorAnalysisImputer(_BaseImputer):
         self.tol = tol
         self.random_state = random_state
 
-    def _em(self, q, X, mask):
-        """Fit on X, standardised by its observed entries: the model and trace."""
-        centre, scale = _standardization(X, mask)
-        Z = np.where(mask, 0.0, (X - centre) / scale)
-        fitted = _fit_linear_gaussian(
+    def _em(self, q, Z, observed):
+        """mu, W, psi and the log-likelihood trace of q factors fitted to Z."""
+        return _fit_linear_gaussian(
             Z,
-            (~mask).astype(np.float64),
+            observed,
             q,
             isotropic=self.noise == "isotropic",
             max_iter=self.max_iter,
             tol=self.tol,
         )
-        return centre, scale, fitted
 
     def _impute_with(self, q, X, mask):
-        centre, scale, (mu, W, psi, _) = self._em(q, X, mask)
-        Z = np.where(mask, 0.0, (X - centre) / scale)
-        return _conditional_mean(Z, (~mask).astype(np.float64), mu, W, psi) * scale + (
-            centre
-        )
+        """X completed by a model of q factors fitted to it (the hold-out's)."""
+        Z, centre, scale, observed = _standardize(X, mask)
+        mu, W, psi, _ = self._em(q, Z, observed)
+        return _conditional_mean(Z, observed, mu, W, psi) * scale + centre
 
     def _fit(self, X, mask):
         # Divided by a power of two (exactly), squares of 1e300 cannot overflow.
         unit = _binary_unit(X, mask)
-        X = X / unit
+        X_data, X = X, X / unit
         max_q = max(0, X.shape[1] - 1)
         self.n_components_, self.holdout_errors_ = self.n_components, {}
         if self.n_components == "auto":
@@ -352,18 +356,19 @@ class FactorAnalysisImputer(_BaseImputer):
                 patience=_PATIENCE,
             )
         self.n_components_ = min(self.n_components_, max_q)
-        centre, scale, (mu, W, psi, trace) = self._em(self.n_components_, X, mask)
+        Z, centre, scale, observed = _standardize(X, mask)
+        mu, W, psi, trace = self._em(self.n_components_, Z, observed)
         self.mean_ = (centre + mu * scale) * unit
         self.scale_ = scale * unit
         self.components_, self.noise_variance_ = W.T, psi
         self.log_likelihood_, self.n_iter_ = trace, len(trace)
-        observed = np.where(mask, np.nan, X * unit)
-        self.data_min_ = np.nanmin(observed, axis=0)
-        self.data_max_ = np.nanmax(observed, axis=0)
+        X_observed = np.where(mask, np.nan, X_data)
+        self.data_min_ = np.nanmin(X_observed, axis=0)
+        self.data_max_ = np.nanmax(X_observed, axis=0)
 
     def _posterior(self, X, mask):
-        """Standardised rows, their observed-cell indicator and the posterior
-        of z given x_o (means, covariances)."""
+        """The posterior of z given each row's observed cells under the
+        fitted model: its means (n, q) and covariances (n, q, q)."""
         unit = _binary_unit(X, mask)  # exact rescaling: no overflow on the way
         Z = np.where(mask, 0.0, (X / unit - self.mean_ / unit) / (self.scale_ / unit))
         observed = (~mask).astype(np.float64)

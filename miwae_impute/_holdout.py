@@ -126,12 +126,12 @@ def _select_by_holdout(
     holdouts = [_hide_observed(mask, fraction, rng) for _ in range(_N_HOLDOUTS)]
     if not holdouts[0].any():
         return grid[0], {}
+    holdouts = [(h, np.where(h | mask, np.nan, X), mask | h) for h in holdouts]
     errors = {}
     for candidate in grid:
         errors[candidate] = 0.0
-        for hidden in holdouts:
-            X_hidden = np.where(hidden | mask, np.nan, X)
-            X_imputed = impute(candidate, X_hidden, mask | hidden)
+        for hidden, X_hidden, mask_hidden in holdouts:
+            X_imputed = impute(candidate, X_hidden, mask_hidden)
             error = _standardized_mse(X, X_imputed, hidden, scale, categorical)
             errors[candidate] += error / _N_HOLDOUTS
         best = min(errors, key=errors.get)  # the first of equals
