@@ -101,14 +101,11 @@ class _StackedMLP(nn.Module):
 
 
 def _stack(models):
-    """One model whose networks (encoder, decoder, a skip decoder's linear map)
-    are the members' stacked ones, and whose other modules (likelihood, fill)
-    are the first member's."""
+    """One model whose encoder and decoder are the members' stacked networks,
+    and whose other modules (likelihood, fill) are the first member's."""
     stacked = copy.deepcopy(models[0])
     stacked.encoder = _StackedMLP([model.encoder for model in models])
     stacked.decoder = _StackedMLP([model.decoder for model in models])
-    if stacked.skip is not None:
-        stacked.skip = _StackedMLP([model.skip for model in models])
     return stacked
 
 
@@ -118,8 +115,6 @@ def _unstack(stacked, models):
         state = model.state_dict()
         state.update(stacked.encoder.member_state(i, "encoder"))
         state.update(stacked.decoder.member_state(i, "decoder"))
-        if stacked.skip is not None:
-            state.update(stacked.skip.member_state(i, "skip"))
         model.load_state_dict(state)
 
 

@@ -57,17 +57,15 @@ class MIWAEImputer(_Inference, _Training, _Building, _BaseImputer):
         Widths of the hidden layers of the encoder and of the decoder.
     activation : {"tanh", "relu", "elu", "silu"}, default="tanh"
         Hidden activation of both networks.
-    decoder : {"mlp", "linear", "ppca", "skip"}, default="mlp"
+    decoder : {"mlp", "linear", "ppca"}, default="mlp"
         The network from z to the parameters of p(x | z): the MLP of
         ``hidden_layer_sizes``; one linear map, which makes the model a
         linear latent-factor model with a deep encoder, whose Student-t
-        scales and degrees of freedom are linear in z too; "ppca", one
+        scales and degrees of freedom are linear in z too; or "ppca", one
         linear map to the means alone, with the scales, degrees of freedom
         and mass probabilities constants learned per column: probabilistic
         PCA with Student-t noise and a deep encoder, the not-MIWAE paper's
         PPCA decoder. Strongly linear tables can impute better with either.
-        "skip" is the MLP plus PPCA's linear map to the means, started at
-        zero: a deep decoder with a linear path.
     K : int, default=20
         Importance samples per row in the training bound; K=1 gives the MVAE
         (VAE-style) bound.
@@ -352,7 +350,7 @@ class MIWAEImputer(_Inference, _Training, _Building, _BaseImputer):
         ],
         "hidden_layer_sizes": ["array-like"],
         "activation": [StrOptions(set(_ACTIVATIONS))],
-        "decoder": [StrOptions({"mlp", "linear", "ppca", "skip"})],
+        "decoder": [StrOptions({"mlp", "linear", "ppca"})],
         "K": [Interval(numbers.Integral, 1, None, closed="left")],
         "L": [Interval(numbers.Integral, 1, None, closed="left")],
         "sampler": [StrOptions(set(SAMPLERS))],

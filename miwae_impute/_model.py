@@ -111,12 +111,11 @@ class MIWAE(nn.Module):
         Widths of the hidden layers of both the encoder and the decoder MLPs.
     activation : {"tanh", "relu", "elu", "silu"}
         Hidden activation.
-    decoder : {"mlp", "linear", "ppca", "skip"}, default="mlp"
+    decoder : {"mlp", "linear", "ppca"}, default="mlp"
         The network from z to the parameters of p(x | z): an MLP, one linear
         map, or one linear map to the means alone, the other parameters
         (scales, degrees of freedom, mass probabilities) being constants
-        learned per column: probabilistic PCA with Student-t noise; "skip"
-        adds that linear map to the MLP's means.
+        learned per column: probabilistic PCA with Student-t noise.
     min_scale : float
         Floor added to every Student-t scale, which keeps the likelihood bounded
         (Mattei & Frellsen, 2018).
@@ -170,7 +169,7 @@ class MIWAE(nn.Module):
         )
         self.decoder = _mlp(
             latent_dim,
-            hidden_layer_sizes if decoder in ("mlp", "skip") else (),
+            hidden_layer_sizes if decoder == "mlp" else (),
             self.likelihood.width,
             activation,
         )
@@ -178,15 +177,6 @@ class MIWAE(nn.Module):
         # last layer's bias, a constant per column.
         moving = self.likelihood.mean_outputs() if decoder == "ppca" else None
         self.register_buffer("_moving", moving, persistent=False)
-        # skip: the MLP plus one linear map from z to the means (PPCA's),
-        # started at zero, so that the fit starts as the MLP's
-        self.skip, means = None, None
-        if decoder == "skip":
-            self.skip = _mlp(latent_dim, (), self.likelihood.width, activation)
-            nn.init.zeros_(self.skip[0].weight)
-            nn.init.zeros_(self.skip[0].bias)
-            means = self.likelihood.mean_outputs().to(torch.get_default_dtype())
-        self.register_buffer("_means", means, persistent=False)
         levels = np.zeros(n_features) if n_levels is None else np.asarray(n_levels)
         numeric = np.flatnonzero(levels == 0)
         self.missingness = make_missingness(missingness, numeric)
@@ -216,8 +206,6 @@ class MIWAE(nn.Module):
     def decode(self, z):
         """The decoder's output at ``z``: the parameters of p(x | z)."""
         out = self.decoder(z)
-        if self.skip is not None:
-            return out + self.skip(z) * self._means
         if self._moving is None:
             return out
         return torch.where(self._moving, out, self.decoder.output_bias())

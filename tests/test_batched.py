@@ -157,13 +157,3 @@ def test_linear_decoders_train_side_by_side(decoder):
     alone = MIWAEImputer(**small, random_state=3).fit(X)
     assert len(member.model_.decoder) == 1
     assert _weights_gap(alone, member) < 1e-5
-
-
-def test_a_skip_decoder_trains_side_by_side():
-    X = _data()
-    small = _SMALL | {"decoder": "skip"}
-    members = fit_side_by_side(MIWAEImputer(**small), X, random_states=[3, 7])
-    for seed, member in zip([3, 7], members):
-        alone = MIWAEImputer(**small, random_state=seed).fit(X)
-        assert member.model_.skip[0].weight.abs().max() > 0  # it was trained
-        assert _weights_gap(alone, member) < 1e-5

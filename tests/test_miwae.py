@@ -673,19 +673,3 @@ def test_a_linear_decoder_fits_saves_and_loads(tmp_path, decoder):
     np.testing.assert_array_equal(loaded.transform(X), imputer.transform(X))
     with pytest.raises(ValueError, match="decoder"):
         MIWAEImputer(decoder="pca").fit(X)
-
-
-def test_a_skip_decoder_fits_saves_and_loads(tmp_path):
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(120, 4)) @ rng.normal(size=(4, 4))
-    X[rng.random(X.shape) < 0.3] = np.nan
-    imputer = MIWAEImputer(decoder="skip", max_iter=3, L=50, random_state=0)
-    imputed = imputer.fit_transform(X)
-    observed = ~np.isnan(X)
-    assert np.array_equal(imputed[observed], X[observed])
-    assert np.isfinite(imputed).all()
-    assert imputer.model_.skip[0].weight.abs().max() > 0
-    imputer.save(tmp_path / "skip")
-    loaded = MIWAEImputer.load(tmp_path / "skip")
-    assert loaded.decoder == "skip"
-    np.testing.assert_array_equal(loaded.transform(X), imputer.transform(X))

@@ -599,28 +599,3 @@ def test_a_linear_decoder_is_affine_in_z():
         a * deep.decode(z1) + (1 - a) * deep.decode(z2)
     )
     assert gap.abs().max() > 1e-4  # the MLP is not
-
-
-def test_a_skip_decoder_adds_a_linear_map_to_the_means_of_the_mlp():
-    """decoder="skip": the MLP's output plus W z + b on the outputs that set
-    the means (PPCA's map), started at zero so that the fit starts as the
-    MLP's; the scales and degrees of freedom are the MLP's alone."""
-    torch.manual_seed(0)
-    model = MIWAE(
-        4, 3, (16,), decoder="skip", point_mass_values=[np.nan, 0.5, np.nan, np.nan],
-        n_levels=[0, 0, 0, 3],
-    ).double()  # fmt: skip
-    moving = model.likelihood.mean_outputs()
-    z = torch.randn(5, 3, dtype=torch.float64)
-    assert len(model.decoder) == 3  # the MLP stays deep
-    assert torch.equal(model.decode(z), model.decoder(z))  # the map starts at 0
-    with torch.no_grad():
-        model.skip[0].weight.normal_()
-        model.skip[0].bias.normal_()
-    gap = model.decode(z) - model.decoder(z)
-    assert torch.all(gap[..., ~moving] == 0)
-    linear = z @ model.skip[0].weight.T + model.skip[0].bias
-    torch.testing.assert_close(gap[..., moving], linear[..., moving])
-    model.decode(z).sum().backward()
-    grad = model.skip[0].weight.grad
-    assert torch.all(grad[~moving] == 0) and torch.all(grad[moving] != 0)
