@@ -15,6 +15,7 @@ def _write(folder, rows):
                 "method": method,
                 "dataset": dataset,
                 "seed": 0,
+                "quick": False,
                 "mse": mse,
                 "fit_impute_seconds": 1.0,
                 "finished_at": finished,

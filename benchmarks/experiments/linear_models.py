@@ -15,25 +15,19 @@ more than 0.5%. It runs nothing. Usage (the folders of issue 25's run)::
 """
 
 import argparse
-from pathlib import Path
 
 import numpy as np
-import pandas as pd
+
+from .rates import _rows
 
 _METHODS = ("factor-analysis", "ppca", "pca")
 _MARGIN = 0.005
 
 
 def _table(folders, seed):
-    """MSE and seconds per table (rows) and method (columns), latest row wins."""
-    rows = pd.concat(
-        [pd.read_csv(Path(folder) / "results.csv") for folder in folders],
-        ignore_index=True,
-    )
-    rows = rows[(rows["seed"] == seed) & rows["method"].isin(_METHODS)]
-    rows = rows.sort_values("finished_at").drop_duplicates(
-        ["method", "dataset"], keep="last"
-    )
+    """MSE and seconds per table (rows) and method (columns), the latest row
+    of the last folder that has one winning (:func:`rates._rows`)."""
+    rows = _rows("+".join(map(str, folders)), [seed], _METHODS)
     mse = rows.pivot(index="dataset", columns="method", values="mse")
     seconds = rows.pivot(index="dataset", columns="method", values="fit_impute_seconds")
     keep = mse.dropna().index
