@@ -12,7 +12,7 @@ import pandas as pd
 import torch
 from sklearn.base import TransformerMixin
 
-from ._model import bound_per_row, posterior_moments, sir_draws
+from ._posterior import bound_per_row, posterior_moments, sir_draws
 from ._random import row_seeds
 from ._samplers import chain_draws, chain_moments
 

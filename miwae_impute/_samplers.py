@@ -25,7 +25,8 @@ depend on the other rows.
 import torch
 
 from ._likelihoods import student_t_log_prob, student_t_rsample
-from ._model import _chunks, _over_row_chunks, _width, normal_log_prob
+from ._model import normal_log_prob
+from ._posterior import _chunks, _over_row_chunks, _width
 from ._random import RowGenerators, rand
 
 #: Names of the samplers, for ``MIWAEImputer(sampler=...)``.
@@ -81,7 +82,7 @@ def chain_moments(model, x, mask, n_steps, seeds, *, metropolis=True):
 
     The chain runs ``n_steps`` steps after a burn-in of a fifth of them; the
     moments average E[x | z_t], E[x^2 | z_t] and p(x_j = c | z_t) over the
-    kept steps (Rao-Blackwellised), as :func:`~miwae_impute._model.
+    kept steps (Rao-Blackwellised), as :func:`~miwae_impute._posterior.
     posterior_moments` averages them over weighted codes. Row i draws from
     its own stream, seeded with ``seeds[i]``.
     """

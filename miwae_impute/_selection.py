@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from ._holdout import _hide_observed
-from ._model import posterior_moments
+from ._posterior import posterior_moments
 from ._random import row_seeds
 
 __all__ = ["HeldOutEntries"]

@@ -16,7 +16,8 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from tqdm.auto import tqdm
 
 from ._missingness import observed_rate
-from ._model import bound_per_row, bounds_per_row, miwae_bound, posterior_moments
+from ._model import miwae_bound
+from ._posterior import bound_per_row, bounds_per_row, posterior_moments
 from ._random import rand, row_seeds
 
 # Checkpoints of a fit, at which the error on the held-out entries is measured.

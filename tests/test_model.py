@@ -9,12 +9,10 @@ from scipy import integrate, special, stats
 from torch.nn import functional as F
 
 from miwae_impute._likelihoods import student_t_log_prob, student_t_rsample
-from miwae_impute._model import (
-    MIWAE,
+from miwae_impute._model import MIWAE, miwae_bound, normal_log_prob
+from miwae_impute._posterior import (
     bound_per_row,
     bounds_per_row,
-    miwae_bound,
-    normal_log_prob,
     posterior_moments,
     sir_draws,
 )
@@ -205,9 +203,9 @@ def test_posterior_moments_match_gaussian_conditionals():
 
 def test_posterior_moments_stream_over_small_chunks(monkeypatch):
     """The running log-sum-exp over sample chunks gives the same estimator."""
-    from miwae_impute import _model
+    from miwae_impute import _posterior
 
-    monkeypatch.setattr(_model, "_CHUNK_ELEMENTS", 7 * 50)  # 50 samples a chunk
+    monkeypatch.setattr(_posterior, "_CHUNK_ELEMENTS", 7 * 50)  # 50 samples a chunk
     model = _linear_gaussian_model(encoder_shift=0.2, encoder_scale=1.2)
     _, mean_m, var_m = _analytic(X_ROW, OBSERVED)
     x, mask = _tensors(2)
