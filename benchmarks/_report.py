@@ -1,8 +1,5 @@
 """Tables, plot and benchmarks/HISTORY.md section from the benchmark rows."""
 
-import re
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -15,7 +12,6 @@ __all__ = [
     "plot_mse",
     "summarize",
     "time_table",
-    "update_benchmarks_md",
 ]
 
 
@@ -215,34 +211,6 @@ def plot_mse(summary, methods, datasets, path, *, compare_paper=True):
     axes[0].legend(fontsize="small")
     fig.savefig(path, dpi=120)
     return True
-
-
-def update_benchmarks_md(path, section_id, body, *, tool="benchmarks.uci"):
-    """Insert or replace one marked section of a Markdown file.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file (``benchmarks/HISTORY.md``); created with a title when missing.
-    section_id : str
-        Identifies the section; a section with the same id is replaced.
-    body : str
-        Markdown of the section.
-    tool : str, default="benchmarks.uci"
-        The benchmark writing the section; with ``section_id`` it marks the
-        section, so each benchmark replaces only its own.
-    """
-    path = Path(path)
-    start = f"<!-- {tool} {section_id} start -->"
-    end = f"<!-- {tool} {section_id} end -->"
-    section = f"{start}\n{body.strip()}\n{end}"
-    text = path.read_text() if path.is_file() else "# Benchmarks\n"
-    pattern = re.compile(re.escape(start) + ".*?" + re.escape(end), re.DOTALL)
-    if pattern.search(text):
-        text = pattern.sub(lambda _: section, text)
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    path.write_text(text + ("" if text.endswith("\n") else "\n"))
 
 
 def _mean_std(summary, method, dataset, metric):

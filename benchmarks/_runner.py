@@ -17,8 +17,6 @@ entry in ``benchmarks.__main__.STUDIES``.
 
 import argparse
 import ast
-import datetime
-import os
 import platform
 import shlex
 import subprocess
@@ -33,7 +31,6 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 from tqdm.auto import tqdm
 
-from . import _report
 from ._results import FIELDS, ResultStore, settings_key
 from .missingness import MECHANISMS, RATE_ONE
 
@@ -41,11 +38,9 @@ __all__ = [
     "DEFAULT_THREADS",
     "Skip",
     "Study",
-    "add_history_option",
     "add_run_arguments",
     "cpu_model",
     "describe",
-    "gathered_provenance",
     "git_commit",
     "main",
     "parse_params",
@@ -53,6 +48,7 @@ __all__ = [
     "run_context",
     "versions",
     "warm_up_torch",
+    "write_gathered_report",
 ]
 
 #: One thread per run by default: timings comparable across runs and machines,
@@ -62,7 +58,7 @@ DEFAULT_IMPUTATIONS = 100
 QUICK_IMPUTATIONS = 20
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 # Options that change what a command prints or writes, not its rows.
-_NOT_RUN_OPTIONS = ("--report-only", "--no-progress", "--write-benchmarks-md")
+_NOT_RUN_OPTIONS = ("--report-only", "--no-progress")
 
 
 class Skip(Exception):
@@ -201,14 +197,6 @@ class Study:
         return (
             f"{row['method']:>10} {row['dataset']:<9} seed {row['seed']}: "
             f"mse {row['mse']:.3f}  {row['fit_impute_seconds']:.1f} s"
-        )
-
-    def section(self):
-        """The name of the settings' section of benchmarks/HISTORY.md."""
-        return "-".join(
-            [self.mechanism, f"{self.missing_rate:g}"]
-            + (["target"] if self.keep_target else [])
-            + (["quick"] if self.quick else [])
         )
 
     def tasks(self):
@@ -409,8 +397,6 @@ def main(study, argv=None):
     wall = time.perf_counter() - start
     print(printed)
     print(f"Report: {out / 'REPORT.md'} ({wall:.1f} s)")
-    if args.write_benchmarks_md:
-        write_section(args.write_benchmarks_md, settings, argv, markdown, wall)
     for method, reason in skipped.items():
         print(f"SKIPPED {method}: {reason}", file=sys.stderr)
     for message in failures:
@@ -421,11 +407,7 @@ def main(study, argv=None):
 def _report_page(settings, argv, rows, markdown):
     """``REPORT.md``: the report under its heading, the command that
     regenerates it (running only what is not stored) and the rows' origin."""
-    command = []
-    for previous, arg in zip([None, *argv], argv):
-        history = previous == "--write-benchmarks-md" and not arg.startswith("-")
-        if not history and arg not in _NOT_RUN_OPTIONS:
-            command.append(arg)
+    command = [arg for arg in argv if arg not in _NOT_RUN_OPTIONS]
     commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
     finished = rows["finished_at"].astype(str)
     provenance = [
@@ -539,39 +521,25 @@ def describe(settings):
     )
 
 
-def write_section(path, settings, argv, markdown, wall):
-    """Add or replace the section of ``settings`` in ``path`` (HISTORY.md)."""
-    module = settings.module
-    command = f"python -m {module} " + shlex.join(argv)
-    body = "\n\n".join(
-        [
-            f"## {settings.title}: {describe(settings)}",
-            f"- command: `{command}`",
-            f"- machine: {os.cpu_count()} cores, {cpu_model()}; "
-            f"{settings.threads} thread(s) per run",
-            f"- date: {datetime.date.today().isoformat()}; commit {git_commit()}; "
-            f"wall time of the command: {wall:.0f} s (rows already in results.csv "
-            "are reused, not rerun)",
-            markdown.replace("### ", "#### "),
-        ]
-    )
-    _report.update_benchmarks_md(path, settings.section(), body, tool=module)
-    print(f"Updated {path} (section {settings.section()}).")
-
-
-def gathered_provenance(module, argv, rows):
-    """The command and machine lines of a table gathered from stored rows.
+def write_gathered_report(out, heading, module, argv, rows, markdown):
+    """Write ``OUT/REPORT.md`` for a table gathered from stored rows.
 
     A gathering command runs nothing, so its own commit and time say nothing
-    of the rows: the lines name the rows' commits and when they finished.
+    of the rows: the page names the command, the rows' commits and when they
+    finished.
     """
     commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
     finished = rows["finished_at"].astype(str)
-    return [
+    lines = [
         f"- command: `python -m {module} " + shlex.join(argv) + "`",
         f"- machine: {cpu_model()}; rows finished {finished.min()} to "
         f"{finished.max()}; commits {commits}",
     ]
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    page = "\n\n".join([f"# {heading}", "\n".join(lines), markdown.rstrip("\n")])
+    (out / "REPORT.md").write_text(page + "\n")
+    print(f"Report: {out / 'REPORT.md'}")
 
 
 # -- command line ------------------------------------------------------------------
@@ -669,20 +637,6 @@ def add_run_arguments(
         "--report-only",
         action="store_true",
         help="run nothing: write the report from the rows stored in OUT so far",
-    )
-    add_history_option(parser, "add or update this run's section")
-
-
-def add_history_option(parser, help):
-    """``--write-benchmarks-md [PATH]``, benchmarks/HISTORY.md when bare;
-    ``help`` says what it writes there."""
-    parser.add_argument(
-        "--write-benchmarks-md",
-        nargs="?",
-        const=str(_REPO_ROOT / "benchmarks" / "HISTORY.md"),
-        default=None,
-        metavar="PATH",
-        help=f"{help} of benchmarks/HISTORY.md",
     )
 
 

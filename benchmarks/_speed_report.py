@@ -4,10 +4,9 @@ import datetime
 import os
 import shlex
 
-from . import _report
 from ._runner import cpu_model, git_commit
 
-__all__ = ["render", "write_benchmarks_md"]
+__all__ = ["page", "render"]
 
 
 def _table(headers, rows):
@@ -331,18 +330,14 @@ def render(results, quick=False, before=None):
     return "\n\n".join(parts) + "\n"
 
 
-def write_benchmarks_md(path, argv, threads, markdown, wall):
+def page(argv, threads, markdown, wall):
+    """``REPORT.md``: the tables under the command, machine and date."""
     command = "python -m benchmarks.speed " + shlex.join(argv)
-    body = "\n\n".join(
-        [
-            "## Speed",
-            f"- command: `{command}`",
-            f"- machine: {os.cpu_count()} cores, {cpu_model()}; {threads} "
-            "torch/BLAS thread(s)",
-            f"- date: {datetime.date.today().isoformat()}; commit {git_commit()}; "
-            f"wall time of the command: {wall:.0f} s",
-            markdown.replace("### ", "#### "),
-        ]
-    )
-    _report.update_benchmarks_md(path, "speed", body)
-    print(f"Updated {path} (section speed).")
+    lines = [
+        f"- command: `{command}`",
+        f"- machine: {os.cpu_count()} cores, {cpu_model()}; {threads} "
+        "torch/BLAS thread(s)",
+        f"- date: {datetime.date.today().isoformat()}; commit {git_commit()}; "
+        f"wall time of the command: {wall:.0f} s",
+    ]
+    return "\n\n".join(["# Speed", "\n".join(lines), markdown.rstrip("\n")]) + "\n"

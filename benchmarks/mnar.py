@@ -11,10 +11,11 @@ MIWAE and to the best baseline of each data set::
     python -m benchmarks.mnar benchmarks/results/mnar-v2-high \\
         benchmarks/results/mnar-v2-free benchmarks/results/mnar-above-mean-a \\
         benchmarks/results/mnar-above-mean-b --mechanism above-mean \\
-        --missing-rate 0.9 --write-benchmarks-md benchmarks/HISTORY.md
+        --missing-rate 0.9 --out benchmarks/results/mnar-above-mean-0.9
 
 When folders hold the same (label, data set, seed), the latest row wins.
-It runs nothing.
+It runs nothing; with ``--out DIR`` it also writes the tables, under the
+command and the rows' commits, to ``DIR/REPORT.md``.
 
 The not-MIWAE paper's own protocol (Table 1: every value above the mean of
 the first half of the columns removed) is the mechanism "paper-above-mean" at
@@ -35,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import _report
-from ._runner import gathered_provenance
+from ._runner import write_gathered_report
 
 _BASELINES = ("missforest", "knn", "pca", "factor-analysis", "ppca", "mean")
 
@@ -238,29 +239,18 @@ def main(argv=None):
     parser.add_argument(
         "--seeds", type=int, help="keep seeds 0 to SEEDS - 1 only (default: all)"
     )
-    parser.add_argument(
-        "--write-benchmarks-md", metavar="PATH", help="add or replace the section"
-    )
+    parser.add_argument("--out", metavar="DIR", help="write DIR/REPORT.md too")
     args = parser.parse_args(argv)
     rows = gather(args.folders, args.mechanism, args.missing_rate, args.seeds)
     if rows.empty:
         parser.error("no rows of that protocol in those folders")
     markdown = tables(rows, paper=args.mechanism == "paper-above-mean")
     print(markdown)
-    if args.write_benchmarks_md:
-        body = "\n\n".join(
-            [
-                f"## Gathered table: {args.mechanism.upper()}, "
-                f"{args.missing_rate:g} (benchmarks.mnar)",
-                *gathered_provenance("benchmarks.mnar", argv, rows),
-                markdown,
-            ]
+    if args.out:
+        heading = f"Gathered table: {args.mechanism.upper()}, {args.missing_rate:g}"
+        write_gathered_report(
+            args.out, heading, "benchmarks.mnar", argv, rows, markdown
         )
-        section = f"{args.mechanism}-{args.missing_rate:g}"
-        _report.update_benchmarks_md(
-            args.write_benchmarks_md, section, body, tool="benchmarks.mnar"
-        )
-        print(f"Updated {args.write_benchmarks_md} (section {section}).")
     return 0
 
 

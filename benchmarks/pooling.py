@@ -67,9 +67,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import _report
 from ._results import ResultStore
-from ._runner import gathered_provenance, run_context, versions
+from ._runner import run_context, versions, write_gathered_report
 from .datasets import (
     DATASETS,
     LABELLED_DATASETS,
@@ -683,19 +682,6 @@ def _resume(out, tasks, run, *, threads=1, imputer_params=None):
 
 
 # -- command line ---------------------------------------------------------------
-def _write_section(path, section, title, argv, rows, markdown):
-    body = "\n\n".join(
-        [
-            f"## {title}",
-            *gathered_provenance("benchmarks.pooling", argv, rows),
-            "One thread per run.",
-            markdown,
-        ]
-    )
-    _report.update_benchmarks_md(path, section, body, tool="benchmarks.pooling")
-    print(f"Updated {path} (section {section}).")
-
-
 _QUICK = {"max_iter": 2, "L": 50}  # smoke-test budget of --quick
 
 
@@ -728,7 +714,7 @@ def _parser():
         command.add_argument("--threads", type=int, default=1)
         command.add_argument("--quick", action="store_true", help="tiny budgets")
         command.add_argument("--out", required=True)
-    report = commands.add_parser("report", help="sections of benchmarks/HISTORY.md")
+    report = commands.add_parser("report", help="tables from stored folders")
     report.add_argument("--coverage", nargs="*", default=[], metavar="DIR")
     report.add_argument("--prediction", nargs="*", default=[], metavar="DIR")
     report.add_argument("--calibration", nargs="*", default=[], metavar="DIR")
@@ -737,7 +723,7 @@ def _parser():
         action="store_true",
         help="coverage tables on the replications every analysis has (paired)",
     )
-    report.add_argument("--write-benchmarks-md", metavar="PATH")
+    report.add_argument("--out", metavar="DIR", help="write DIR/REPORT.md too")
     return parser
 
 
@@ -787,17 +773,7 @@ _SECTIONS = (
 
 
 def main(argv=None):
-    """Command line entry point; see ``python -m benchmarks.pooling --help``.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; ``sys.argv[1:]`` when None.
-
-    Returns
-    -------
-    status : int
-    """
+    """Command line entry point; see ``python -m benchmarks.pooling --help``."""
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     if args.command != "report":
@@ -805,6 +781,7 @@ def main(argv=None):
         (Path(args.out) / "table.md").write_text(markdown + "\n")
         print(markdown)
         return 0
+    pages, gathered = [], []
     for option, title, tables in _SECTIONS:
         folders = getattr(args, option)
         if not folders:
@@ -814,15 +791,17 @@ def main(argv=None):
             rows = common_replications(rows)
         markdown = tables(rows)
         print(markdown)
-        if args.write_benchmarks_md:
-            _write_section(
-                args.write_benchmarks_md,
-                option,
-                f"{title} (issue 15)",
-                argv,
-                rows,
-                markdown,
-            )
+        pages.append(f"## {title}\n\n{markdown}")
+        gathered.append(rows)
+    if args.out and pages:
+        write_gathered_report(
+            args.out,
+            "Multiple imputation (issue 15)",
+            "benchmarks.pooling",
+            argv,
+            pd.concat(gathered),
+            "\n\n".join(pages),
+        )
     return 0
 
 

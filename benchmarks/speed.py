@@ -21,16 +21,17 @@ same process (so on the same machine, under the same load):
    ``IterativeImputer(ExtraTreesRegressor)`` and ``KNNImputer`` on white and
    breast at 50% MCAR, seed 0.
 
-The tables are printed and written to ``OUT/speed.md`` (and the raw figures to
-``OUT/speed.json``). ``--quick`` shrinks every budget to a smoke test of a few
-seconds; its figures are not benchmarks.
+The tables are printed and written to ``OUT/REPORT.md``, under the command,
+machine and date (and the raw figures to ``OUT/speed.json``). ``--quick``
+shrinks every budget to a smoke test of a few seconds; its figures are not
+benchmarks.
 
 The tables are rendered by :mod:`benchmarks._speed_report`.
 
 Usage::
 
     python -m benchmarks.speed --threads 1 --out benchmarks/results/speed
-    python -m benchmarks.speed --threads 2 --write-benchmarks-md
+    python -m benchmarks.speed --threads 2 --out benchmarks/results/speed-2t
     python -m benchmarks.speed --quick --out /tmp/speed
 """
 
@@ -54,12 +55,11 @@ import numpy as np
 
 from ._runner import (
     DEFAULT_THREADS,
-    add_history_option,
     git_commit,
     run_context,
     warm_up_torch,
 )
-from ._speed_report import render, write_benchmarks_md
+from ._speed_report import page, render
 from .datasets import load_dataset, standardize
 from .missingness import make_mask
 
@@ -889,7 +889,7 @@ def _parser():
     parser.add_argument(
         "--out",
         default="benchmarks/results/speed",
-        help="folder of speed.md and speed.json (benchmarks/results/speed)",
+        help="folder of REPORT.md and speed.json (benchmarks/results/speed)",
     )
     parser.add_argument("--data-home", default=None, help="folder of the data files")
     parser.add_argument(
@@ -907,23 +907,11 @@ def _parser():
         help="speed.json of an earlier run (for example at an earlier commit), "
         "set against this one in a before/after table",
     )
-    add_history_option(parser, "add or replace the Speed section")
     return parser
 
 
 def main(argv=None):
-    """Command line entry point; see ``python -m benchmarks.speed --help``.
-
-    Parameters
-    ----------
-    argv : list of str, default=None
-        Arguments; ``sys.argv[1:]`` when None.
-
-    Returns
-    -------
-    status : int
-        0 on success.
-    """
+    """Command line entry point; see ``python -m benchmarks.speed --help``."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = _parser()
     args = parser.parse_args(argv)
@@ -945,14 +933,10 @@ def main(argv=None):
     markdown = render(results, quick=args.quick, before=before)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    (out / "speed.md").write_text(markdown)
+    (out / "REPORT.md").write_text(page(argv, args.threads, markdown, wall))
     (out / "speed.json").write_text(json.dumps(results, indent=1, default=str))
     print(markdown)
-    print(f"Written {out / 'speed.md'} and speed.json ({wall:.1f} s)")
-    if args.write_benchmarks_md:
-        write_benchmarks_md(
-            args.write_benchmarks_md, argv, args.threads, markdown, wall
-        )
+    print(f"Written {out / 'REPORT.md'} and speed.json ({wall:.1f} s)")
     return 0
 
 

@@ -323,20 +323,15 @@ def test_failed_run_is_reported_and_skipped(monkeypatch, tmp_path, capsys):
     assert "FAILED knn on iris, seed 0" in capsys.readouterr().err
 
 
-def test_write_benchmarks_md(tmp_path):
-    path = tmp_path / "BENCHMARKS.md"
-    path.write_text("# Benchmarks\n\n<!-- benchmarks.uci mcar-0.5 start -->\nuci\n"
-                    "<!-- benchmarks.uci mcar-0.5 end -->\n")  # fmt: skip
-    argv = _cli(tmp_path / "out", "--methods", "mean", "--write-benchmarks-md")
-    for _ in range(2):  # the second call replaces the section
-        assert collection.main([*argv, str(path)]) == 0
-    text = path.read_text()
-    assert "\nuci\n" in text  # the UCI section is kept
-    assert text.count("## Quirky collection: MCAR, 50% missing, seeds 0-1") == 1
-    assert text.count("<!-- benchmarks.collection mcar-0.5-quick start -->") == 1
-    assert "- command: `python -m benchmarks.collection --datasets iris" in text
-    assert "1 thread(s) per run" in text and "commit " in text
-    assert "#### Table 1: total MSE" in text
+def test_report_page_names_its_command(tmp_path):
+    argv = _cli(tmp_path / "out", "--methods", "mean")
+    for _ in range(2):  # the second call reruns nothing and rewrites the page
+        assert collection.main(argv) == 0
+    page = (tmp_path / "out" / "REPORT.md").read_text()
+    assert page.startswith("# Quirky collection: MCAR, 50% missing, seeds 0-1")
+    assert "- command: `python -m benchmarks.collection --datasets iris" in page
+    assert "threads per run: 1" in page and "at commits " in page
+    assert "### Table 1: total MSE" in page
 
 
 def test_old_results_stay_readable_and_comparable():

@@ -360,16 +360,12 @@ def test_command_line_checks(tmp_path):
     assert params == {"iterations": 2, "num_threads": 1}
 
 
-def test_write_benchmarks_md(tmp_path):
-    path = tmp_path / "BENCHMARKS.md"
-    path.write_text("# Benchmarks\n\nkept\n")
-    argv = _cli(tmp_path / "out", "--seeds", "1", "--write-benchmarks-md", str(path))
-    for _ in range(2):  # the second call replaces the section
+def test_report_page_names_its_command(tmp_path):
+    argv = _cli(tmp_path / "out", "--seeds", "1")
+    for _ in range(2):  # the second call reruns nothing and rewrites the page
         assert mixed.main(argv) == 0
-    text = path.read_text()
-    assert "\nkept\n" in text
-    assert text.count("## Mixed-type tables: MCAR, 30% missing, seed 0") == 1
-    assert text.count("<!-- benchmarks.mixed mcar-0.3-quick start -->") == 1
-    assert "- command: `python -m benchmarks.mixed --datasets german" in text
-    assert "- machine: " in text and "- date: " in text
-    assert "#### PFC on the removed categorical cells" in text
+    page = (tmp_path / "out" / "REPORT.md").read_text()
+    assert page.startswith("# Mixed-type tables: MCAR, 30% missing, seed 0")
+    assert "- command: `python -m benchmarks.mixed --datasets german" in page
+    assert "--no-progress" not in page and "threads per run: 1" in page
+    assert "### PFC on the removed categorical cells" in page

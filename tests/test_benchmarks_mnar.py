@@ -79,13 +79,13 @@ def test_tables_give_mse_rmse_and_the_ratios(folders):
     assert "Best baseline per set: a missforest." in markdown
 
 
-def test_main_writes_its_section(folders, tmp_path, capsys):
-    path = tmp_path / "BENCHMARKS.md"
-    argv = [*map(str, folders), "--write-benchmarks-md", str(path)]
+def test_main_writes_its_report_page(folders, tmp_path, capsys):
+    argv = [*map(str, folders), "--out", str(tmp_path / "gathered")]
     assert mnar.main(argv) == 0
-    text = path.read_text()
-    assert "<!-- benchmarks.mnar above-mean-0.9 start -->" in text
-    assert "python -m benchmarks.mnar" in text and "commits abc" in text
+    page = (tmp_path / "gathered" / "REPORT.md").read_text()
+    assert page.startswith("# Gathered table: ABOVE-MEAN, 0.9\n")
+    assert "python -m benchmarks.mnar" in page and "commits abc" in page
+    assert "| not-miwae / best baseline | 0.50 |" in page
     with pytest.raises(SystemExit):
         mnar.main([*map(str, folders), "--mechanism", "mcar"])
 

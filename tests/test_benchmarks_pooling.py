@@ -157,12 +157,13 @@ def test_the_command_line_resumes_and_writes_the_sections(tmp_path, capsys):
     assert (calibration / "reliability.png").stat().st_size > 0
     assert len(pd.read_csv(calibration / "results.csv")) == len(LEVELS)
 
-    benchmarks_md = tmp_path / "BENCHMARKS.md"
     argv = ["report", "--prediction", str(out), "--calibration", str(calibration)]
-    assert pooling.main([*argv, "--write-benchmarks-md", str(benchmarks_md)]) == 0
-    text = benchmarks_md.read_text()
-    assert "## Multiple imputation: downstream prediction (issue 15)" in text
-    assert "## Multiple imputation: calibration of sample() (issue 15)" in text
+    assert pooling.main([*argv, "--out", str(tmp_path / "report")]) == 0
+    text = (tmp_path / "report" / "REPORT.md").read_text()
+    assert text.startswith("# Multiple imputation (issue 15)\n")
+    assert "- command: `python -m benchmarks.pooling report --prediction" in text
+    assert "## Multiple imputation: downstream prediction\n" in text
+    assert "## Multiple imputation: calibration of sample()\n" in text
     assert "| native NaN handling | gradient boosting |" in text
     perfect = pooling.perfect_coverage(10, [0.9])[0]
     assert f"| 0.90 | {perfect:.3f} |" in text  # the perfect sampler, 10 draws

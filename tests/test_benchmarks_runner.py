@@ -58,19 +58,14 @@ def test_a_new_study_runs_resumes_and_reports(tmp_path, capsys):
     assert len(pd.read_csv(tmp_path / "results.csv")) == 4
 
 
-def test_a_new_study_writes_its_history_section(tmp_path):
-    path = tmp_path / "HISTORY.md"
-    path.write_text("# History\n")
+def test_a_new_study_writes_its_report_page(tmp_path):
     argv = ["--out", str(tmp_path / "out"), "--seeds", "1", "--no-progress"]
-    assert _runner.main(_Tiny, [*argv, "--write-benchmarks-md", str(path)]) == 0
-    text = path.read_text()
-    assert "## Tiny: MCAR, 50% missing, seed 0" in text
-    assert "`python -m tests.tiny --out" in text
+    assert _runner.main(_Tiny, argv) == 0
     page = (tmp_path / "out" / "REPORT.md").read_text()
     table = (tmp_path / "out" / "table.md").read_text()
     assert page.startswith("# Tiny: MCAR, 50% missing, seed 0\n")
     command = f"- command: `python -m tests.tiny --out {tmp_path / 'out'} --seeds 1`"
-    assert command in page.splitlines()  # what reruns it, without the history
+    assert command in page.splitlines()  # what reruns it, without --no-progress
     assert page.endswith(table + "\n") and "| ones | 0 | 1.0 |" in table
 
 

@@ -15,29 +15,16 @@ from benchmarks import speed
 from miwae_impute._model import MIWAE
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
-MARKER = "<!-- benchmarks.uci speed {} -->"
-OLD_SECTION = f"{MARKER.format('start')}\nold figures\n{MARKER.format('end')}"
 
 
 @pytest.fixture(scope="module")
 def quick_run(tmp_path_factory):
-    """One ``--quick`` run of the command line, with BENCHMARKS.md updated."""
+    """One ``--quick`` run of the command line: its figures and its REPORT.md."""
     folder = tmp_path_factory.mktemp("speed")
-    benchmarks_md = folder / "BENCHMARKS.md"
-    benchmarks_md.write_text(f"# Benchmarks\n\nUCI figures\n\n{OLD_SECTION}\n")
-    argv = [
-        "--quick",
-        "--out",
-        str(folder / "out"),
-        "--data-home",
-        str(SHARED),
-        "--write-benchmarks-md",
-        str(benchmarks_md),
-    ]
+    argv = ["--quick", "--out", str(folder / "out"), "--data-home", str(SHARED)]
     assert speed.main(argv) == 0
     results = json.loads((folder / "out" / "speed.json").read_text())
-    markdown = (folder / "out" / "speed.md").read_text()
-    return results, markdown, benchmarks_md.read_text()
+    return results, (folder / "out" / "REPORT.md").read_text()
 
 
 def test_training_flops_count_forward_and_twice_for_backward():
@@ -61,7 +48,7 @@ def test_threads_must_be_positive(capsys):
 
 
 def test_quick_run_times_the_real_training_step(quick_run):
-    results, _, _ = quick_run
+    results, _ = quick_run
     assert results["quick"] is True
     assert results["threads"] == speed.DEFAULT_THREADS
     assert results["defaults"]["K"] == 20
@@ -79,7 +66,7 @@ def test_quick_run_times_the_real_training_step(quick_run):
 
 
 def test_quick_run_profiles_training_and_imputation(quick_run):
-    results, _, _ = quick_run
+    results, _ = quick_run
     for key in ("profile", "profile_imputation"):
         ops = results[key]
         assert ops
@@ -92,7 +79,7 @@ def test_quick_run_profiles_training_and_imputation(quick_run):
 
 
 def test_quick_run_measures_imputation_in_subprocesses(quick_run):
-    results, _, _ = quick_run
+    results, _ = quick_run
     cases = results["imputation"]
     expected = [tuple(case) for case in speed.QUICK.impute_cases]
     assert [(c["dataset"], c["L"], c["n_rows"]) for c in cases] == expected
@@ -102,7 +89,7 @@ def test_quick_run_measures_imputation_in_subprocesses(quick_run):
 
 
 def test_quick_run_scaling_and_peers(quick_run):
-    results, _, _ = quick_run
+    results, _ = quick_run
     sizes = [row["n"] for row in results["scaling"]]
     assert sizes == list(speed.QUICK.scaling_sizes)
     assert all(math.isfinite(s) for s in results["scaling_slopes"].values())
@@ -124,8 +111,11 @@ def test_quick_run_scaling_and_peers(quick_run):
 
 
 def test_quick_run_writes_the_tables(quick_run):
-    _, markdown, _ = quick_run
-    assert markdown.startswith("QUICK MODE")
+    _, markdown = quick_run
+    assert markdown.startswith("# Speed\n")
+    assert "- command: `python -m benchmarks.speed --quick --out" in markdown
+    assert "cores," in markdown and "thread(s)" in markdown
+    assert "\n\nQUICK MODE (smoke-test budgets" in markdown
     for heading in (
         "### Training throughput",
         "### Where the time goes",
@@ -143,19 +133,8 @@ def test_quick_run_writes_the_tables(quick_run):
     assert "GFLOP/s" in markdown
 
 
-def test_quick_run_replaces_the_speed_section_of_benchmarks_md(quick_run):
-    _, markdown, benchmarks_md = quick_run
-    assert "UCI figures" in benchmarks_md
-    assert "old figures" not in benchmarks_md
-    assert benchmarks_md.count(MARKER.format("start")) == 1
-    assert "## Speed" in benchmarks_md
-    assert "- command: `python -m benchmarks.speed --quick" in benchmarks_md
-    assert "cores," in benchmarks_md and "thread(s)" in benchmarks_md
-    assert "#### Training throughput" in benchmarks_md
-
-
 def test_quick_run_times_default_fits_on_the_paper_sets(quick_run):
-    results, _, _ = quick_run
+    results, _ = quick_run
     (row,) = results["paper_sets"]
     assert row["dataset"] == "breast" and row["shape"] == [569, 30]
     assert row["seconds"] == pytest.approx(row["fit_s"] + row["transform_s"])
@@ -163,7 +142,7 @@ def test_quick_run_times_default_fits_on_the_paper_sets(quick_run):
 
 
 def test_quick_run_times_fits_side_by_side(quick_run):
-    results, markdown, _ = quick_run
+    results, markdown = quick_run
     (row,) = results["batched"]
     assert (row["dataset"], row["epochs"], row["models"]) == ("breast", 1, 2)
     assert all(row[key] > 0 for key in ("one", "in_turn", "side_by_side"))
@@ -171,7 +150,7 @@ def test_quick_run_times_fits_side_by_side(quick_run):
 
 
 def test_skip_and_compare_give_a_before_after_table(quick_run, tmp_path):
-    before, _, _ = quick_run
+    before, _ = quick_run
     before = {**before, "git_commit": "abc1234"}
     before["training"] = [
         {**r, "ms_per_step": 2 * r["ms_per_step"]} for r in before["training"]
@@ -185,7 +164,7 @@ def test_skip_and_compare_give_a_before_after_table(quick_run, tmp_path):
     assert speed.main(argv) == 0
     after = json.loads((tmp_path / "after" / "speed.json").read_text())
     assert after["peers"] == [] and after["imputation"] == []
-    markdown = (tmp_path / "after" / "speed.md").read_text()
+    markdown = (tmp_path / "after" / "REPORT.md").read_text()
     assert "### Before and after" in markdown and "abc1234" in markdown
     assert "### Against the peers" not in markdown
     lines = [line for line in markdown.splitlines() if "training step, breast" in line]

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_info
 
 import miwae_impute
 from benchmarks import _runner, uci
-from benchmarks._report import PAPER_MSE, mse_table, summarize, update_benchmarks_md
+from benchmarks._report import PAPER_MSE, mse_table, summarize
 from benchmarks._results import ResultStore
 from benchmarks.datasets import load_dataset, standardize
 from benchmarks.missingness import mcar
@@ -121,20 +121,6 @@ def test_failed_run_is_reported_and_not_stored(monkeypatch, stub, tmp_path, caps
     assert "FAILED mean on breast, seed 1" in capsys.readouterr().err
 
 
-def test_write_benchmarks_md(stub, tmp_path, capsys):
-    path = tmp_path / "BENCHMARKS.md"
-    path.write_text("# Benchmarks\n\nIntro kept.\n")
-    argv = _cli(tmp_path / "out", "--methods", "mean")
-    uci.main([*argv, "--write-benchmarks-md", str(path)])
-    uci.main([*argv, "--write-benchmarks-md", str(path)])  # replaces, no duplicate
-    text = path.read_text()
-    assert text.startswith("# Benchmarks\n\nIntro kept.")
-    assert text.count("## UCI table: MCAR, 50% missing, seed 0") == 1
-    assert "`python -m benchmarks.uci --datasets breast --seeds 1" in text
-    assert "1 thread(s) per run" in text and "cores" in text
-    assert "| mean |" in text
-
-
 def test_parse_params():
     assert _runner.parse_params(
         ["miwae.max_iter=10", "miwae.hidden_layer_sizes=(64, 64)", "mvae.device=cuda"],
@@ -163,16 +149,6 @@ def test_mse_table_compares_with_the_paper():
     assert "| miwae | 0.280 (0.014) / 0.280 = 1.00 | – / 0.964 |" in table
     assert "| mean | 1.000 / 1.00 = 1.00 | – / 1.06 |" in table
     assert PAPER_MSE["missforest"]["yeast"] == (1.41, 0.02)
-
-
-def test_update_benchmarks_md_keeps_other_sections(tmp_path):
-    path = tmp_path / "B.md"
-    update_benchmarks_md(path, "a", "first")
-    update_benchmarks_md(path, "b", "second")
-    update_benchmarks_md(path, "a", "third")
-    text = path.read_text()
-    assert text.startswith("# Benchmarks\n")
-    assert "first" not in text and text.index("third") < text.index("second")
 
 
 def test_results_with_other_columns_are_refused(tmp_path):
