@@ -173,7 +173,7 @@ def total_table(data, methods, datasets, other=None):
     ratios = [m for m in ("miwae", other) if m in shown]
     header = ["data set", "n x p", *map(_display, shown)]
     header += [f"{_display(m)} / best peer" for m in ratios]
-    lines = _header(header)
+    lines = []
     peers = [m for m in methods if m != "miwae"]
     for dataset in datasets:
         means = {m: data.mean(m, dataset) for m in shown}
@@ -186,8 +186,8 @@ def total_table(data, methods, datasets, other=None):
         for method in ratios:
             ok = means[method] is not None and best_peer
             cells.append(f"{means[method] / best_peer:.2f}" if ok else "–")
-        lines.append(_row(cells))
-    return "\n".join(lines)
+        lines.append(cells)
+    return _report.markdown_table(header, lines)
 
 
 def worst_table(data, datasets, other=None):
@@ -211,7 +211,7 @@ def worst_table(data, datasets, other=None):
     for method in candidates:
         name = _display(method)
         header += [f"{name}: worst column", "ratio", f"columns > {THRESHOLD}"]
-    lines = _header(header)
+    lines = []
     for dataset in datasets:
         cells = [dataset]
         for method in candidates:
@@ -225,8 +225,8 @@ def worst_table(data, datasets, other=None):
                 _ratio(ratios[worst]),
                 f"{int(np.sum(ratios > THRESHOLD))} of {len(ratios)}",
             ]
-        lines.append(_row(cells))
-    return "\n".join(lines)
+        lines.append(cells)
+    return _report.markdown_table(header, lines)
 
 
 def detail_tables(data, methods, datasets, other=None):
@@ -266,7 +266,7 @@ def detail_tables(data, methods, datasets, other=None):
         ratio_of = [m for m in ("miwae", other) if m in shown]
         header = ["column", *map(_display, shown)]
         header += [f"{_display(m)} / mean" for m in ratio_of]
-        lines = _header(header)
+        lines = []
         all_ratios = {m: data.ratios(m, dataset) for m in ratio_of}
         for j, name in enumerate(data.columns[dataset]):
             values = {
@@ -283,9 +283,9 @@ def detail_tables(data, methods, datasets, other=None):
                 text = "–" if ratio is None else _ratio(ratio[j])
                 flagged = ratio is not None and ratio[j] > THRESHOLD
                 cells.append(f"**{text}**" if flagged else text)
-            lines.append(_row(cells))
+            lines.append(cells)
         seeds = f"seeds {', '.join(map(str, sorted(reference)))}"
-        parts += [f"#### {dataset} ({seeds})", "\n".join(lines)]
+        parts += [f"#### {dataset} ({seeds})", _report.markdown_table(header, lines)]
     if parts:
         return parts
     if not any(data.seeds("miwae", dataset) for dataset in datasets):
@@ -386,11 +386,3 @@ def _compare_legend(compare, name):
     commits = ", ".join(sorted(set(compare["git_commit"].dropna().astype(str))))
     params = ", ".join(sorted(set(compare["params"].dropna().astype(str))))
     return f" {name}: {len(compare)} rows, commit(s) {commits}, parameters {params}."
-
-
-def _header(names):
-    return [_row(names), "|---" * len(names) + "|"]
-
-
-def _row(cells):
-    return "| " + " | ".join(cells) + " |"

@@ -175,15 +175,16 @@ def _column_tables(rows, columns, methods, datasets):
                 means[method] = values
         if not means:
             continue
-        lines = _collection_report._header(["column", "type", *means])
+        lines = []
         for j, (name, kind) in enumerate(columns[dataset].items()):
             best = _collection_report._argmin({m: v[j] for m, v in means.items()})
             cells = [name, kind]
             for method, values in means.items():
                 cell = "–" if np.isnan(values[j]) else f"{values[j]:.3f}"
                 cells.append(f"**{cell}**" if method == best else cell)
-            lines.append(_collection_report._row(cells))
-        parts += [f"#### {dataset}", "\n".join(lines)]
+            lines.append(cells)
+        header = ["column", "type", *means]
+        parts += [f"#### {dataset}", _report.markdown_table(header, lines)]
     return parts or ["No rows."]
 
 
@@ -201,9 +202,8 @@ def _calibration(summary, bins, methods, datasets, seeds):
         _metric_table(summary, calibrated, datasets, "ece", seeds),
     ]
     for method in calibrated:
-        lines = _collection_report._header(
-            ["p_c", *[f"{d}: mean p_c / observed (pairs)" for d in datasets]]
-        )
+        header = ["p_c", *[f"{d}: mean p_c / observed (pairs)" for d in datasets]]
+        lines = []
         pooled = {}
         for dataset in datasets:
             group = bins[(bins["method"] == method) & (bins["dataset"] == dataset)]
@@ -224,6 +224,9 @@ def _calibration(summary, bins, methods, datasets, seeds):
                     f"{line['mean_p']:.3f} / {line['observed']:.3f} "
                     f"({int(line['count'])})"
                 )
-            lines.append(_collection_report._row(cells))
-        parts += [f"#### {method}: reliability, pooled over seeds", "\n".join(lines)]
+            lines.append(cells)
+        parts += [
+            f"#### {method}: reliability, pooled over seeds",
+            _report.markdown_table(header, lines),
+        ]
     return parts

@@ -1,4 +1,5 @@
-"""Tables, plot and benchmarks/HISTORY.md section from the benchmark rows."""
+"""Tables and plot from the benchmark rows, and the Markdown table every report
+of ``benchmarks`` is written with (:func:`markdown_table`)."""
 
 import numpy as np
 import pandas as pd
@@ -8,11 +9,22 @@ from .datasets import DATASETS
 __all__ = [
     "PAPER_MSE",
     "coverage_table",
+    "markdown_table",
     "mse_table",
     "plot_mse",
     "summarize",
     "time_table",
 ]
+
+
+def markdown_table(header, rows):
+    """A Markdown table: the ``header`` cells, the rule, then a line per row."""
+    lines = [_line(header), "|---" * len(header) + "|"]
+    return "\n".join(lines + [_line(row) for row in rows])
+
+
+def _line(cells):
+    return "| " + " | ".join(str(cell) for cell in cells) + " |"
 
 
 def _paper(*cells):
@@ -225,11 +237,5 @@ def _mean_std(summary, method, dataset, metric):
 
 
 def _markdown(methods, datasets, cell):
-    lines = [
-        "| method | " + " | ".join(datasets) + " |",
-        "|---" * (len(datasets) + 1) + "|",
-    ]
-    lines += [
-        f"| {m} | " + " | ".join(cell(m, d) for d in datasets) + " |" for m in methods
-    ]
-    return "\n".join(lines)
+    rows = [[m, *(cell(m, d) for d in datasets)] for m in methods]
+    return markdown_table(["method", *datasets], rows)

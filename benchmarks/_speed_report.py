@@ -4,15 +4,10 @@ import datetime
 import os
 import shlex
 
+from ._report import markdown_table
 from ._runner import cpu_model, git_commit
 
 __all__ = ["page", "render"]
-
-
-def _table(headers, rows):
-    lines = ["| " + " | ".join(headers) + " |", "|---" * len(headers) + "|"]
-    lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def _training_section(results):
@@ -42,7 +37,7 @@ def _training_section(results):
             "2·rows·in·out per Linear, backward twice that). The plain port is "
             "the same networks and bound written with `torch.distributions` and "
             "`nn.Tanh`, timed in the same process.",
-            _table(
+            markdown_table(
                 [
                     "data",
                     "p",
@@ -66,7 +61,7 @@ def _ops_table(ops, unit):
         + [f"{op['share']:.1%}"]
         for op in ops
     ]
-    return _table(["op", f"calls/{unit}", f"self ms/{unit}", "share"], rows)
+    return markdown_table(["op", f"calls/{unit}", f"self ms/{unit}", "share"], rows)
 
 
 def _profile_section(results):
@@ -103,7 +98,7 @@ def _imputation_section(results):
             "### Imputation throughput (`transform`, one fresh process per case)",
             "Peak RSS is the process's `ru_maxrss`; 'added' is its growth during "
             "the timed transform.",
-            _table(
+            markdown_table(
                 [
                     "data",
                     "L",
@@ -144,7 +139,7 @@ def _scaling_section(results):
             "their per-row cost. Slope of log(time) against log(n): fit epoch "
             f"**{slopes['fit_epoch_s']:.2f}**, transform "
             f"**{slopes['transform_s']:.2f}** (1 = linear).",
-            _table(
+            markdown_table(
                 [
                     "n",
                     "setup s",
@@ -178,7 +173,9 @@ def _peers_section(results):
             "missForest-style: `IterativeImputer(ExtraTreesRegressor(n_estimators"
             "=100, max_depth=8), max_iter=10)`; knn (ours): `make_imputer('knn')`, "
             "k chosen on held-out observed cells.",
-            _table(["data", "method", "fit+transform s", "time / miwae", "MSE"], rows),
+            markdown_table(
+                ["data", "method", "fit+transform s", "time / miwae", "MSE"], rows
+            ),
         ]
     )
 
@@ -200,7 +197,9 @@ def _paper_sets_section(results):
             "### Default fit + transform on the paper's data sets (50% MCAR, seed 0)",
             "`MIWAEImputer(random_state=0)`, everything at its default; "
             "standardised MSE on the removed cells.",
-            _table(["data", "shape", "fit s", "transform s", "total s", "MSE"], rows),
+            markdown_table(
+                ["data", "shape", "fit s", "transform s", "total s", "MSE"], rows
+            ),
         ]
     )
 
@@ -224,7 +223,7 @@ def _batched_section(results):
             "fits one after another (seeds 0 to M - 1, one run), and of the "
             "same M fits trained side by side as one batched model; in "
             "brackets, the ratio to one fit (50% MCAR, seed 0).",
-            _table(
+            markdown_table(
                 ["data", "epochs", "M", "one fit s", "M in turn s", "M side by side s"],
                 rows,
             ),
@@ -283,7 +282,7 @@ def _compare_section(before, after):
             f"({before['threads']} thread(s)); after: this run, commit "
             f"{after.get('git_commit', '?')}. Each run on the idle machine, one "
             "after the other.",
-            _table(
+            markdown_table(
                 ["figure", "before", "after", "after / before"],
                 _compare_rows(before, after),
             ),

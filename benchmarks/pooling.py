@@ -67,6 +67,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._report import markdown_table
 from ._results import ResultStore
 from ._runner import run_context, versions, write_gathered_report
 from .datasets import (
@@ -350,12 +351,7 @@ def coverage_tables(rows):
             ("width", "{:.3f}"),
             ("se_ratio", "{:.2f}"),
         ):
-            lines = [
-                f"**{metric.replace('se_ratio', 'standard error / spread')}**",
-                "",
-                "| " + " | ".join(header) + " |",
-                "|" + "---|" * len(header),
-            ]
+            lines = []
             for analysis in ANALYSES:
                 own = block[block.analysis == analysis].set_index("term")
                 if own.empty:
@@ -366,8 +362,9 @@ def coverage_tables(rows):
                 values = [fmt.format(cells[t]) for t in terms] + [fmt.format(slopes)]
                 reps = int(own.replications.max())
                 label = analysis if reps == n else f"{analysis} ({reps} replications)"
-                lines.append("| " + " | ".join([label, *values]) + " |")
-            parts.append("\n".join(lines))
+                lines.append([label, *values])
+            title = metric.replace("se_ratio", "standard error / spread")
+            parts.append(f"**{title}**\n\n" + markdown_table(header, lines))
         seconds = block.groupby("analysis").seconds.median()
         parts.append(
             "Median seconds: "
@@ -499,35 +496,28 @@ def prediction_tables(rows):
     for metric in ("accuracy", "log_loss"):
         mean, std = grouped[metric].mean(), grouped[metric].std(ddof=1)
         seeds = grouped.seed.nunique()
-        lines = [
+        title = (
             f"**{metric.replace('_', '-')}** on the test rows, mean (std) over "
             f"{seeds.min()}-{seeds.max()} seeds".replace(
                 f"{seeds.min()}-{seeds.min()} ", f"{seeds.min()} "
-            ),
-            "",
-            "| features | classifier | " + " | ".join(datasets) + " |",
-            "|---|---|" + "---|" * len(datasets),
-        ]
+            )
+        )
+        lines = []
         for features, classifier in PREDICTORS:
             cells = [
                 f"{mean[key]:.4f} ({std[key]:.4f})" if key in mean.index else "–"
                 for key in ((features, classifier, d) for d in datasets)
             ]
-            lines.append(f"| {features} | {classifier} | " + " | ".join(cells) + " |")
-        parts.append("\n".join(lines))
+            lines.append([features, classifier, *cells])
+        header = ["features", "classifier", *datasets]
+        parts.append(f"{title}\n\n" + markdown_table(header, lines))
     parts.append(_paired_gains(rows, datasets))
     return "\n\n".join(parts)
 
 
 def _paired_gains(rows, datasets):
     """Per data set, the gain of pooling over the single imputation, per seed."""
-    lines = [
-        "**multiple minus single imputation**, paired by seed: mean difference "
-        "(seeds where multiple imputation is better / seeds)",
-        "",
-        "| classifier | metric | " + " | ".join(datasets) + " |",
-        "|---|---|" + "---|" * len(datasets),
-    ]
+    lines = []
     for classifier in ("logistic", "gradient boosting"):
         for metric, better in (("accuracy", 1), ("log_loss", -1)):
             cells = []
@@ -542,8 +532,12 @@ def _paired_gains(rows, datasets):
                 wins = int((better * diff > 0).sum())
                 cells.append(f"{diff.mean():+.4f} ({wins}/{len(diff)})")
             label = metric.replace("_", "-")
-            lines.append(f"| {classifier} | {label} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+            lines.append([classifier, label, *cells])
+    return (
+        "**multiple minus single imputation**, paired by seed: mean difference "
+        "(seeds where multiple imputation is better / seeds)\n\n"
+        + markdown_table(["classifier", "metric", *datasets], lines)
+    )
 
 
 # -- calibration ----------------------------------------------------------------
@@ -596,20 +590,17 @@ def calibration_table(rows):
     n_draws = int(rows.n_draws.iloc[0])
     grouped = rows.groupby(["level", "dataset"]).coverage
     mean, std, seeds = grouped.mean(), grouped.std(ddof=1), grouped.size()
-    lines = [
-        "| nominal | perfect sampler | " + " | ".join(datasets) + " |",
-        "|---|---|" + "---|" * len(datasets),
-    ]
+    lines = []
     for level, expected in zip(_TABLE_LEVELS, perfect_coverage(n_draws, _TABLE_LEVELS)):
         cells = [f"{mean[(level, d)]:.3f} ({std[(level, d)]:.3f})" for d in datasets]
-        lines.append(f"| {level:.2f} | {expected:.3f} | " + " | ".join(cells) + " |")
+        lines.append([f"{level:.2f}", f"{expected:.3f}", *cells])
     n_seeds = int(seeds.min())
     return (
         f"Share of removed values inside the central intervals of {n_draws} "
         f"draws of `sample`, mean (std) over {n_seeds} seeds. With n draws a "
         "perfectly calibrated sampler scores about c (n - 1) / (n + 1) at level "
         "c; its column is a Monte Carlo value (normal draws and truth, 100,000 "
-        "cells).\n\n" + "\n".join(lines)
+        "cells).\n\n" + markdown_table(["nominal", "perfect sampler", *datasets], lines)
     )
 
 

@@ -12,7 +12,7 @@ from threadpoolctl import threadpool_info
 
 import miwae_impute
 from benchmarks import _runner, uci
-from benchmarks._report import PAPER_MSE, mse_table, summarize
+from benchmarks._report import PAPER_MSE, markdown_table, mse_table, summarize
 from benchmarks._results import ResultStore
 from benchmarks.datasets import load_dataset, standardize
 from benchmarks.missingness import mcar
@@ -224,3 +224,8 @@ def test_not_miwae_and_the_above_mean_mechanism_are_accepted():
     params = _runner.parse_params(["not-miwae.max_iter=3"], uci.METHOD_CHOICES)
     assert params == {"not-miwae": {"max_iter": 3}}
     assert "not-miwae" not in uci.METHODS  # the paper's table stays as it is
+
+
+def test_markdown_table_has_a_rule_and_a_line_per_row():
+    table = markdown_table(["table", "MSE"], [["iris", 0.25], ["wine", "–"]])
+    assert table == "| table | MSE |\n|---|---|\n| iris | 0.25 |\n| wine | – |"

@@ -18,6 +18,7 @@ import argparse
 
 import numpy as np
 
+from .._report import markdown_table
 from .rates import _rows
 
 _METHODS = ("factor-analysis", "ppca", "pca")
@@ -52,18 +53,13 @@ def report(rates, seed):
         mse, seconds = _table(folders, seed)
         out += [f"### {float(rate):.0%} MCAR, seed {seed}: {len(mse)} tables", ""]
         out += [f"- {_summary(mse, other)}" for other in ("ppca", "pca")]
-        out += [
-            "",
-            "| table | factor analysis | ppca | pca | seconds (fa, ppca, pca) |",
-            "|---|---|---|---|---|",
-        ]
+        rows = []
         for name in mse.index:
             m, s = mse.loc[name], seconds.loc[name]
-            best = m.min()
-            cells = [f"**{v:.3f}**" if v == best else f"{v:.3f}" for v in m]
-            times = ", ".join(f"{v:.1f}" for v in s)
-            out.append(f"| {name} | {' | '.join(cells)} | {times} |")
-        out.append("")
+            cells = [f"**{v:.3f}**" if v == m.min() else f"{v:.3f}" for v in m]
+            rows.append([name, *cells, ", ".join(f"{v:.1f}" for v in s)])
+        header = ["table", "factor analysis", "ppca", "pca", "seconds (fa, ppca, pca)"]
+        out += ["", markdown_table(header, rows), ""]
     return "\n".join(out)
 
 

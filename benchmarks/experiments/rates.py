@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks._collection_report import column_means
+from benchmarks._report import markdown_table
 
 _PEERS = ("missforest", "knn", "pca", "mean")
 _TIE = 1.02
@@ -159,13 +160,10 @@ def report(pairs, seeds, method="miwae"):
             f"on {int((better < 0.99).sum())}, higher by more than 1% on "
             f"{int((better > 1.01).sum())}; fit-plus-transform time ratio "
             f"median {frame['time_ratio'].median():.2f}.",
-            "\n".join(
-                [
-                    f"| table | best peer | peer MSE | {words[3]} | {words[4]} "
-                    f"| {after} / peer | columns > 1.02 × mean ({after}) |",
-                    "|---|---|---|---|---|---|---|",
-                    *(_line(r) for r in frame.itertuples()),
-                ]
+            markdown_table(
+                ["table", "best peer", "peer MSE", words[3], words[4]]
+                + [f"{after} / peer", f"columns > 1.02 × mean ({after})"],
+                [_cells(r) for r in frame.itertuples()],
             ),
         ]
     return "\n\n".join(parts)
@@ -177,12 +175,13 @@ def _seeds(seeds):
     return f"seeds {', '.join(map(str, seeds))} (mean MSE)"
 
 
-def _line(r):
+def _cells(r):
     bold = "**" if r.ratio <= _TIE else ""
-    return (
-        f"| {r.dataset} | {r.best_peer} | {r.peer_mse:.3f} | {r.before:.3f} | "
-        f"{r.after:.3f} | {bold}{r.ratio:.2f}{bold} | {r.bad_columns} |"
-    )
+    return [r.dataset, r.best_peer, f"{r.peer_mse:.3f}", f"{r.before:.3f}"] + [
+        f"{r.after:.3f}",
+        f"{bold}{r.ratio:.2f}{bold}",
+        r.bad_columns,
+    ]
 
 
 def main(argv=None):

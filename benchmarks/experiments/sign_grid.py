@@ -27,6 +27,7 @@ import pandas as pd
 
 from miwae_impute import MIWAEImputer, make_imputer
 
+from .._report import markdown_table
 from .._runner import run_context, versions
 from ..collection import COLLECTION, load_any
 from ..datasets import DATASETS, standardize
@@ -127,24 +128,20 @@ def report(paths):
     wide = wide.join(chosen, on=keys)
     wide["ratio"] = wide["not-miwae"] / wide["miwae"]
     wide["right"] = wide.chosen == wide.mechanism.map(_right)
-    lines = [
-        "| mechanism | rate | "
-        + " | ".join(sorted(wide.dataset.unique()))
-        + " | worst | sign right |",
-        "|---|---|" + "---|" * (wide.dataset.nunique() + 2),
-    ]
+    names = sorted(wide.dataset.unique())
+    lines = []
     for (mechanism, rate), group in wide.groupby(["mechanism", "rate"]):
         cells = []
-        for name in sorted(wide.dataset.unique()):
+        for name in names:
             ratios = group[group.dataset == name].ratio
             cells.append(" / ".join(f"{r:.2f}" for r in ratios) or "")
         columns = group.n_masked_columns
         right = (columns * group.right).sum() / columns.sum()
         lines.append(
-            f"| {mechanism} | {rate:g} | "
-            + " | ".join(cells)
-            + f" | {group.ratio.max():.2f} | {right:.0%} |"
+            [mechanism, f"{rate:g}", *cells, f"{group.ratio.max():.2f}", f"{right:.0%}"]
         )
+    header = ["mechanism", "rate", *names, "worst", "sign right"]
+    lines = [markdown_table(header, lines)]
     mnar = wide[~wide.mechanism.isin(["mcar", "mar"])]
     masked = mnar.n_masked_columns
     lines.append(
