@@ -32,6 +32,12 @@ STUDIES = {
     ),
     "speed": ("benchmarks.speed", "training and imputation speed", "speed"),
     "memory": ("benchmarks.memory", "peak memory of imputation", "none"),
+    "rates": (
+        "benchmarks.rates",
+        "MIWAE against the best peer, per table and rate, from the stored rows "
+        "of collection and uci (before and after a change)",
+        "gather",
+    ),
 }
 
 _USAGE = """usage: python -m benchmarks {list,run,report,compare} [STUDY] [OPTIONS]

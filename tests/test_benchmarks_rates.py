@@ -1,12 +1,13 @@
-"""benchmarks.experiments.rates: MIWAE against its peers, before and after."""
+"""benchmarks.rates: MIWAE against its peers, before and after."""
 
 import json
 
 import numpy as np
 import pandas as pd
 
+from benchmarks import __main__ as cli
+from benchmarks import rates
 from benchmarks._results import FIELDS
-from benchmarks.experiments import rates
 
 
 def _write(folder, rows):
@@ -60,6 +61,19 @@ def test_counts_ties_and_wins_and_names_bad_columns(tmp_path):
     assert "on 0 tables before and 1 after" in markdown
     assert "| a | missforest | 1.000 | 1.100 | 1.010 | **1.01** | 0: 1.50 |" in markdown
     assert "| b | knn | 0.500 | 0.600 | 0.660 | 1.32 |  |" in markdown
+
+
+def test_the_shared_command_line_reports_it(tmp_path, capsys):
+    _write(
+        tmp_path / "before",
+        [("mean", "a", 0, 1.0, 0.0, None), ("miwae", "a", 0, 1.1, 1.0, None)],
+    )
+    _write(tmp_path / "after", [("miwae", "a", 0, 0.9, 1.0, None)])
+    folders = [str(tmp_path / "before"), str(tmp_path / "after")]
+    assert cli.main(["report", "rates", "--seed", "0", "--rate", "0.3", *folders]) == 0
+    out = capsys.readouterr().out
+    assert "### 30% MCAR, seed 0: 1 tables" in out
+    assert "| a | mean | 1.000 | 1.100 | 0.900 | **0.90** |" in out
 
 
 def test_joined_folders_override_in_order_and_tables_can_be_skipped(tmp_path):

@@ -19,7 +19,7 @@ import argparse
 import numpy as np
 
 from .._report import markdown_table
-from .rates import _rows
+from ..rates import _rows
 
 _METHODS = ("factor-analysis", "ppca", "pca")
 _MARGIN = 0.005

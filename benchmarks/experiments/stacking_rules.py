@@ -6,7 +6,7 @@ weights are learned from (the held-out cells and each imputer's guesses of
 them) and each refitted imputer's completion, in ``OUT/npz``. ``rows`` then
 blends those completions by each rule's weights and writes the MSE as
 result rows, one method ``stacking-RULE`` per rule, to ``OUT/results.csv``,
-for ``benchmarks.experiments.rates --after-method stacking-RULE``. Usage::
+for ``python -m benchmarks report rates --after-method stacking-RULE``. Usage::
 
     python -m benchmarks.experiments.stacking_rules run --rate 0.3 --seed 0 \\
         --out benchmarks/results/stacking-rules concrete servo

@@ -19,7 +19,7 @@ and a table counts only where every method has every seed.
 
 Usage (issue 24's folders, seed 0)::
 
-    python -m benchmarks.experiments.rates --seed 0 \\
+    python -m benchmarks report rates --seed 0 \\
         --rate 0.2 benchmarks/results/collection-mcar-0.2 \\
             benchmarks/results/collection-mcar-0.2-remask \\
         --rate 0.2 benchmarks/results/uci-mcar-0.2 \\
@@ -33,8 +33,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from benchmarks._collection_report import column_means
-from benchmarks._report import markdown_table
+from ._collection_report import column_means
+from ._report import markdown_table
 
 _PEERS = ("missforest", "knn", "pca", "mean")
 _TIE = 1.02
@@ -185,7 +185,7 @@ def _cells(r):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.experiments.rates")
+    parser = argparse.ArgumentParser(prog="python -m benchmarks report rates")
     parser.add_argument(
         "--rate",
         nargs=3,
