@@ -1,6 +1,5 @@
 """MIWAEImputer: the scikit-learn estimator around the torch model."""
 
-import copy
 import math
 import numbers
 
@@ -14,22 +13,13 @@ from ._building import _Building
 from ._inference import _Inference
 from ._missingness import MODELS
 from ._model import _ACTIVATIONS
-from ._persistence import load_imputer, save_imputer
+from ._persistence import _Persistence
 from ._samplers import SAMPLERS
 from ._selection import HeldOutEntries
 from ._training import _LR_SCHEDULES, _Training
 
 
-def _to_cpu(state):
-    """A copy of a (nested) optimiser state dict with its tensors on the CPU."""
-    if isinstance(state, dict):
-        return {key: _to_cpu(value) for key, value in state.items()}
-    if isinstance(state, list):
-        return [_to_cpu(value) for value in state]
-    return state.detach().to("cpu", copy=True) if torch.is_tensor(state) else state
-
-
-class MIWAEImputer(_Inference, _Training, _Building, _BaseImputer):
+class MIWAEImputer(_Inference, _Training, _Building, _Persistence, _BaseImputer):
     """Impute missing values with a MIWAE deep latent variable model.
 
     A deep latent variable model with a Gaussian prior p(z) = N(0, I), a Student-t
@@ -584,46 +574,3 @@ class MIWAEImputer(_Inference, _Training, _Building, _BaseImputer):
         columns = model.columns.cpu().numpy()
         names = _check_feature_names_in(self, None)[self._valid][columns]
         return model.in_units(self.mean_[columns], self.scale_[columns], names)
-
-    # -- persistence ---------------------------------------------------------
-    def __getstate__(self):
-        # CPU tensors only, so that a model fitted on a GPU loads anywhere. Adam's
-        # moments travel as a state dict, so that partial_fit goes on where it
-        # stopped, as on the workers of a multi-process Dask cluster.
-        state = self.__dict__.copy()
-        if (optimizer := state.pop("_optimizer", None)) is not None:
-            state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
-        if "model_" in state:
-            state["model_"] = copy.deepcopy(state["model_"]).to("cpu")
-        return state
-
-    def save(self, path):
-        """Save the fitted imputer without pickle: JSON metadata and torch weights.
-
-        Unlike a pickle, the saved files cannot run code when loaded. Load them
-        with :meth:`load`.
-
-        Parameters
-        ----------
-        path : str or Path
-            Directory to write ``params.json`` and ``weights.pt`` into; created
-            if needed.
-        """
-        check_is_fitted(self, "model_")
-        save_imputer(self, path)
-
-    @classmethod
-    def load(cls, path):
-        """Load an imputer written by :meth:`save`, with ``weights_only=True``.
-
-        Parameters
-        ----------
-        path : str or Path
-            Directory written by :meth:`save`.
-
-        Returns
-        -------
-        imputer : MIWAEImputer
-            The fitted imputer; it imputes exactly as the saved one did.
-        """
-        return load_imputer(cls, path)

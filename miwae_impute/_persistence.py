@@ -7,8 +7,12 @@ weights; and ``weights.pt``, read back with ``torch.load(weights_only=True)``,
 so that loading runs no code from the files. Each file is written under a
 temporary name and then renamed, the weights first: a save that fails part
 way leaves no pair of files that :func:`load_imputer` accepts.
+
+:class:`_Persistence` gives the estimator ``save``, ``load`` and a pickle
+state that holds CPU tensors only.
 """
 
+import copy
 import hashlib
 import io
 import json
@@ -19,11 +23,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.impute import MissingIndicator
+from sklearn.utils.validation import check_is_fitted
 
 from ._missingness import MODELS
 from ._version import __version__
 
-__all__ = ["ModelFileError", "load_imputer", "save_imputer"]
+__all__ = ["ModelFileError", "_Persistence", "load_imputer", "save_imputer"]
 
 # Version of the folder's layout. 0: files written before it was recorded
 # (package 0.1.0), read as they are. Raise it when a change to the files
@@ -283,3 +288,58 @@ def _from_meta(cls, meta):
         template[0, meta["indicator_features"]] = np.nan
         imputer.indicator_ = MissingIndicator(error_on_new=False).fit(template)
     return imputer
+
+
+def _to_cpu(state):
+    """A copy of a (nested) optimiser state dict with its tensors on the CPU."""
+    if isinstance(state, dict):
+        return {key: _to_cpu(value) for key, value in state.items()}
+    if isinstance(state, list):
+        return [_to_cpu(value) for value in state]
+    return state.detach().to("cpu", copy=True) if torch.is_tensor(state) else state
+
+
+class _Persistence:
+    """Saving, loading and pickling of :class:`~miwae_impute.MIWAEImputer`."""
+
+    def __getstate__(self):
+        # CPU tensors only, so that a model fitted on a GPU loads anywhere. Adam's
+        # moments travel as a state dict, so that partial_fit goes on where it
+        # stopped, as on the workers of a multi-process Dask cluster.
+        state = self.__dict__.copy()
+        if (optimizer := state.pop("_optimizer", None)) is not None:
+            state["_optimizer_state"] = _to_cpu(optimizer.state_dict())
+        if "model_" in state:
+            state["model_"] = copy.deepcopy(state["model_"]).to("cpu")
+        return state
+
+    def save(self, path):
+        """Save the fitted imputer without pickle: JSON metadata and torch weights.
+
+        Unlike a pickle, the saved files cannot run code when loaded. Load them
+        with :meth:`load`.
+
+        Parameters
+        ----------
+        path : str or Path
+            Directory to write ``params.json`` and ``weights.pt`` into; created
+            if needed.
+        """
+        check_is_fitted(self, "model_")
+        save_imputer(self, path)
+
+    @classmethod
+    def load(cls, path):
+        """Load an imputer written by :meth:`save`, with ``weights_only=True``.
+
+        Parameters
+        ----------
+        path : str or Path
+            Directory written by :meth:`save`.
+
+        Returns
+        -------
+        imputer : MIWAEImputer
+            The fitted imputer; it imputes exactly as the saved one did.
+        """
+        return load_imputer(cls, path)
