@@ -44,6 +44,7 @@ __all__ = [
     "git_commit",
     "main",
     "parse_params",
+    "report_page",
     "run_benchmark",
     "run_context",
     "versions",
@@ -408,16 +409,28 @@ def _report_page(settings, argv, rows, markdown):
     """``REPORT.md``: the report under its heading, the command that
     regenerates it (running only what is not stored) and the rows' origin."""
     command = [arg for arg in argv if arg not in _NOT_RUN_OPTIONS]
-    commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
-    finished = rows["finished_at"].astype(str)
+    commits, first, last = _origin(rows)
     provenance = [
         f"- command: `python -m {settings.module} {shlex.join(command)}`",
-        f"- rows: {len(rows)}, finished {finished.min()} to {finished.max()} "
+        f"- rows: {len(rows)}, finished {first} to {last} "
         f"at commits {commits}; threads per run: "
         + ", ".join(str(t) for t in sorted(set(rows["threads"]))),
     ]
-    heading = f"# {settings.title}: {describe(settings)}"
-    return "\n\n".join([heading, "\n".join(provenance), markdown.rstrip("\n")]) + "\n"
+    return report_page(f"{settings.title}: {describe(settings)}", provenance, markdown)
+
+
+def report_page(heading, provenance, markdown):
+    """The text of a ``REPORT.md``: the heading, the provenance lines (command,
+    machine, origin of the rows), then the tables."""
+    page = [f"# {heading}", "\n".join(provenance), markdown.rstrip("\n")]
+    return "\n\n".join(page) + "\n"
+
+
+def _origin(rows):
+    """The rows' commits, and when the first and the last of them finished."""
+    commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
+    finished = rows["finished_at"].astype(str)
+    return commits, finished.min(), finished.max()
 
 
 # -- the machine and the code ----------------------------------------------------
@@ -528,17 +541,14 @@ def write_gathered_report(out, heading, module, argv, rows, markdown):
     of the rows: the page names the command, the rows' commits and when they
     finished.
     """
-    commits = ", ".join(sorted(set(rows["git_commit"].astype(str))))
-    finished = rows["finished_at"].astype(str)
-    lines = [
+    commits, first, last = _origin(rows)
+    provenance = [
         f"- command: `python -m {module} " + shlex.join(argv) + "`",
-        f"- machine: {cpu_model()}; rows finished {finished.min()} to "
-        f"{finished.max()}; commits {commits}",
+        f"- machine: {cpu_model()}; rows finished {first} to {last}; commits {commits}",
     ]
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    page = "\n\n".join([f"# {heading}", "\n".join(lines), markdown.rstrip("\n")])
-    (out / "REPORT.md").write_text(page + "\n")
+    (out / "REPORT.md").write_text(report_page(heading, provenance, markdown))
     print(f"Report: {out / 'REPORT.md'}")
 
 

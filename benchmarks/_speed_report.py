@@ -5,7 +5,7 @@ import os
 import shlex
 
 from ._report import markdown_table
-from ._runner import cpu_model, git_commit
+from ._runner import cpu_model, git_commit, report_page
 
 __all__ = ["page", "render"]
 
@@ -339,4 +339,4 @@ def page(argv, threads, markdown, wall):
         f"- date: {datetime.date.today().isoformat()}; commit {git_commit()}; "
         f"wall time of the command: {wall:.0f} s",
     ]
-    return "\n\n".join(["# Speed", "\n".join(lines), markdown.rstrip("\n")]) + "\n"
+    return report_page("Speed", lines, markdown)
