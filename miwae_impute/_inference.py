@@ -33,14 +33,16 @@ class _Inference(TransformerMixin):
     """
 
     def _impute(self, X, mask):
-        return self._posterior(X, mask)[0]
+        return self._posterior(X, mask, std=False)[0]
 
-    def _posterior(self, X, mask):
+    def _posterior(self, X, mask, std=True):
         """Posterior mean and standard deviation of every entry, in data units.
 
         A categorical feature gets the code of its most probable level, and a
         standard deviation of NaN; the third value holds the probabilities of
         each categorical feature's levels, in a list (None for the numeric).
+        Without ``std``, importance sampling leaves the second moments out,
+        and the standard deviation is None.
         """
         x, m = self._to_tensors(X, mask, self._torch_device())
         model = self.model_.to(x.device)
@@ -50,17 +52,22 @@ class _Inference(TransformerMixin):
                 model, x, m, self.L, seeds, metropolis=self._metropolis
             )
         else:
-            mean, var, proba = posterior_moments(model, x, m, self.L, seeds)
+            mean, var, proba = posterior_moments(
+                model, x, m, self.L, seeds, variances=std
+            )
         mean = mean.double().cpu().numpy() * self.shrinkage_ * self.scale_
         mean += self.mean_
-        std = var.sqrt().double().cpu().numpy() * self.scale_
         n_levels = self._n_levels()
         blocks = np.split(proba.double().cpu().numpy(), np.cumsum(n_levels)[:-1], 1)
         probabilities = [None] * len(n_levels)
         for j in np.flatnonzero(n_levels):
             probabilities[j] = blocks[j]
-            mean[:, j], std[:, j] = blocks[j].argmax(axis=1), np.nan
+            mean[:, j] = blocks[j].argmax(axis=1)
         mean = self._pin_constants(mean)
+        if not std:
+            return mean, None, probabilities
+        std = var.sqrt().double().cpu().numpy() * self.scale_
+        std[:, n_levels > 0] = np.nan
         return mean, np.where(self._constant, 0.0, std), probabilities
 
     def _chain_sampler(self):
@@ -152,9 +159,10 @@ class _Inference(TransformerMixin):
         imputed, probabilities = None, [None] * valid.sum()
         if data.mask[:, valid].any():
             imputed, std_valid, probabilities = self._posterior(
-                data.X[:, valid], data.mask[:, valid]
+                data.X[:, valid], data.mask[:, valid], std=return_std
             )
-            std[:, valid] = np.where(data.mask[:, valid], std_valid, 0.0)
+            if return_std:
+                std[:, valid] = np.where(data.mask[:, valid], std_valid, 0.0)
         if not self.keep_empty_features:
             std = std[:, valid]
         result = [self._assemble(data, imputed)]

@@ -73,7 +73,7 @@ def _width(model):
 
 
 @torch.inference_mode()
-def posterior_moments(model, x, mask, n_samples, seeds):
+def posterior_moments(model, x, mask, n_samples, seeds, variances=True):
     """Self-normalised importance estimates of E[x | x_o], Var[x | x_o] and
     p(x_j = c | x_o).
 
@@ -84,10 +84,13 @@ def posterior_moments(model, x, mask, n_samples, seeds):
     categorical columns, sum_l w_l p(x_j = c | z_l), come third, in the order
     of ``model.likelihood.probabilities`` (width 0 without categorical columns).
     Works in chunks over rows and samples, so memory does not grow with n or L.
-    Row i draws from its own stream, seeded with ``seeds[i]``.
+    Row i draws from its own stream, seeded with ``seeds[i]``. Without
+    ``variances``, the second value is None and E[x^2 | z] is not computed
+    (about 6% of the time of imputation by the means alone).
     """
     row_chunk, sample_chunk = _chunks(x.shape[0], n_samples, _width(model))
-    means, variances = x.new_empty(x.shape), x.new_empty(x.shape)
+    means = x.new_empty(x.shape)
+    variances = x.new_empty(x.shape) if variances else None
     probabilities = x.new_empty((len(x), model.likelihood.n_probabilities))
 
     def moments(rows):
@@ -104,16 +107,19 @@ def posterior_moments(model, x, mask, n_samples, seeds):
             rescale = torch.exp(log_max - new_max)
             r = torch.exp(log_r - new_max)
             total = total * rescale + r.sum(0)
-            mu, mu2, p_levels = model.likelihood.moments(out)
+            mu, mu2, p_levels = model.likelihood.moments(out, variances is not None)
             if completion is not None:  # not-MIWAE: the weights score these
                 drawn, drawn2 = completion.moments()
-                mu, mu2 = _drawn(model, drawn, mu), _drawn(model, drawn2, mu2)
+                mu = _drawn(model, drawn, mu)
+                mu2 = None if mu2 is None else _drawn(model, drawn2, mu2)
             first = first * rescale + (r * mu).sum(0)
-            second = second * rescale + (r * mu2).sum(0)
+            if mu2 is not None:
+                second = second * rescale + (r * mu2).sum(0)
             third = third * rescale + (r * p_levels).sum(0)
             log_max = new_max
         means[rows] = mean = first / total
-        variances[rows] = (second / total - mean.square()).clamp_min(0.0)
+        if variances is not None:
+            variances[rows] = (second / total - mean.square()).clamp_min(0.0)
         probabilities[rows] = third / total
 
     _over_row_chunks(moments, x.shape[0], row_chunk, x.device)

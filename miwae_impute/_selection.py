@@ -76,7 +76,7 @@ class HeldOutEntries:
         """Imputed and true values at the held-out entries of ``rows`` (0 elsewhere)."""
         x, m = self.x[rows], self.m[rows]
         seeds = row_seeds(x, m, self._seed)
-        mean, _, _ = posterior_moments(model, x, m, n_samples, seeds)
+        mean, _, _ = posterior_moments(model, x, m, n_samples, seeds, variances=False)
         held = self._held[rows]
         zero = mean.new_zeros(())
         imputed = torch.where(held, mean, zero).double().cpu().numpy()

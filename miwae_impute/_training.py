@@ -124,7 +124,9 @@ def _shift_z(model, x, mask, n_samples, seed, columns):
     x_h[cells], mask_h[cells] = 0.0, 0.0
     x_all, mask_all = torch.cat([x, x_h]), torch.cat([mask, mask_h])
     seeds = row_seeds(x_all, mask_all, seed)
-    means = posterior_moments(model, x_all, mask_all, n_samples, seeds)[0]
+    means = posterior_moments(
+        model, x_all, mask_all, n_samples, seeds, variances=False
+    )[0]
     z = []
     for j in columns:
         imputed = means[:n][mask[:, j] == 0, j]

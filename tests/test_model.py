@@ -247,6 +247,35 @@ def test_inference_of_a_row_does_not_depend_on_its_batch():
     assert not torch.equal(whole[0][0], whole[0][1])
 
 
+@pytest.mark.parametrize("missingness", ["ignorable", "self-masking"])
+def test_means_without_variances_are_the_same_means(missingness):
+    # variances=False leaves E[x^2 | z] out: the means and the levels'
+    # probabilities are bit for bit those computed beside the variances.
+    model = MIWAE(
+        4,
+        2,
+        (8,),
+        point_mass_values=[np.nan, 0.0, np.nan, np.nan],
+        support=[None, None, np.array([-1.0, 0.0, 1.0]), None],
+        n_levels=[0, 0, 0, 3],
+        missingness=missingness,
+    ).double()
+    generator = np.random.default_rng(3)
+    x = torch.as_tensor(generator.normal(size=(9, 4)))
+    x[:, 1] = torch.where(x[:, 1] > 0, x[:, 1], 0.0)
+    x[:, 2] = x[:, 2].round().clamp(-1, 1)
+    x[:, 3] = torch.as_tensor(generator.integers(0, 3, size=9), dtype=x.dtype)
+    mask = torch.as_tensor(generator.random((9, 4)) < 0.6, dtype=torch.float64)
+    with_variances = posterior_moments(model, x * mask, mask, 300, _seeds(x))
+    mean, variances, probabilities = posterior_moments(
+        model, x * mask, mask, 300, _seeds(x), variances=False
+    )
+    assert variances is None and with_variances[1].shape == (9, 4)
+    assert torch.equal(mean, with_variances[0])
+    assert torch.equal(probabilities, with_variances[2])
+    assert probabilities.shape == (9, 3)
+
+
 def test_row_generators_give_independent_reproducible_streams():
     a = RowGenerators([1, 2], "cpu").rand((5, 2, 3), 1, torch.float64)
     b = RowGenerators([1, 2], "cpu").rand((5, 2, 3), 1, torch.float64)

@@ -247,7 +247,7 @@ def test_shift_z_compares_the_imputations_with_those_of_hidden_cells(
     x = torch.tensor(np.where(missing, 0.0, X))
     mask = torch.tensor(~missing, dtype=x.dtype)
 
-    def biased_moments(model, x, mask, n_samples, seeds):
+    def biased_moments(model, x, mask, n_samples, seeds, variances=True):
         means = x.clone()
         for j in (0, 1):
             other = x[:, 1 - j] * mask[:, 1 - j]

@@ -75,11 +75,12 @@ class Discrete(nn.Module):
     def second_moment(self, out):
         return self.moments(out)[1]
 
-    def moments(self, out):
+    def moments(self, out, second=True):
         """See :meth:`StudentT.moments`; one softmax serves all three."""
         p = self.log_probabilities(out).exp()
         support = self._support(p).nan_to_num()
-        return (p * support).sum(-1), (p * support.square()).sum(-1), self._levels(p)
+        squared = (p * support.square()).sum(-1) if second else None
+        return (p * support).sum(-1), squared, self._levels(p)
 
     def _levels(self, p):
         return None

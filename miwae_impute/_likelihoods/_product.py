@@ -125,20 +125,20 @@ class ProductLikelihood(nn.Module):
             [term.second_moment(part) for term, part, _ in self._groups(out)]
         )
 
-    def moments(self, out):
-        """E[x_j | z] and E[x_j^2 | z] (each ``(..., p)``) and
-        :meth:`probabilities`, computed together: what importance sampling
-        averages."""
+    def moments(self, out, second=True):
+        """E[x_j | z] and E[x_j^2 | z] (each ``(..., p)``; the second None
+        unless ``second``) and :meth:`probabilities`, computed together: what
+        importance sampling averages."""
         means, seconds, levels = [], [], []
         for term, part, _ in self._groups(out):
-            mean, second, probabilities = term.moments(part)
+            mean, squared, probabilities = term.moments(part, second)
             means.append(mean)
-            seconds.append(second)
+            seconds.append(squared)
             if probabilities is not None:
                 levels.append(probabilities)
         return (
             self._in_column_order(means),
-            self._in_column_order(seconds),
+            self._in_column_order(seconds) if second else None,
             torch.cat(levels, dim=-1) if levels else out[..., :0],
         )
 

@@ -123,10 +123,11 @@ class StudentT(nn.Module):
         loc, scale, df = self.student_t(out)
         return loc.square() + student_t_variance(scale, df)
 
-    def moments(self, out):
-        """E[x_j | z], E[x_j^2 | z] and, for categorical columns, the levels'
-        probabilities (None here), sharing their work where they can."""
-        return self.mean(out), self.second_moment(out), None
+    def moments(self, out, second=True):
+        """E[x_j | z], E[x_j^2 | z] (None unless ``second``) and, for
+        categorical columns, the levels' probabilities (None here), sharing
+        their work where they can."""
+        return self.mean(out), self.second_moment(out) if second else None, None
 
     def sample(self, out, generator, row_dim):
         return student_t_rsample(*self.student_t(out), 1, generator, row_dim)[0]
