@@ -253,7 +253,8 @@ class MIWAEImputer(_Inference, _Training, _Building, _Persistence, _BaseImputer)
         cross-fitted logistic log-likelihood of the mask), and
         ``"pilot_shift_z"`` the z of the at-random fit's imputations of the
         missing cells over those of hidden observed cells, which named the
-        direction.
+        direction, and ``"pilot_margin_z"`` the z of self-masking's margin
+        in bound over missing at random.
     chosen_missingness_ : str
         The missingness model fitted: ``missingness``, or for
         "self-masking" the one the bound chose, "self-masking-high",

@@ -140,6 +140,15 @@ def _shift_z(model, x, mask, n_samples, seed, columns):
     return sum(z) / math.sqrt(len(z)) if z else 0.0
 
 
+def _paired_z(difference):
+    """The z of the mean of per-row differences: their mean over its
+    standard error (0.0 with fewer than two rows or no spread)."""
+    difference = difference.double()
+    if len(difference) < 2 or not difference.std() > 0:
+        return 0.0
+    return float(difference.mean() / (difference.std() / math.sqrt(len(difference))))
+
+
 def _log_p_mask_at_random(x, mask, columns, seed):
     """log p(s | x_o) of each row under a model of the mask at random.
 
@@ -341,8 +350,11 @@ class _Training:
         trained on to its own budget, and at random is fitted again as MIWAE
         (:meth:`_fit`). ``history_["pilot_shift_z"]`` has the z,
         ``history_["pilot_bound"]`` the mean bound per row of each model
-        compared (without a direction pilot, log p(x_o) alone), and
-        ``history_["pilot_observed_bound"]`` each pilot's of log p(x_o).
+        compared (without a direction pilot, log p(x_o) alone),
+        ``history_["pilot_observed_bound"]`` each pilot's of log p(x_o), and
+        ``history_["pilot_margin_z"]`` the z of self-masking's margin over
+        the model at random (the mean of the per-row differences of their
+        bounds over its standard error; None without a direction pilot).
         Returns the training generator of the model chosen.
         """
         seeds = row_seeds(x[train], m[train], self._seed + 1)
@@ -353,8 +365,8 @@ class _Training:
         pilot_fill = "zero" if self.encoder_fill == "auto" else None
 
         def fit_pilot(name):
-            """The pilot of model ``name``: its mean bounds per row of log
-            p(x_o, s) (None at random) and of log p(x_o), its state and its
+            """The pilot of model ``name``: its bounds per row of log p(x_o,
+            s) (None at random) and of log p(x_o), its state and its
             generator."""
             self.chosen_missingness_ = name
             self._start_model(x, m, encoder_fill=pilot_fill)
@@ -364,9 +376,8 @@ class _Training:
             joint, observed = bounds_per_row(
                 model, x[train], m[train], _PILOT_SAMPLES, seeds
             )
-            joint = None if joint is None else float(joint.mean())
             state = (model, self._optimizer, self.history_, self.n_iter_)
-            return joint, float(observed.mean()), state, generator
+            return joint, observed, state, generator
 
         runs = {"ignorable": fit_pilot("ignorable")}
         shift = _shift_z(
@@ -375,14 +386,18 @@ class _Training:
         if abs(shift) > _SHIFT_Z:
             name = f"self-masking-{'high' if shift > 0 else 'low'}"
             runs[name] = fit_pilot(name)
-        observed = {model: run[1] for model, run in runs.items()}
-        bounds = {"ignorable": max(observed.values())}
+        observed = {model: float(run[1].mean()) for model, run in runs.items()}
+        at_random = max(observed, key=observed.get)
+        bounds = {"ignorable": observed[at_random]}
+        margin_z = None
         if len(runs) > 1:
             log_p_mask = _log_p_mask_at_random(
                 x[train], m[train], numeric, self._seed % 2**32
             )
             bounds["ignorable"] += float(log_p_mask.mean())
-            bounds[name] = runs[name][0]
+            joint = runs[name][0]
+            bounds[name] = float(joint.mean())
+            margin_z = _paired_z(joint - (runs[at_random][1] + log_p_mask))
         best = max(bounds, key=bounds.get)
         *_, state, generator = runs[best]
         self.model_, self._optimizer, self.history_, self.n_iter_ = state
@@ -390,6 +405,7 @@ class _Training:
         self.history_["pilot_bound"] = bounds
         self.history_["pilot_observed_bound"] = observed
         self.history_["pilot_shift_z"] = shift
+        self.history_["pilot_margin_z"] = margin_z
         remaining = self._max_iter(len(train)) - pilot
         if best != "ignorable" and remaining > 0:
             self._train(x, m, train, val, generator, held_out, remaining)

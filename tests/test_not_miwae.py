@@ -334,7 +334,15 @@ def test_a_mask_at_random_given_a_complete_column_is_not_taken_for_self_masking(
     assert fit.history_["pilot_shift_z"] > 3
     bounds = fit.history_["pilot_bound"]
     assert bounds["ignorable"] > bounds["self-masking-high"]
+    assert fit.history_["pilot_margin_z"] < 0  # the same margin, per row
     assert fit.chosen_missingness_ == "ignorable"
+
+
+def test_paired_z_is_the_mean_difference_over_its_standard_error():
+    z = _training._paired_z(torch.tensor([1.0, 2.0, 3.0]))
+    assert z == pytest.approx(2.0 / (1.0 / np.sqrt(3.0)))
+    assert _training._paired_z(torch.full((4,), 0.5)) == 0.0  # no spread
+    assert _training._paired_z(torch.tensor([1.0])) == 0.0
 
 
 @pytest.mark.parametrize("log_p_mask, chosen", [(-0.6, "high"), (-0.4, "ignorable")])

@@ -83,6 +83,7 @@ def _fit(method, X, mechanism, rate, seed):
         row["pilot_bound"] = imputer.history_.get("pilot_bound")
         row["pilot_observed_bound"] = imputer.history_.get("pilot_observed_bound")
         row["pilot_shift_z"] = imputer.history_.get("pilot_shift_z")
+        row["pilot_margin_z"] = imputer.history_.get("pilot_margin_z")
     return row
 
 
