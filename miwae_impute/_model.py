@@ -321,10 +321,12 @@ class Completion(NamedTuple):
     values: torch.Tensor
     log_p: torch.Tensor
 
-    def moments(self):
-        """E[x_j | z_k, s] and E[x_j^2 | z_k, s] of every code."""
+    def moments(self, second=True):
+        """E[x_j | z_k, s] and E[x_j^2 | z_k, s] (None unless ``second``) of
+        every code."""
         p = self.log_p.exp()
-        return (p * self.values).sum(0), (p * self.values.square()).sum(0)
+        squared = (p * self.values.square()).sum(0) if second else None
+        return (p * self.values).sum(0), squared
 
     def gather(self, index):
         """The candidates of codes ``index`` (n_draws, batch), chosen per row."""

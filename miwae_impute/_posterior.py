@@ -89,8 +89,9 @@ def posterior_moments(model, x, mask, n_samples, seeds, variances=True):
     (about 6% of the time of imputation by the means alone).
     """
     row_chunk, sample_chunk = _chunks(x.shape[0], n_samples, _width(model))
+    squares = variances  # whether E[x^2 | z] is averaged
     means = x.new_empty(x.shape)
-    variances = x.new_empty(x.shape) if variances else None
+    variances = x.new_empty(x.shape) if squares else None
     probabilities = x.new_empty((len(x), model.likelihood.n_probabilities))
 
     def moments(rows):
@@ -107,18 +108,18 @@ def posterior_moments(model, x, mask, n_samples, seeds, variances=True):
             rescale = torch.exp(log_max - new_max)
             r = torch.exp(log_r - new_max)
             total = total * rescale + r.sum(0)
-            mu, mu2, p_levels = model.likelihood.moments(out, variances is not None)
+            mu, mu2, p_levels = model.likelihood.moments(out, squares)
             if completion is not None:  # not-MIWAE: the weights score these
-                drawn, drawn2 = completion.moments()
+                drawn, drawn2 = completion.moments(squares)
                 mu = _drawn(model, drawn, mu)
-                mu2 = None if mu2 is None else _drawn(model, drawn2, mu2)
+                mu2 = _drawn(model, drawn2, mu2) if squares else None
             first = first * rescale + (r * mu).sum(0)
-            if mu2 is not None:
+            if squares:
                 second = second * rescale + (r * mu2).sum(0)
             third = third * rescale + (r * p_levels).sum(0)
             log_max = new_max
         means[rows] = mean = first / total
-        if variances is not None:
+        if squares:
             variances[rows] = (second / total - mean.square()).clamp_min(0.0)
         probabilities[rows] = third / total
 

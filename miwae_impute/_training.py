@@ -144,9 +144,10 @@ def _paired_z(difference):
     """The z of the mean of per-row differences: their mean over its
     standard error (0.0 with fewer than two rows or no spread)."""
     difference = difference.double()
-    if len(difference) < 2 or not difference.std() > 0:
+    spread = difference.std() if len(difference) > 1 else difference.new_zeros(())
+    if not spread > 0:
         return 0.0
-    return float(difference.mean() / (difference.std() / math.sqrt(len(difference))))
+    return float(difference.mean() / (spread / math.sqrt(len(difference))))
 
 
 def _log_p_mask_at_random(x, mask, columns, seed):
