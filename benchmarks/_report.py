@@ -62,20 +62,9 @@ PAPER_MSE = {
 
 
 def summarize(rows):
-    """Aggregate the rows over seeds, per method and data set.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Rows of ``results.csv``.
-
-    Returns
-    -------
-    summary : DataFrame
-        Indexed by (method, dataset), with ``mse_mean``, ``mse_std`` (over
-        seeds, ddof=1; NaN for one seed), ``n_seeds``, ``seconds_median``,
-        ``coverage_mean`` and ``coverage_std``.
-    """
+    """Per (method, dataset): ``mse_mean``, ``mse_std`` (over seeds, ddof=1;
+    NaN for one seed), ``n_seeds``, ``seconds_median``, ``coverage_mean`` and
+    ``coverage_std`` of the rows of ``results.csv``."""
     grouped = rows.groupby(["method", "dataset"])
     return pd.DataFrame(
         {
@@ -90,23 +79,9 @@ def summarize(rows):
 
 
 def mse_table(summary, methods, datasets, *, compare_paper=True):
-    """Markdown table of the MSE, with the paper's figure and the ratio.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        Output of :func:`summarize`.
-    methods, datasets : sequence of str
-        Rows and columns of the table.
-    compare_paper : bool, default=True
-        Show the paper's figure and ours/paper in each cell; only meaningful
-        on the paper's protocol (MCAR, 50%, features only).
-
-    Returns
-    -------
-    table : str
-        Each cell reads ``ours mean (std) / paper = ours/paper``.
-    """
+    """Markdown table of :func:`summarize`'s MSE, each cell ``ours mean (std)
+    / paper = ours/paper`` with ``compare_paper`` (meaningful on the paper's
+    protocol only: MCAR, 50%, features only)."""
 
     def cell(method, dataset):
         ours = _mean_std(summary, method, dataset, "mse")
@@ -124,19 +99,7 @@ def mse_table(summary, methods, datasets, *, compare_paper=True):
 
 
 def time_table(summary, methods, datasets):
-    """Markdown table of the median fit+impute wall time in seconds.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        Output of :func:`summarize`.
-    methods, datasets : sequence of str
-        Rows and columns of the table.
-
-    Returns
-    -------
-    table : str
-    """
+    """Markdown table of the median fit+impute wall time in seconds."""
 
     def cell(method, dataset):
         if (method, dataset) not in summary.index:
@@ -148,20 +111,8 @@ def time_table(summary, methods, datasets):
 
 
 def coverage_table(summary, methods, datasets):
-    """Markdown table of the coverage of the 90% multiple-imputation intervals.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        Output of :func:`summarize`.
-    methods, datasets : sequence of str
-        Candidate rows and columns; methods without any coverage are left out.
-
-    Returns
-    -------
-    table : str
-        Empty when no method has a coverage.
-    """
+    """Markdown table of the coverage of the 90% multiple-imputation intervals
+    of the methods that have one; empty when none has."""
     covered = set(summary.index[summary["coverage_mean"].notna()].get_level_values(0))
     methods = [m for m in methods if m in covered]
     if not methods:
@@ -172,24 +123,9 @@ def coverage_table(summary, methods, datasets):
 
 
 def plot_mse(summary, methods, datasets, path, *, compare_paper=True):
-    """Bar chart of the MSE per data set, with the paper's figures marked.
-
-    Parameters
-    ----------
-    summary : DataFrame
-        Output of :func:`summarize`.
-    methods, datasets : sequence of str
-        Bars within each panel, and panels.
-    path : str or Path
-        PNG file to write.
-    compare_paper : bool, default=True
-        Mark the paper's figures.
-
-    Returns
-    -------
-    written : bool
-        False when matplotlib is not installed (nothing written).
-    """
+    """Bar chart of the MSE per data set into the PNG ``path``, with the
+    paper's figures marked (``compare_paper``); False, writing nothing, when
+    matplotlib is not installed."""
     try:
         from matplotlib.figure import Figure
     except ImportError:

@@ -78,35 +78,16 @@ class _Task(NamedTuple):
 class Study:
     """What to run: the settings of a study, and its hooks.
 
-    Parameters
-    ----------
-    datasets, methods : tuple of str
-        Data sets and imputers.
-    seeds : int
-        Runs per (method, data set), with seeds 0 to ``seeds - 1``.
-    missing_rate : float
-        Share of removed cells.
-    mechanism : str
-        How cells are removed (see :mod:`benchmarks.missingness`).
-    keep_target : bool
-        Keep the data sets' numeric target as a column to impute.
-    quick : bool
-        Tiny training budgets, for smoke tests.
-    params : dict
-        Per method, keyword arguments for ``make_imputer``.
-    threads : int
-        Torch and BLAS/OpenMP threads of each run.
-    n_imputations : int or None
-        Draws for the coverage; None for 100 (20 with ``quick``), 0 to skip.
-    data_home : str or None
-        Folder of the data files (see :mod:`benchmarks.datasets`).
-
-    Notes
-    -----
-    A study overrides :meth:`load`, :meth:`run_one` and :meth:`report`, and
-    may override :attr:`fields` with :meth:`extra_columns` to store more per
-    run, :attr:`side_store` to store per-run side tables, and
-    :meth:`add_arguments` and :meth:`check` for its own options.
+    The fields are the shared options of :func:`add_run_arguments`: the data
+    sets and methods, ``seeds`` (seeds 0 to ``seeds - 1``), the mechanism and
+    ``missing_rate``, ``keep_target`` (the data sets' numeric target kept as a
+    column to impute), ``quick`` (smoke-test budgets), ``params`` (per method,
+    keyword arguments of ``make_imputer``), ``threads`` per run,
+    ``n_imputations`` (draws for the coverage; None for the default, 0 to
+    skip) and ``data_home``. A study overrides :meth:`load`, :meth:`run_one`
+    and :meth:`report`; it may add stored columns (:attr:`fields`,
+    :meth:`extra_columns`), per-run side tables (:attr:`side_store`), and
+    options (:meth:`add_arguments`, :meth:`check`).
     """
 
     #: Columns of the stored rows (``results.csv``).
@@ -173,20 +154,8 @@ class Study:
         raise NotImplementedError
 
     def extra_columns(self, X, X_imputed, mask):
-        """Scores stored beside :data:`FIELDS` in each row; none here.
-
-        Parameters
-        ----------
-        X, X_imputed : ndarray of shape (n_samples, n_features)
-            Complete standardised data and the imputer's completion.
-        mask : ndarray of bool of shape (n_samples, n_features)
-            True where a cell was removed.
-
-        Returns
-        -------
-        columns : dict
-            Values of the columns :attr:`fields` adds to :data:`FIELDS`.
-        """
+        """Scores stored beside :data:`FIELDS` in each row, from the complete
+        standardised ``X``, the completion and the mask (True = removed)."""
         return {}
 
     def unavailable(self, methods):
@@ -278,29 +247,12 @@ class Study:
 
 
 def run_benchmark(settings, out, *, progress=True, run=True):
-    """Run the missing rows of a study and append them to ``results.csv``.
+    """Run the study's runs not yet in ``out/results.csv`` and append their rows.
 
-    Parameters
-    ----------
-    settings : Study
-        What to run.
-    out : str or Path
-        Output folder; ``out/results.csv`` holds the rows, and the file of
-        ``settings.side_store`` the side rows.
-    progress : bool, default=True
-        Show a progress bar and one line per finished run.
-    run : bool, default=True
-        If False, run nothing: only gather the rows stored so far.
-
-    Returns
-    -------
-    rows : DataFrame
-        The stored rows of the requested runs (earlier ones included).
-    failures : list of str
-        One message per run that raised; those runs are not stored.
-    skipped : dict
-        Per method that could not run (:class:`Skip`, or
-        :meth:`Study.unavailable`), the reason; nothing is stored for it.
+    ``run=False`` runs nothing and only gathers the stored rows. Returns the
+    stored rows of the requested runs, one message per run that raised (not
+    stored), and per method that could not run (:class:`Skip` or
+    :meth:`Study.unavailable`) the reason.
     """
     out = Path(out)
     store = ResultStore(out / "results.csv", fields=settings.fields)
@@ -365,21 +317,9 @@ def stored_rows(settings, out):
 
 
 def main(study, argv=None):
-    """The command line of a study; see ``python -m benchmarks run STUDY --help``.
-
-    Parameters
-    ----------
-    study : type
-        A :class:`Study` subclass.
-    argv : list of str, default=None
-        Arguments; ``sys.argv[1:]`` when None.
-
-    Returns
-    -------
-    status : int
-        0 when every run succeeded (skipped methods are not failures), 1
-        otherwise.
-    """
+    """The command line of a :class:`Study` subclass (``argv``, else
+    ``sys.argv[1:]``); 0 when every run succeeded (skipped methods are not
+    failures), 1 otherwise."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = study.parser()
     args = parser.parse_args(argv)
@@ -565,89 +505,66 @@ def add_run_arguments(
     method_choices=(),
     missing_rate=0.5,
 ):
-    """The options every study on this runner shares.
-
-    Parameters
-    ----------
-    parser : argparse.ArgumentParser
-        Gets the options.
-    datasets, methods : tuple of str
-        Defaults of ``--datasets`` and ``--methods``.
-    out : str
-        Default of ``--out``.
-    n_imputations : int or None
-        Default of ``--n-imputations``, explained by ``draws_help``.
-    draws_help : str
-        The defaults of ``--n-imputations``, in words.
-    dataset_choices : tuple of str, default=None
-        Choices of ``--datasets``; ``datasets`` when None.
-    method_choices : tuple of str, default=()
-        Choices of ``--methods``.
-    missing_rate : float, default=0.5
-        Default of ``--missing-rate``.
-    """
+    """Add the options every study on this runner shares to ``parser``, with
+    the study's defaults and choices (``dataset_choices`` defaults to
+    ``datasets``; ``draws_help`` gives the defaults of ``--n-imputations``)."""
     choices = datasets if dataset_choices is None else dataset_choices
     default = "all" if tuple(choices) == tuple(datasets) else " ".join(datasets)
-    parser.add_argument(
-        "--datasets",
-        nargs="+",
-        choices=choices,
-        default=datasets,
-        metavar="NAME",
-        help=f"any of {', '.join(choices)} ({default})",
-    )
-    parser.add_argument(
-        "--methods",
-        nargs="+",
-        choices=method_choices,
-        default=methods,
-        metavar="NAME",
-        help=f"any of {', '.join(method_choices)} ({' '.join(methods)})",
-    )
-    parser.add_argument(
-        "--seeds", type=int, default=5, help="runs per cell, seeds 0..N-1 (5)"
-    )
-    parser.add_argument(
-        "--missing-rate",
-        type=float,
-        default=missing_rate,
-        help=f"share of cells removed ({missing_rate:g})",
-    )
-    parser.add_argument("--mechanism", choices=MECHANISMS, default="mcar")
-    parser.add_argument(
-        "--out", default=out, help=f"folder of results.csv and table.md ({out})"
-    )
-    parser.add_argument(
-        "--quick", action="store_true", help="tiny training budgets (smoke test)"
-    )
-    parser.add_argument(
-        "--threads",
-        type=int,
-        default=DEFAULT_THREADS,
-        help=f"torch and BLAS threads per run ({DEFAULT_THREADS})",
-    )
-    parser.add_argument(
-        "--param",
-        nargs="+",
-        action="extend",
-        metavar="METHOD.NAME=VALUE",
-        help="imputer parameter, e.g. miwae.max_iter=10 (a Python literal)",
-    )
-    parser.add_argument(
-        "--n-imputations",
-        type=int,
-        default=n_imputations,
-        help=f"draws for the 90%% coverage ({draws_help})",
-    )
-    parser.add_argument("--data-home", default=None, help="folder of the data files")
-    parser.add_argument(
-        "--no-progress", action="store_true", help="no progress bar nor per-run lines"
-    )
-    parser.add_argument(
-        "--report-only",
-        action="store_true",
-        help="run nothing: write the report from the rows stored in OUT so far",
-    )
+    every = {"nargs": "+", "metavar": "NAME"}
+    options = {
+        "--datasets": every
+        | {"choices": choices, "default": datasets}
+        | {"help": f"any of {', '.join(choices)} ({default})"},
+        "--methods": every
+        | {"choices": method_choices, "default": methods}
+        | {"help": f"any of {', '.join(method_choices)} ({' '.join(methods)})"},
+        "--seeds": {
+            "type": int,
+            "default": 5,
+            "help": "runs per cell, seeds 0..N-1 (5)",
+        },
+        "--missing-rate": {
+            "type": float,
+            "default": missing_rate,
+            "help": f"share of cells removed ({missing_rate:g})",
+        },
+        "--mechanism": {"choices": MECHANISMS, "default": "mcar"},
+        "--out": {
+            "default": out,
+            "help": f"folder of results.csv and table.md ({out})",
+        },
+        "--quick": {
+            "action": "store_true",
+            "help": "tiny training budgets (smoke test)",
+        },
+        "--threads": {
+            "type": int,
+            "default": DEFAULT_THREADS,
+            "help": f"torch and BLAS threads per run ({DEFAULT_THREADS})",
+        },
+        "--param": {
+            "nargs": "+",
+            "action": "extend",
+            "metavar": "METHOD.NAME=VALUE",
+            "help": "imputer parameter, e.g. miwae.max_iter=10 (a Python literal)",
+        },
+        "--n-imputations": {
+            "type": int,
+            "default": n_imputations,
+            "help": f"draws for the 90%% coverage ({draws_help})",
+        },
+        "--data-home": {"default": None, "help": "folder of the data files"},
+        "--no-progress": {
+            "action": "store_true",
+            "help": "no progress bar nor per-run lines",
+        },
+        "--report-only": {
+            "action": "store_true",
+            "help": "run nothing: write the report from the rows stored in OUT so far",
+        },
+    }
+    for name, option in options.items():
+        parser.add_argument(name, **option)
 
 
 def _check_ranges(args):

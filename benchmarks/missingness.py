@@ -39,22 +39,7 @@ __all__ = [
 
 
 def mcar(shape, rate, seed):
-    """Missing completely at random: every cell is removed with probability ``rate``.
-
-    Parameters
-    ----------
-    shape : tuple of int
-        Shape (n_samples, n_features) of the data.
-    rate : float in [0, 1)
-        Probability that a cell is missing.
-    seed : int
-        Seed of ``numpy.random.default_rng``.
-
-    Returns
-    -------
-    mask : ndarray of bool of shape ``shape``
-        True where a cell is missing.
-    """
+    """Missing completely at random: each cell missing with probability ``rate``."""
     _check_rate(rate)
     return np.random.default_rng(seed).random(shape) < rate
 
@@ -63,30 +48,11 @@ def mar(X, rate, seed, *, observed_fraction=0.3, strength=2.0):
     """Missing at random: a logistic model of fully observed columns.
 
     A random ``observed_fraction`` of the columns (at least one, and at least
-    one column fewer than all) stays fully observed. Each other column j loses
-    the cell of row i with probability ``sigmoid(z_i @ w_j + b_j)``, where z_i
-    are the standardised observed columns of row i, w_j random Gaussian weights
-    rescaled so that the logit has standard deviation ``strength``, and b_j is
-    calibrated so that ``rate`` of *all* cells are missing in expectation.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Complete data, at least two columns.
-    rate : float in [0, 1)
-        Expected share of missing cells over the whole array.
-    seed : int
-        Seed of ``numpy.random.default_rng``.
-    observed_fraction : float in (0, 1), default=0.3
-        Share of columns that stay fully observed.
-    strength : float, default=2.0
-        Standard deviation of the logit's data-dependent part; 0 gives MCAR
-        within the incomplete columns.
-
-    Returns
-    -------
-    mask : ndarray of bool of shape (n_samples, n_features)
-        True where a cell is missing; the observed columns have no True.
+    one fewer than all) stays observed. Each other column j loses row i's cell
+    with probability ``sigmoid(z_i @ w_j + b_j)``: z_i the row's standardised
+    observed columns, w_j Gaussian weights rescaled so that the logit has
+    standard deviation ``strength``, and b_j calibrated so that ``rate`` of
+    *all* cells are missing in expectation.
     """
     _check_rate(rate)
     Z = standardize(_check_complete(X))
@@ -111,88 +77,26 @@ def mar(X, rate, seed, *, observed_fraction=0.3, strength=2.0):
 
 
 def mnar(X, rate, seed, *, strength=2.0):
-    """Missing not at random by self-masking.
-
-    The cell (i, j) is missing with probability ``sigmoid(strength * z_ij +
-    b_j)``, where z_ij is the standardised value itself and b_j is calibrated
-    so that each column misses ``rate`` of its cells in expectation. With a
-    positive ``strength`` large values go missing more often.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Complete data.
-    rate : float in [0, 1)
-        Expected share of missing cells in each column.
-    seed : int
-        Seed of ``numpy.random.default_rng``.
-    strength : float, default=2.0
-        Slope of the logistic in the standardised value.
-
-    Returns
-    -------
-    mask : ndarray of bool of shape (n_samples, n_features)
-        True where a cell is missing.
-    """
+    """Self-masking: cell (i, j) is missing with probability ``sigmoid(strength
+    * z_ij + b_j)``, z_ij the standardised value and b_j calibrated so that
+    each column misses ``rate`` of its cells in expectation."""
     _check_rate(rate)
     Z = standardize(_check_complete(X))
     return _calibrated_draw(strength * Z, rate, np.random.default_rng(seed))
 
 
 def above_mean(X, rate, seed):
-    """Self-masking above the mean, in half of the columns (not-MIWAE's protocol).
-
-    A random half of the columns (at least one) is chosen; in each, every
-    value above the column's mean is missing with probability ``rate``, and
-    the values below it are all observed. The other columns are complete, so
-    no row loses every value.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Complete data.
-    rate : float in [0, 1]
-        Probability that a value above its column's mean goes missing, in the
-        chosen columns.
-    seed : int
-        Seed of ``numpy.random.default_rng``.
-
-    Returns
-    -------
-    mask : ndarray of bool of shape (n_samples, n_features)
-        True where a cell is missing.
-    """
+    """ "above-mean": :func:`self_masking` above the mean, in half of the columns."""
     return self_masking(X, rate, seed)
 
 
 def self_masking(X, rate, seed, *, side="above", columns="half"):
-    """Self-masking on one side of the mean, in half of the columns or all.
+    """Self-masking on one ``side`` ("above" or "below") of the mean, in a random
+    half of the columns (at least one; the others complete) or in ``columns="all"``.
 
-    The mechanisms "above-mean" and "below-mean" (a random half of the
-    columns, at least one; the other columns are complete) and
-    "above-mean-all" and "below-mean-all" (every column): in each chosen
-    column, every value on ``side`` of the column's mean is missing with
-    probability ``rate``, and the values on the other side are all observed.
-    The sign a not-MIWAE model should learn is + above, - below.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Complete data.
-    rate : float in [0, 1]
-        Probability that a value on ``side`` of its column's mean goes
-        missing, in the chosen columns.
-    seed : int
-        Seed of ``numpy.random.default_rng``.
-    side : {"above", "below"}, default="above"
-        Which values go missing.
-    columns : {"half", "all"}, default="half"
-        A random half of the columns, or all of them.
-
-    Returns
-    -------
-    mask : ndarray of bool of shape (n_samples, n_features)
-        True where a cell is missing.
+    In each chosen column, every value on ``side`` of the column's mean is
+    missing with probability ``rate`` in [0, 1], and the other values are
+    observed. The sign a not-MIWAE model should learn is + above, - below.
     """
     _check_probability(rate)
     if side not in ("above", "below") or columns not in ("half", "all"):
@@ -207,27 +111,12 @@ def self_masking(X, rate, seed, *, side="above", columns="half"):
 
 
 def paper_above_mean(X, rate=1.0, seed=0):
-    """The not-MIWAE paper's protocol (Ipsen, Mattei & Frellsen, 2021, Table 1).
+    """The not-MIWAE paper's Table 1 protocol (Ipsen, Mattei & Frellsen, 2021).
 
     In the first ``n_features // 2`` columns (at least one), each value above
     its column's mean is missing with probability ``rate``; the authors'
-    ``task01.py`` removes every one (``rate=1``, no randomness). The other
-    columns are complete.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-        Complete data.
-    rate : float in [0, 1], default=1.0
-        Probability that a value above its column's mean goes missing, in the
-        first half of the columns.
-    seed : int, default=0
-        Seed of ``numpy.random.default_rng``; it does not matter at ``rate=1``.
-
-    Returns
-    -------
-    mask : ndarray of bool of shape (n_samples, n_features)
-        True where a cell is missing.
+    ``task01.py`` removes every one (``rate=1``, where the seed does not
+    matter). The other columns are complete.
     """
     _check_probability(rate)
     X = _check_complete(X)
@@ -260,27 +149,10 @@ RATE_ONE = (*_SELF_MASKING, "paper-above-mean")
 
 
 def make_mask(mechanism, X, rate, seed):
-    """Mask of ``X`` drawn by the named mechanism with its default settings.
-
-    Parameters
-    ----------
-    mechanism : str
-        The missing-data mechanism, one of :data:`MECHANISMS`.
-    X : ndarray of shape (n_samples, n_features)
-        Complete data.
-    rate : float in [0, 1)
-        Share of missing cells (exact in expectation); for the self-masking
-        mechanisms ("above-mean", "below-mean", their "-all" forms and
-        "paper-above-mean"), the probability in [0, 1] that a value on that
-        side of its column's mean goes missing.
-    seed : int
-        Seed of the mask.
-
-    Returns
-    -------
-    mask : ndarray of bool of shape (n_samples, n_features)
-        True where a cell is missing.
-    """
+    """The mask (True = missing) of complete ``X`` drawn by ``mechanism``, one of
+    :data:`MECHANISMS`, with its default settings: ``rate`` is the share of
+    missing cells, or for the self-masking mechanisms (:data:`RATE_ONE`) the
+    probability in [0, 1] that a value on the masked side goes missing."""
     if mechanism == "mcar":
         return mcar(np.shape(X), rate, seed)
     if mechanism == "mar":

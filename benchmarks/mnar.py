@@ -47,28 +47,16 @@ _PAPER_SETS = ("banknote", "concrete", "red", "white", "yeast", "breast")
 #: is the mechanism "paper-above-mean" at rate 1; its runs trained 100,000
 #: steps at batch 16, K = 20, 128 hidden units, latent D - 1, L = 10,000.
 PAPER_RMSE = {
-    label: dict(zip(_PAPER_SETS, figures))
+    label: dict(zip(_PAPER_SETS, map(float, figures.split())))
     for label, figures in {
-        "not-miwae": (1.88, 1.26, 1.08, 1.04, 1.48, 0.74),
-        "not-miwae (missingness=self-masking-high)": (
-            0.74,
-            1.12,
-            1.07,
-            1.04,
-            1.38,
-            0.76,
-        ),
+        "not-miwae": "1.88 1.26 1.08 1.04 1.48 0.74",
+        "not-miwae (missingness=self-masking-high)": "0.74 1.12 1.07 1.04 1.38 0.76",
         "not-miwae (decoder=ppca, missingness=self-masking-high)": (
-            0.57,
-            1.31,
-            1.13,
-            0.99,
-            0.77,
-            0.72,
+            "0.57 1.31 1.13 0.99 0.77 0.72"
         ),
-        "miwae": (1.19, 1.66, 1.62, 1.55, 1.72, 1.20),
-        "missforest": (1.28, 1.76, 1.64, 1.63, 1.66, 1.57),
-        "mean": (1.73, 1.85, 1.83, 1.74, 1.69, 1.82),
+        "miwae": "1.19 1.66 1.62 1.55 1.72 1.20",
+        "missforest": "1.28 1.76 1.64 1.63 1.66 1.57",
+        "mean": "1.73 1.85 1.83 1.74 1.69 1.82",
     }.items()
 }
 
@@ -82,26 +70,9 @@ def label(method, params):
 
 
 def gather(folders, mechanism, missing_rate, seeds=None):
-    """The rows of one protocol from ``folders``, labelled; latest row wins.
-
-    Parameters
-    ----------
-    folders : list of str or Path
-        Folders holding a ``results.csv`` of ``benchmarks.uci``.
-    mechanism : str
-        The missingness mechanism of the rows to keep.
-    missing_rate : float
-        Their missing rate.
-    seeds : int, default=None
-        Keep seeds 0 to ``seeds - 1`` only, so that every method is compared
-        on the same masks; None keeps all.
-
-    Returns
-    -------
-    rows : DataFrame
-        With a ``label`` column and ``rmse`` (the square root of each run's
-        MSE).
-    """
+    """The rows of one protocol in the ``results.csv`` of ``folders``, labelled
+    and with their RMSE; the latest row wins, and ``seeds`` keeps seeds 0 to
+    ``seeds - 1`` only (so that every method is compared on the same masks)."""
     frames = [pd.read_csv(Path(folder) / "results.csv") for folder in folders]
     rows = pd.concat(frames, ignore_index=True)
     rows = rows[
@@ -117,20 +88,8 @@ def gather(folders, mechanism, missing_rate, seeds=None):
 
 
 def tables(rows, paper=False):
-    """Markdown: the MSE and RMSE tables, then the ratios of not-MIWAE.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Output of :func:`gather`.
-    paper : bool, default=False
-        Also the not-MIWAE paper's RMSE (:data:`PAPER_RMSE`) of each run here
-        that matches a row of its Table 1, and ours / the paper's.
-
-    Returns
-    -------
-    markdown : str
-    """
+    """Markdown: the MSE and RMSE tables of :func:`gather`'s rows, the paper's
+    RMSE beside ours (``paper``: :data:`PAPER_RMSE`), then not-MIWAE's ratios."""
     grouped = rows.groupby(["label", "dataset"])
     summary = pd.DataFrame(
         {

@@ -8,14 +8,10 @@ chosen mechanism and seed (the paper: 50% MCAR, seeds 0-4); impute with
 of 90% multiple-imputation intervals: per removed cell, the 5th to 95th
 percentile of the draws; the share of true values inside.
 
-Every finished run is appended to ``OUT/results.csv`` at once and skipped when
-the same settings are asked for again, so an interrupted run resumes. At the
-end ``OUT/table.md`` and ``OUT/mse.png`` are written and the MSE table printed.
+Every finished run is appended to ``OUT/results.csv`` at once, so an
+interrupted run resumes; ``OUT/REPORT.md`` (under the command that rewrites
+it) and ``OUT/mse.png`` come last. Usage::
 
-Usage::
-
-    python -m benchmarks.uci --datasets breast --methods miwae mean --seeds 1 \\
-        --out benchmarks/results/demo
     python -m benchmarks.uci --out benchmarks/results/uci          # full table
     python -m benchmarks.uci --datasets breast --methods miwae mean --quick \\
         --param miwae.max_iter=10 --threads 2 --out /tmp/smoke
@@ -64,13 +60,8 @@ _QUICK_PARAMS = {
 
 @dataclass(frozen=True)
 class Settings(Study):
-    """The paper's UCI study: a :class:`~benchmarks._runner.Study` on its
-    six data sets, standardised with full-data statistics.
-
-    See :class:`~benchmarks._runner.Study` for the parameters. Its
-    ``keep_target`` keeps the data sets' numeric target as a column to
-    impute (``--keep-target``).
-    """
+    """The paper's UCI study on its six data sets, standardised with full-data
+    statistics (see :class:`~benchmarks._runner.Study`)."""
 
     label: ClassVar[str] = "UCI"
     module: ClassVar[str] = "benchmarks.uci"
@@ -88,25 +79,11 @@ class Settings(Study):
     @property
     def paper_protocol(self):
         """Whether the settings are the paper's, so its figures compare."""
-        return (
-            self.mechanism == "mcar"
-            and self.missing_rate == 0.5
-            and not self.keep_target
-        )
+        mcar_half = self.mechanism == "mcar" and self.missing_rate == 0.5
+        return mcar_half and not self.keep_target
 
     def load(self, name):
-        """The standardised complete data of a data set.
-
-        Parameters
-        ----------
-        name : str
-            One of :attr:`datasets`.
-
-        Returns
-        -------
-        X : ndarray of shape (n_samples, n_features)
-            Standardised with full-data statistics.
-        """
+        """The standardised complete data of a data set."""
         X, _ = load_dataset(
             name, data_home=self.data_home, keep_target=self.keep_target
         )
@@ -197,19 +174,8 @@ class Settings(Study):
 
 
 def mse_section(rows, settings):
-    """The report's first section: the MSE table with the paper's figures.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Rows of the requested runs, from :func:`run_benchmark`.
-    settings : Settings
-        The settings of the rows.
-
-    Returns
-    -------
-    markdown : str
-    """
+    """The report's first section: the MSE table, with the paper's figures on
+    its protocol."""
     table = _report.mse_table(
         _report.summarize(rows),
         settings.methods,
@@ -266,20 +232,9 @@ def _coverage90(imputer, X_missing, X, mask, n_draws):
 
 
 def interval_coverage(draws, truth, levels):
-    """Share of ``truth`` inside the central intervals of ``draws``, per level.
-
-    Parameters
-    ----------
-    draws : ndarray of shape (n_draws, n_cells)
-    truth : ndarray of shape (n_cells,)
-    levels : sequence of float in (0, 1)
-
-    Returns
-    -------
-    coverage : ndarray of shape (len(levels),)
-        For level c, the share of cells whose true value lies between the
-        50 - 50 c and 50 + 50 c percentiles of their draws.
-    """
+    """Per level c of ``levels``, the share of cells whose ``truth`` (n_cells,)
+    lies between the 50 - 50 c and 50 + 50 c percentiles of their ``draws``
+    (n_draws, n_cells)."""
     levels = np.asarray(levels, dtype=float)
     lows = np.percentile(draws, 50 - 50 * levels, axis=0)
     highs = np.percentile(draws, 50 + 50 * levels, axis=0)
