@@ -31,7 +31,6 @@ STUDIES = {
         "sub",
     ),
     "speed": ("benchmarks.speed", "training and imputation speed", "speed"),
-    "memory": ("benchmarks.memory", "peak memory of imputation", "none"),
     "rates": (
         "benchmarks.rates",
         "MIWAE against the best peer, per table and rate, from the stored rows "

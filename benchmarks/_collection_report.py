@@ -2,7 +2,8 @@
 
 Table 1 has the total MSE per table and method, Table 2 MIWAE's worst column
 against the mean imputation, Table 3 the per-column MSE of the tables where
-MIWAE loses, then the wall times.
+MIWAE loses, then the wall times. The compared MIWAE rows of ``--compare``
+(method ``MIWAE (label)``) are shown after MIWAE's.
 """
 
 import json
@@ -34,33 +35,13 @@ def report(
     compare=None,
     compare_label="before",
 ):
-    """The report of the stored rows, as Markdown.
+    """The report of the stored rows (with ``column_mse``), as Markdown.
 
-    Parameters
-    ----------
-    rows : DataFrame
-        Stored rows (``results.csv`` with ``column_mse``).
-    columns : dict
-        Per data set, the list of its column names.
-    methods : sequence of str
-        Methods to show, in order; ``"miwae"`` is the one compared with the
-        others (its peers).
-    datasets : sequence of str
-        Data sets, in order.
-    description : str
-        The protocol in words (mechanism, rate, seeds).
-    seeds : int
-        Seeds asked for; cells with fewer say how many they have.
-    threads : int
-        Threads per run, for the wall-time table.
-    compare : DataFrame, default=None
-        MIWAE rows of another folder, shown as ``MIWAE (compare_label)``.
-    compare_label : str, default="before"
-        Name of the compared rows.
-
-    Returns
-    -------
-    markdown : str
+    ``columns`` maps each data set to its column names; ``methods`` are shown
+    in order, ``"miwae"`` compared with the others (its peers); ``seeds`` is
+    the number asked for (cells with fewer say how many they have);
+    ``compare`` holds the MIWAE rows of another folder, shown as
+    ``MIWAE (compare_label)``.
     """
     methods = list(methods)
     other = f"MIWAE ({compare_label})"
@@ -71,9 +52,8 @@ def report(
         legend_compare = _compare_legend(compare, other)
     else:
         other = None
-    summary = _report.summarize(rows) if len(rows) else _report.summarize(_EMPTY)
+    summary = _report.summarize(rows)
     data = _Data(rows, columns, summary, seeds)
-    shown = _with_compare(methods, other)
     parts = [
         f"### Table 1: total MSE on the removed cells ({description})",
         "Standardised units, mean (std) over seeds; [k]: only k seeds. Best "
@@ -96,26 +76,14 @@ def report(
         *detail_tables(data, methods, datasets, other),
         "### Fit + impute wall time (median seconds)",
         f"{threads} thread(s) per run.",
-        _report.time_table(summary, shown, datasets),
+        _report.time_table(summary, _with_compare(methods, other), datasets),
     ]
     return "\n\n".join(parts) + "\n"
 
 
 def column_means(rows, seeds=None):
-    """Per-column MSE averaged over rows (seeds).
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Rows of one method and data set, with ``column_mse`` (JSON lists).
-    seeds : collection of int, default=None
-        Only rows of these seeds; all when None.
-
-    Returns
-    -------
-    mse : ndarray of shape (n_features,) or None
-        None when no row (with per-column errors) is left.
-    """
+    """Per-column MSE of rows of one method and data set, averaged over their
+    seeds (only ``seeds`` when given); None without rows with ``column_mse``."""
     if "column_mse" not in rows:
         return None
     if seeds is not None:
@@ -130,19 +98,9 @@ def column_means(rows, seeds=None):
 
 
 def column_ratios(miwae, mean):
-    """MIWAE's column MSE over the mean imputation's.
-
-    Parameters
-    ----------
-    miwae, mean : ndarray of shape (n_features,)
-        Per-column MSE.
-
-    Returns
-    -------
-    ratios : ndarray of shape (n_features,)
-        inf where the mean imputation is exact and MIWAE is not; nan where both
-        are exact (a constant column) or a figure is missing.
-    """
+    """MIWAE's column MSE over the mean imputation's: inf where the mean
+    imputation is exact and MIWAE is not, nan where both are exact (a constant
+    column) or a figure is missing."""
     miwae, mean = np.asarray(miwae, float), np.asarray(mean, float)
     exact = mean <= _ZERO
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -152,23 +110,7 @@ def column_ratios(miwae, mean):
 
 
 def total_table(data, methods, datasets, other=None):
-    """Table 1: total MSE per data set and method, and MIWAE / best peer.
-
-    Parameters
-    ----------
-    data : _Data
-        The rows and their summaries.
-    methods : sequence of str
-        Methods of this folder.
-    datasets : sequence of str
-        Rows of the table.
-    other : str, default=None
-        Method name of the compared MIWAE rows, shown after ``miwae``.
-
-    Returns
-    -------
-    table : str
-    """
+    """Table 1: total MSE per data set and method, and MIWAE / best peer."""
     shown = _with_compare(methods, other)
     ratios = [m for m in ("miwae", other) if m in shown]
     header = ["data set", "n x p", *map(_display, shown)]
@@ -191,21 +133,7 @@ def total_table(data, methods, datasets, other=None):
 
 
 def worst_table(data, datasets, other=None):
-    """Table 2: MIWAE's worst column ratio to the mean imputation per data set.
-
-    Parameters
-    ----------
-    data : _Data
-        The rows and their summaries.
-    datasets : sequence of str
-        Rows of the table.
-    other : str, default=None
-        Method name of the compared MIWAE rows, given the same columns.
-
-    Returns
-    -------
-    table : str
-    """
+    """Table 2: MIWAE's worst column ratio to the mean imputation per data set."""
     candidates = [m for m in ("miwae", other) if m]
     header = ["data set"]
     for method in candidates:
@@ -230,25 +158,9 @@ def worst_table(data, datasets, other=None):
 
 
 def detail_tables(data, methods, datasets, other=None):
-    """Table 3: per-column MSE of the data sets where MIWAE loses somewhere.
-
-    Parameters
-    ----------
-    data : _Data
-        The rows and their summaries.
-    methods : sequence of str
-        Methods of this folder.
-    datasets : sequence of str
-        Candidate data sets: those where MIWAE is not the best in total or
-        has a column above :data:`THRESHOLD`.
-    other : str, default=None
-        Method name of the compared MIWAE rows, shown after ``miwae``.
-
-    Returns
-    -------
-    parts : list of str
-        A heading and a table per data set; one line when there is none.
-    """
+    """Table 3: a heading and the per-column MSE of each data set where MIWAE
+    is not the best in total or has a column above :data:`THRESHOLD`; one line
+    when there is none."""
     parts = []
     for dataset in datasets:
         reference = data.seeds("miwae", dataset)
@@ -321,9 +233,8 @@ class _Data:
 
     def shape(self, dataset):
         rows = self.rows[self.rows["dataset"] == dataset]
-        if not len(rows):
-            return f"? x {len(self.columns[dataset])}"
-        return f"{int(rows['n_rows'].iloc[0])} x {len(self.columns[dataset])}"
+        n_rows = int(rows["n_rows"].iloc[0]) if len(rows) else "?"
+        return f"{n_rows} x {len(self.columns[dataset])}"
 
     def column_means(self, method, dataset, seeds=None):
         means = column_means(self.group(method, dataset), seeds)
@@ -344,15 +255,6 @@ class _Data:
         if method_mse is None or mean_mse is None:
             return None
         return column_ratios(method_mse, mean_mse)
-
-
-_EMPTY = pd.DataFrame(
-    {
-        name: pd.Series(dtype=float)
-        for name in ("seed", "mse", "fit_impute_seconds", "coverage90")
-    }
-    | {"method": pd.Series(dtype=str), "dataset": pd.Series(dtype=str)}
-)
 
 
 def _with_compare(methods, other):

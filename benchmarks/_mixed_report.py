@@ -1,112 +1,42 @@
-"""The Markdown report of ``benchmarks.mixed``.
-
-The MSE of the removed numeric cells and the PFC of the removed categorical
-cells per table and method, the per-column errors, the calibration of the
-categorical probabilities and the wall times.
-"""
+"""The Markdown report of ``benchmarks.mixed``: the MSE of the removed numeric
+cells and the PFC of the removed categorical cells per table and method, the
+per-column errors, the calibration of the categorical probabilities and the
+wall times."""
 
 import numpy as np
 import pandas as pd
 
-from . import _collection_report, _report
+from . import _report
+from ._collection_report import _argmin, _commits_legend, column_means
+from ._runner import describe
+from .datasets import load_mixed
 
-__all__ = ["pool_bins", "report", "summarize"]
-
-_METRICS = ("mse", "pfc", "ece")
-
-
-def summarize(rows):
-    """Aggregate the rows over seeds, per method and data set.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Rows of ``results.csv`` of ``benchmarks.mixed``.
-
-    Returns
-    -------
-    summary : DataFrame
-        Indexed by (method, dataset): ``{metric}_mean`` and ``{metric}_std``
-        (over seeds, ddof=1) of ``mse``, ``pfc`` and ``ece``, ``n_seeds`` and
-        ``seconds_median``.
-    """
-    rows = rows.astype(dict.fromkeys((*_METRICS, "fit_impute_seconds"), np.float64))
-    grouped = rows.groupby(["method", "dataset"])
-    columns = {"n_seeds": grouped["seed"].nunique()}
-    for metric in _METRICS:
-        columns[f"{metric}_mean"] = grouped[metric].mean()
-        columns[f"{metric}_std"] = grouped[metric].std(ddof=1)
-    columns["seconds_median"] = grouped["fit_impute_seconds"].median()
-    return pd.DataFrame(columns)
+__all__ = ["pool_bins", "report"]
 
 
-def pool_bins(bins):
-    """Reliability bins pooled over runs (seeds).
-
-    Parameters
-    ----------
-    bins : DataFrame
-        Rows of ``reliability.csv`` (``bin``, ``p_low``, ``p_high``,
-        ``mean_p``, ``observed``, ``count``), of one method and data set.
-
-    Returns
-    -------
-    pooled : DataFrame
-        One row per bin with the same columns: counts summed, ``mean_p`` and
-        ``observed`` averaged with the counts as weights (NaN in empty bins).
-    """
-    count = bins["count"].astype(np.float64)
-    frame = pd.DataFrame(
-        {
-            "bin": bins["bin"],
-            "p_low": bins["p_low"],
-            "p_high": bins["p_high"],
-            "p_sum": bins["mean_p"].astype(np.float64).fillna(0.0) * count,
-            "hit_sum": bins["observed"].astype(np.float64).fillna(0.0) * count,
-            "count": count,
+def report(settings, rows, bins):
+    """The report of the stored rows (and of their reliability bins), as Markdown."""
+    datasets, seeds = settings.datasets, settings.seeds
+    bins = bins[bins["key"].isin(set(rows["key"]))]
+    present = set(rows["method"])
+    methods = [
+        m for m in dict.fromkeys(settings.methods + settings.report_methods)
+        if m in present
+    ] or list(dict.fromkeys(settings.methods))  # fmt: skip
+    columns = {
+        name: {
+            c: "categorical" if isinstance(t, pd.CategoricalDtype) else "numeric"
+            for c, t in load_mixed(name, data_home=settings.data_home).dtypes.items()
         }
-    )
-    pooled = frame.groupby(["bin", "p_low", "p_high"], as_index=False).sum()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pooled["mean_p"] = pooled["p_sum"] / pooled["count"]
-        pooled["observed"] = pooled["hit_sum"] / pooled["count"]
-    pooled["count"] = pooled["count"].astype(int)
-    return pooled[["bin", "p_low", "p_high", "mean_p", "observed", "count"]]
-
-
-def report(rows, bins, columns, methods, datasets, *, description, seeds, threads):
-    """The report of the stored rows, as Markdown.
-
-    Parameters
-    ----------
-    rows : DataFrame
-        Stored rows (``results.csv``).
-    bins : DataFrame
-        Stored reliability rows of ``rows`` (``reliability.csv``).
-    columns : dict
-        Per data set, a dict of its column names to ``"numeric"`` or
-        ``"categorical"``, in order.
-    methods, datasets : sequence of str
-        Methods and data sets to show, in order.
-    description : str
-        The protocol in words (rate, seeds).
-    seeds : int
-        Seeds asked for; cells with fewer say how many they have.
-    threads : int
-        Threads per run, for the wall-time table.
-
-    Returns
-    -------
-    markdown : str
-    """
-    methods = [m for m in methods if m in set(rows["method"])] or list(methods)
-    summary = summarize(rows)
+        for name in datasets
+    }
+    summary = _summarize(rows)
     legend = (
         "Mean (std) over seeds; [k]: only k seeds; best method of each table in "
-        "bold. " + _collection_report._commits_legend(rows)
+        "bold. " + _commits_legend(rows)
     )
     parts = [
-        f"### MSE on the removed numeric cells ({description})",
+        f"### MSE on the removed numeric cells ({describe(settings)})",
         "Numeric columns in units of their standard deviation: centred and "
         "scaled with the mean and SD (ddof=0) of the full table's non-missing "
         "values, before removal. " + legend,
@@ -123,10 +53,38 @@ def report(rows, bins, columns, methods, datasets, *, description, seeds, thread
         "### Calibration of the categorical probabilities",
         *_calibration(summary, bins, methods, datasets, seeds),
         "### Fit + impute wall time (median seconds)",
-        f"{threads} thread(s) per run.",
+        f"{settings.threads} thread(s) per run.",
         _report.time_table(summary, methods, datasets),
     ]
     return "\n\n".join(parts) + "\n"
+
+
+def pool_bins(bins):
+    """Reliability bins pooled over runs: counts summed, ``mean_p`` and
+    ``observed`` averaged with the counts as weights (NaN in empty bins)."""
+    count = bins["count"].to_numpy(dtype=np.float64)
+    sums = bins[["bin", "p_low", "p_high"]].assign(
+        mean_p=bins["mean_p"].astype(np.float64).fillna(0.0).to_numpy() * count,
+        observed=bins["observed"].astype(np.float64).fillna(0.0).to_numpy() * count,
+        count=count,
+    )
+    pooled = sums.groupby(["bin", "p_low", "p_high"], as_index=False).sum()
+    for name in ("mean_p", "observed"):
+        pooled[name] = pooled[name] / pooled["count"]
+    pooled["count"] = pooled["count"].astype(int)
+    return pooled
+
+
+def _summarize(rows):
+    """:func:`benchmarks._report.summarize` with the PFC and ECE mean and std."""
+    metrics = ("mse", "pfc", "ece", "coverage90", "fit_impute_seconds")
+    rows = rows.astype(dict.fromkeys(metrics, np.float64))
+    summary = _report.summarize(rows)
+    grouped = rows.groupby(["method", "dataset"])
+    for metric in ("pfc", "ece"):
+        summary[f"{metric}_mean"] = grouped[metric].mean()
+        summary[f"{metric}_std"] = grouped[metric].std(ddof=1)
+    return summary
 
 
 def _shapes(rows, columns, datasets):
@@ -143,14 +101,12 @@ def _shapes(rows, columns, datasets):
 
 
 def _metric_table(summary, methods, datasets, metric, seeds):
-    best = {}
-    for dataset in datasets:
-        values = {
-            m: summary.loc[(m, dataset), f"{metric}_mean"]
-            for m in methods
-            if (m, dataset) in summary.index
-        }
-        best[dataset] = _collection_report._argmin(values)
+    """Mean (std) per method and table, [k] with only k seeds, the best in bold."""
+    means = summary[f"{metric}_mean"]
+    best = {
+        d: _argmin({m: means[(m, d)] for m in methods if (m, d) in means.index})
+        for d in datasets
+    }
 
     def cell(method, dataset):
         text = _report._mean_std(summary, method, dataset, metric)
@@ -164,20 +120,16 @@ def _metric_table(summary, methods, datasets, metric, seeds):
 
 
 def _column_tables(rows, columns, methods, datasets):
-    parts = []
+    parts, rows = [], rows.rename(columns={"column_error": "column_mse"})
     for dataset in datasets:
-        means = {}
-        for method in methods:
-            group = rows[(rows["method"] == method) & (rows["dataset"] == dataset)]
-            group = group.rename(columns={"column_error": "column_mse"})
-            values = _collection_report.column_means(group)
-            if values is not None:
-                means[method] = values
+        table = rows[rows["dataset"] == dataset]
+        means = {m: column_means(table[table["method"] == m]) for m in methods}
+        means = {m: values for m, values in means.items() if values is not None}
         if not means:
             continue
         lines = []
         for j, (name, kind) in enumerate(columns[dataset].items()):
-            best = _collection_report._argmin({m: v[j] for m, v in means.items()})
+            best = _argmin({m: v[j] for m, v in means.items()})
             cells = [name, kind]
             for method, values in means.items():
                 cell = "–" if np.isnan(values[j]) else f"{values[j]:.3f}"
@@ -201,28 +153,22 @@ def _calibration(summary, bins, methods, datasets, seeds):
         "over the bins), mean (std) over seeds:",
         _metric_table(summary, calibrated, datasets, "ece", seeds),
     ]
+    header = ["p_c", *[f"{d}: mean p_c / observed (pairs)" for d in datasets]]
     for method in calibrated:
-        header = ["p_c", *[f"{d}: mean p_c / observed (pairs)" for d in datasets]]
-        lines = []
-        pooled = {}
-        for dataset in datasets:
-            group = bins[(bins["method"] == method) & (bins["dataset"] == dataset)]
-            if len(group):
-                pooled[dataset] = pool_bins(group).set_index("bin")
+        own = bins[bins["method"] == method].groupby("dataset")
+        pooled = {d: pool_bins(group).set_index("bin") for d, group in own}
         if not pooled:
             continue
-        first = next(iter(pooled.values()))
-        for b, bin_row in first.iterrows():
-            cells = [f"{bin_row['p_low']:.1f}–{bin_row['p_high']:.1f}"]
+        lines = []
+        for b, edges in next(iter(pooled.values())).iterrows():
+            cells = [f"{edges['p_low']:.1f}–{edges['p_high']:.1f}"]
             for dataset in datasets:
-                table = pooled.get(dataset)
-                if table is None or table.loc[b, "count"] == 0:
-                    cells.append("–")
-                    continue
-                line = table.loc[b]
+                line = pooled[dataset].loc[b] if dataset in pooled else {"count": 0}
                 cells.append(
                     f"{line['mean_p']:.3f} / {line['observed']:.3f} "
                     f"({int(line['count'])})"
+                    if line["count"]
+                    else "–"
                 )
             lines.append(cells)
         parts += [

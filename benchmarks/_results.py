@@ -15,46 +15,16 @@ _PROTOCOL_VERSION = 1
 
 #: Columns of ``results.csv``, in order.
 FIELDS = (
-    "key",
-    "method",
-    "dataset",
-    "seed",
-    "mechanism",
-    "missing_rate",
-    "keep_target",
-    "quick",
-    "params",
-    "n_imputations",
-    "threads",
-    "n_rows",
-    "n_cols",
-    "n_missing",
-    "realised_rate",
-    "mse",
-    "coverage90",
-    "fit_impute_seconds",
-    "sample_seconds",
-    "finished_at",
-    "git_commit",
-    "torch_version",
-    "sklearn_version",
-)
+    "key", "method", "dataset", "seed", "mechanism", "missing_rate", "keep_target",
+    "quick", "params", "n_imputations", "threads", "n_rows", "n_cols", "n_missing",
+    "realised_rate", "mse", "coverage90", "fit_impute_seconds", "sample_seconds",
+    "finished_at", "git_commit", "torch_version", "sklearn_version",
+)  # fmt: skip
 
 
 def settings_key(settings):
-    """Short stable hash of a run's settings.
-
-    Parameters
-    ----------
-    settings : dict
-        JSON-serialisable settings that determine a run's results (method,
-        data set, seed, mechanism, rate, parameters, ...).
-
-    Returns
-    -------
-    key : str
-        16 hexadecimal digits; equal settings give equal keys.
-    """
+    """16 hexadecimal digits of a stable hash of a run's JSON-serialisable
+    settings (method, data set, seed, ...): equal settings, equal keys."""
     payload = json.dumps(
         {"protocol": _PROTOCOL_VERSION, **settings}, sort_keys=True, default=str
     )
@@ -62,17 +32,10 @@ def settings_key(settings):
 
 
 class ResultStore:
-    """Rows of finished runs in a CSV file, appended one at a time.
-
-    Parameters
-    ----------
-    path : str or Path
-        The CSV file; created with a header on the first append.
-    fields : tuple of str, default=FIELDS
-        Its columns, in order. A benchmark that stores more per run (such as
-        ``benchmarks.collection``'s per-column errors) appends its columns to
-        :data:`FIELDS`; files of the default columns stay readable as before.
-    """
+    """Rows of finished runs in the CSV file ``path``, created with a header of
+    ``fields`` on the first append and flushed to disk at each. A benchmark
+    that stores more per run (such as ``benchmarks.collection``'s per-column
+    errors) appends its columns to :data:`FIELDS`."""
 
     def __init__(self, path, fields=FIELDS):
         self.path = Path(path)
@@ -80,44 +43,21 @@ class ResultStore:
         self._check_header()
 
     def keys(self):
-        """Keys of the finished runs.
-
-        Returns
-        -------
-        keys : set of str
-        """
+        """Keys of the finished runs."""
         return set(self.load()["key"])
 
     def load(self):
-        """All stored rows.
-
-        Returns
-        -------
-        rows : DataFrame
-            One row per finished run, with the columns :attr:`fields`.
-        """
+        """All stored rows, with the columns :attr:`fields`."""
         if not self.path.is_file():
             return pd.DataFrame(columns=list(self.fields))
         return pd.read_csv(self.path, dtype={"key": str, "git_commit": str})
 
     def append(self, row):
-        """Write one row and flush it to disk at once.
-
-        Parameters
-        ----------
-        row : dict
-            Values for the columns :attr:`fields`.
-        """
+        """Write one row (a dict of the columns) and flush it to disk."""
         self.extend([row])
 
     def extend(self, rows):
-        """Write several rows in one write, flushed to disk at once.
-
-        Parameters
-        ----------
-        rows : list of dict
-            Values for the columns :attr:`fields`, one dict per row.
-        """
+        """Write several rows in one write, flushed to disk at once."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         new = not self.path.is_file() or self.path.stat().st_size == 0
         with open(self.path, "a", newline="") as handle:

@@ -2,7 +2,8 @@
 
 Three experiments, each a subcommand that appends its rows to
 ``OUT/results.csv`` as they finish (a rerun skips what is there, so an
-interrupted run resumes) and writes ``OUT/table.md``:
+interrupted run resumes) and writes ``OUT/table.md``; ``report`` renders the
+tables of stored folders (and ``DIR/REPORT.md`` with ``--out DIR``).
 
 ``coverage``
     Simulated linear regression with known coefficients: y = 1 + x0 - 0.5 x1
@@ -17,7 +18,9 @@ interrupted run resumes) and writes ``OUT/table.md``:
     Rubin's rules, and statsmodels' MICE with 20 imputations (the anchor).
     MIWAE is fitted on [X, y], as :class:`~miwae_impute.MultipleImputationEstimator`
     fits it, and its pooling is the estimator's own (``_rubin``, with
-    Barnard-Rubin degrees of freedom).
+    Barnard-Rubin degrees of freedom). ``--bootstrap`` runs only the
+    estimator's default instead (``bootstrap=True``, m = 5: five MIWAE fits
+    on bootstrap resamples, one completion each); give it its own OUT.
 
 ``prediction``
     The MIWAE paper's MNIST experiment on the UCI sets with a label
@@ -25,11 +28,10 @@ interrupted run resumes) and writes ``OUT/table.md``:
     split 70/30 (stratified, by the seed), remove ``--missing-rate`` of the
     feature cells MCAR in both parts, then predict the test labels with a
     logistic regression and a HistGradientBoosting classifier, each trained
-    on MIWAE's single imputation (a pipeline: the imputer fitted on the
-    training features) and pooled over m of MIWAE's draws
-    (:class:`~miwae_impute.MultipleImputationEstimator` with
-    ``bootstrap=False``, the imputer fitted once on the training features and
-    label; both classifiers share its fit through
+    on MIWAE's single imputation (the imputer fitted on the training
+    features) and pooled over m of MIWAE's draws (MultipleImputationEstimator
+    with ``bootstrap=False``, the imputer fitted once on the training
+    features and label; both classifiers share its fit through
     :class:`~sklearn.frozen.FrozenEstimator`), and HistGradientBoosting on
     the incomplete features (its native handling of NaN). The same
     classifiers on the complete data are the reference. Accuracy and
@@ -44,16 +46,8 @@ interrupted run resumes) and writes ``OUT/table.md``:
 
 Usage::
 
-    python -m benchmarks.pooling coverage --mechanism mcar --replications 100 \\
-        --out benchmarks/results/pooling-coverage-mcar
-    python -m benchmarks.pooling report --coverage \\
-        benchmarks/results/pooling-coverage-mcar \\
-        benchmarks/results/pooling-coverage-mar \\
-        --write-benchmarks-md benchmarks/HISTORY.md
-    python -m benchmarks.pooling prediction --seeds 5 \
-        --out benchmarks/results/pooling-prediction
-    python -m benchmarks.pooling calibration --seeds 5 \
-        --out benchmarks/results/pooling-calibration
+    python -m benchmarks.pooling coverage --mechanism mar --out OUT
+    python -m benchmarks.pooling report --coverage OUT --out benchmarks/results/pooling
 """
 
 import argparse
@@ -85,8 +79,6 @@ BETA = {"intercept": 1.0, "x0": 1.0, "x1": -0.5, "x2": 0.5, "x3": 0.0}
 _FEATURES = ["x0", "x1", "x2", "x3"]
 _INCOMPLETE = ["x0", "x1", "x2"]
 _N_ROWS = 500
-_CORRELATION = 0.5
-_MAR_STRENGTH = 2.0
 _MECHANISMS = ("mcar", "mar")
 #: Analyses of the coverage experiment, in the tables' row order.
 ANALYSES = (
@@ -103,25 +95,10 @@ _ALPHA = 0.05
 
 # -- coverage: the simulation ---------------------------------------------------
 def simulate(replication, mechanism, missing_rate, n_rows=_N_ROWS):
-    """One replication's complete data and its incomplete copy.
-
-    Parameters
-    ----------
-    replication : int
-        Seeds the data and the mask.
-    mechanism : {"mcar", "mar"}
-    missing_rate : float
-        Share of removed cells in each of x0, x1 and x2.
-    n_rows : int, default=500
-
-    Returns
-    -------
-    complete, incomplete : DataFrame
-        Columns x0..x3 and y; ``incomplete`` has NaN where cells were removed.
-    """
+    """One replication's complete data (x0..x3, y) and its incomplete copy."""
     rng = np.random.default_rng([replication, _MECHANISMS.index(mechanism)])
     p = len(_FEATURES)
-    cov = np.full((p, p), _CORRELATION) + (1 - _CORRELATION) * np.eye(p)
+    cov = np.full((p, p), 0.5) + 0.5 * np.eye(p)  # correlation 0.5
     X = rng.multivariate_normal(np.zeros(p), cov, size=n_rows)
     beta = np.array([BETA[name] for name in _FEATURES])
     y = BETA["intercept"] + X @ beta + rng.normal(size=n_rows)
@@ -131,8 +108,7 @@ def simulate(replication, mechanism, missing_rate, n_rows=_N_ROWS):
     else:
         drivers = np.column_stack([y, y, complete["x3"]])
         drivers = (drivers - drivers.mean(axis=0)) / drivers.std(axis=0)
-        logits = _rescaled(drivers, _MAR_STRENGTH)
-        mask = _calibrated_draw(logits, missing_rate, rng)
+        mask = _calibrated_draw(_rescaled(drivers, 2.0), missing_rate, rng)
     incomplete = complete.copy()
     incomplete[_INCOMPLETE] = incomplete[_INCOMPLETE].mask(mask)
     return complete, incomplete
@@ -146,35 +122,20 @@ def _ols(frame):
     return fit.params.to_numpy(), fit.bse.to_numpy() ** 2, fit.df_resid
 
 
-def _t_intervals(estimates, variances, df):
+def _with_t_intervals(estimates, variances, df):
+    """Estimates, variances, and the bounds of their 95% t intervals."""
     half = stats.t.ppf(1 - _ALPHA / 2, df) * np.sqrt(variances)
-    return estimates - half, estimates + half
-
-
-def _pooled(completions):
-    """OLS on each completion, pooled by the package's Rubin's rules."""
-    from miwae_impute._rubin import _rubin
-
-    fits = [_ols(frame) for frame in completions]
-    estimates = np.array([fit[0] for fit in fits])
-    variances = np.array([fit[1] for fit in fits])
-    mean, total, df, _ = _rubin(estimates, variances, df_complete=fits[0][2])
-    return mean, total, df
+    return estimates, variances, estimates - half, estimates + half
 
 
 def _mice(incomplete, replication, n_imputations=20):
-    """statsmodels' MICE: its own imputation (predictive mean matching) and pooling.
-
-    statsmodels draws from NumPy's global generator and has no seed parameter,
-    so it is seeded here, with the replication.
-    """
+    """statsmodels' MICE (predictive mean matching), seeded by the replication."""
     import statsmodels.api as sm
     from statsmodels.imputation import mice
 
     np.random.seed(replication)  # noqa: NPY002 (statsmodels reads the global one)
-    data = mice.MICEData(incomplete)
     formula = "y ~ " + " + ".join(_FEATURES)
-    result = mice.MICE(formula, sm.OLS, data).fit(
+    result = mice.MICE(formula, sm.OLS, mice.MICEData(incomplete)).fit(
         n_burnin=10, n_imputations=n_imputations
     )
     lower, upper = np.asarray(result.conf_int(_ALPHA)).T
@@ -182,110 +143,92 @@ def _mice(incomplete, replication, n_imputations=20):
 
 
 def run_replication(replication, mechanism, missing_rate, imputer_params=None):
-    """Every analysis of one replication; one row per (analysis, coefficient)."""
+    """Every analysis but the bootstrap one, on one replication (_coverage_rows)."""
     from miwae_impute import MIWAEImputer
+    from miwae_impute._rubin import _rubin
 
     complete, incomplete = simulate(replication, mechanism, missing_rate)
-    timed = {}
-
-    def record(analysis, start, estimates, variances, lower, upper):
-        seconds = time.perf_counter() - start
-        timed[analysis] = (estimates, variances, lower, upper, seconds)
-
-    for analysis, frame in (
-        ("full data", complete),
-        ("complete case", incomplete.dropna()),
-    ):
+    timed = {}  # analysis: (estimates, variances, lower, upper, seconds)
+    for analysis, frame in (("full data", complete), ("complete case", incomplete)):
         start = time.perf_counter()
-        est, var, df = _ols(frame)
-        record(analysis, start, est, var, *_t_intervals(est, var, df))
+        fit = _with_t_intervals(*_ols(frame.dropna()))
+        timed[analysis] = (*fit, time.perf_counter() - start)
 
     start = time.perf_counter()
     imputer = MIWAEImputer(random_state=replication, **(imputer_params or {}))
-    single = imputer.fit_transform(incomplete)
-    est, var, df = _ols(single)
-    record("MIWAE single (mean)", start, est, var, *_t_intervals(est, var, df))
+    fit = _with_t_intervals(*_ols(imputer.fit_transform(incomplete)))
+    timed["MIWAE single (mean)"] = (*fit, time.perf_counter() - start)
 
     start = time.perf_counter()
     draws = imputer.sample(incomplete, n_imputations=20)
     for m in (5, 20):
-        est, var, df = _pooled(draws[:m])
-        record(f"MIWAE MI, m={m}", start, est, var, *_t_intervals(est, var, df))
+        estimates, variances, df_complete = zip(*map(_ols, draws[:m]))
+        mean, total, df, _ = _rubin(
+            np.array(estimates), np.array(variances), df_complete=df_complete[0]
+        )
+        fit = _with_t_intervals(mean, total, df)
+        timed[f"MIWAE MI, m={m}"] = (*fit, time.perf_counter() - start)
 
     start = time.perf_counter()
-    record("statsmodels MICE, m=20", start, *_mice(incomplete, replication))
-
+    fit = _mice(incomplete, replication)
+    timed["statsmodels MICE, m=20"] = (*fit, time.perf_counter() - start)
     return _coverage_rows(timed, replication, mechanism, missing_rate, incomplete)
 
 
 def run_bootstrap_replication(
     replication, mechanism, missing_rate, imputer_params=None, n_imputations=5
 ):
-    """The bootstrap analysis of one replication, as a user runs it.
-
-    :class:`~miwae_impute.MultipleImputationEstimator` with ``bootstrap=True``:
-    ``n_imputations`` fits of MIWAE on bootstrap resamples of [X, y], one
-    completion from each, OLS pooled by Rubin's rules.
-    """
+    """The bootstrap analysis of one replication, as a user runs it."""
     from sklearn.linear_model import LinearRegression
 
     from miwae_impute import MIWAEImputer, MultipleImputationEstimator
 
     _, incomplete = simulate(replication, mechanism, missing_rate)
     start = time.perf_counter()
-    model = MultipleImputationEstimator(
-        LinearRegression(),
-        imputer=MIWAEImputer(**(imputer_params or {})),
-        n_imputations=n_imputations,
-        bootstrap=True,
-        random_state=replication,
-    ).fit(incomplete[_FEATURES], incomplete["y"])
-    table = model.summary(alpha=_ALPHA)
-    timed = {
-        f"MIWAE bootstrap MI, m={n_imputations}": (
-            table["coef"].to_numpy(),
-            table["std err"].to_numpy() ** 2,
-            table["lower"].to_numpy(),
-            table["upper"].to_numpy(),
-            time.perf_counter() - start,
+    table = (
+        MultipleImputationEstimator(
+            LinearRegression(),
+            imputer=MIWAEImputer(**(imputer_params or {})),
+            n_imputations=n_imputations,
+            bootstrap=True,
+            random_state=replication,
         )
-    }
+        .fit(incomplete[_FEATURES], incomplete["y"])
+        .summary(alpha=_ALPHA)
+    )
+    fit = [table["coef"], table["std err"] ** 2, table["lower"], table["upper"]]
+    analysis = f"MIWAE bootstrap MI, m={n_imputations}"
+    timed = {analysis: (*(c.to_numpy() for c in fit), time.perf_counter() - start)}
     return _coverage_rows(timed, replication, mechanism, missing_rate, incomplete)
 
 
 def _coverage_rows(timed, replication, mechanism, missing_rate, incomplete):
-    """One row per (analysis, coefficient) of ``timed``: analysis -> (estimates,
-    variances, lower, upper, seconds)."""
-    rows = []
+    """A row per (analysis, term) of ``timed``, analysis: (estimates, ..., seconds)."""
     complete_rows = len(incomplete.dropna())
-    for analysis, (estimates, variances, lower, upper, seconds) in timed.items():
-        for j, term in enumerate(BETA):
-            rows.append(
-                {
-                    "mechanism": mechanism,
-                    "missing_rate": missing_rate,
-                    "replication": replication,
-                    "analysis": analysis,
-                    "term": term,
-                    "truth": BETA[term],
-                    "estimate": estimates[j],
-                    "std_err": np.sqrt(variances[j]),
-                    "lower": lower[j],
-                    "upper": upper[j],
-                    "seconds": seconds,
-                    "complete_rows": complete_rows,
-                }
-            )
-    return rows
+    return [
+        {
+            "mechanism": mechanism,
+            "missing_rate": missing_rate,
+            "replication": replication,
+            "analysis": analysis,
+            "term": term,
+            "truth": BETA[term],
+            "estimate": estimates[j],
+            "std_err": np.sqrt(variances[j]),
+            "lower": lower[j],
+            "upper": upper[j],
+            "seconds": seconds,
+            "complete_rows": complete_rows,
+        }
+        for analysis, (estimates, variances, lower, upper, seconds) in timed.items()
+        for j, term in enumerate(BETA)
+    ]
 
 
 # -- coverage: the tables -------------------------------------------------------
 def coverage_summary(rows):
-    """Bias, coverage and width per (mechanism, analysis, term), over replications.
-
-    Also ``se_ratio``: the mean standard error over the standard deviation of
-    the estimates across replications (1 when the standard errors are right).
-    """
+    """Bias, rmse, coverage, width and se_ratio (the mean standard error over the
+    estimates' standard deviation) per (mechanism, rate, analysis, term)."""
     rows = rows.assign(
         error=rows.estimate - rows.truth,
         covered=(rows.lower <= rows.truth) & (rows.truth <= rows.upper),
@@ -307,21 +250,35 @@ def coverage_summary(rows):
 
 
 def common_replications(rows):
-    """The rows of the replications that every analysis of their mechanism has.
-
-    For a paired comparison with an analysis run on fewer replications.
-    """
+    """The rows of the replications that every analysis of their mechanism has."""
     keys = ["mechanism", "missing_rate"]
     analyses = rows.groupby(keys).analysis.transform("nunique")
     present = rows.groupby([*keys, "replication"]).analysis.transform("nunique")
     return rows[present == analyses]
 
 
+_COVERAGE_NOTE = (
+    "bias (estimate - truth), mean width, and the mean standard error over the "
+    "standard deviation of the estimates across replications (1 when the standard "
+    "errors are right; below 1 when they are too small). 'slopes' is their mean "
+    "over x0..x3 (of the absolute bias). 'MIWAE MI' draws every completion from "
+    "one fit of MIWAE (bootstrap=False); 'MIWAE bootstrap MI' is "
+    "MultipleImputationEstimator's default. Median seconds per replication (one "
+    "thread) below: MIWAE's fit and mean, then its 20 draws; for the bootstrap "
+    "analysis, its five fits and draws."
+)
+_COVERAGE_METRICS = (
+    ("coverage", "{:.3f}"),
+    ("bias", "{:+.3f}"),
+    ("width", "{:.3f}"),
+    ("se_ratio", "{:.2f}"),
+)
+
+
 def coverage_tables(rows):
-    """Markdown: per mechanism, coverage, bias and width of each analysis."""
+    """Markdown: per mechanism, coverage, bias, width and se_ratio per analysis."""
     summary = coverage_summary(rows)
     parts = []
-    terms = list(BETA)
     for (mechanism, rate), block in summary.groupby(["mechanism", "missing_rate"]):
         n = int(block.replications.max())
         complete_rows = rows[rows.mechanism == mechanism].complete_rows.median()
@@ -333,24 +290,9 @@ def coverage_tables(rows):
         monte_carlo = np.sqrt(0.95 * 0.05 / n)
         parts.append(
             f"Coverage of the 95% intervals (Monte Carlo standard error "
-            f"{monte_carlo:.3f} at 0.95), bias (estimate - truth), mean width, "
-            "and the mean standard error over the standard deviation of the "
-            "estimates across replications (1 when the standard errors are "
-            "right; below 1 when they are too small). 'slopes' is their mean "
-            "over x0..x3 (of the absolute bias). 'MIWAE MI' draws every "
-            "completion from one fit of MIWAE (bootstrap=False); 'MIWAE "
-            "bootstrap MI' is MultipleImputationEstimator's default. "
-            "Median seconds per replication (one thread) below: MIWAE's fit and "
-            "mean, then its 20 draws; for the bootstrap analysis, its five "
-            "fits and draws."
+            f"{monte_carlo:.3f} at 0.95), {_COVERAGE_NOTE}"
         )
-        header = ["analysis", *terms, "slopes"]
-        for metric, fmt in (
-            ("coverage", "{:.3f}"),
-            ("bias", "{:+.3f}"),
-            ("width", "{:.3f}"),
-            ("se_ratio", "{:.2f}"),
-        ):
+        for metric, fmt in _COVERAGE_METRICS:
             lines = []
             for analysis in ANALYSES:
                 own = block[block.analysis == analysis].set_index("term")
@@ -359,11 +301,11 @@ def coverage_tables(rows):
                 cells = own[metric]
                 slopes = cells.drop("intercept")
                 slopes = slopes.abs().mean() if metric == "bias" else slopes.mean()
-                values = [fmt.format(cells[t]) for t in terms] + [fmt.format(slopes)]
                 reps = int(own.replications.max())
                 label = analysis if reps == n else f"{analysis} ({reps} replications)"
-                lines.append([label, *values])
+                lines.append([label, *map(fmt.format, [*cells[list(BETA)], slopes])])
             title = metric.replace("se_ratio", "standard error / spread")
+            header = ["analysis", *BETA, "slopes"]
             parts.append(f"**{title}**\n\n" + markdown_table(header, lines))
         seconds = block.groupby("analysis").seconds.median()
         parts.append(
@@ -374,14 +316,15 @@ def coverage_tables(rows):
 
 
 # -- prediction -----------------------------------------------------------------
+_POOLED, _SINGLE = "MIWAE multiple imputation, pooled", "MIWAE single imputation"
 #: Rows of the prediction table: (features, classifier).
 PREDICTORS = (
     ("complete data (reference)", "logistic"),
     ("complete data (reference)", "gradient boosting"),
-    ("MIWAE single imputation", "logistic"),
-    ("MIWAE single imputation", "gradient boosting"),
-    ("MIWAE multiple imputation, pooled", "logistic"),
-    ("MIWAE multiple imputation, pooled", "gradient boosting"),
+    (_SINGLE, "logistic"),
+    (_SINGLE, "gradient boosting"),
+    (_POOLED, "logistic"),
+    (_POOLED, "gradient boosting"),
     ("native NaN handling", "gradient boosting"),
 )
 
@@ -396,45 +339,53 @@ def _classifiers(seed):
     }
 
 
-def _split(name, seed, missing_rate, test_size=0.3):
-    """Standardised features, labels, and the train/test rows with MCAR holes."""
-    from sklearn.model_selection import train_test_split
-
-    X, y, columns = load_labelled(name)
-    X = standardize(X)
-    X_missing = np.where(mcar(X.shape, missing_rate, seed), np.nan, X)
-    train, test = train_test_split(
-        np.arange(len(y)), test_size=test_size, stratify=y, random_state=seed
-    )
-    frame = pd.DataFrame(X, columns=columns)
-    holes = pd.DataFrame(X_missing, columns=columns)
-    return (
-        frame.iloc[train],
-        frame.iloc[test],
-        holes.iloc[train],
-        holes.iloc[test],
-        y[train],
-        y[test],
-    )
-
-
 def predict_one(dataset, seed, missing_rate, n_imputations, imputer_params=None):
     """Accuracy and log-loss of every predictor on one split; a row each."""
     from sklearn.frozen import FrozenEstimator
     from sklearn.metrics import accuracy_score, log_loss
+    from sklearn.model_selection import train_test_split
 
     from miwae_impute import MIWAEImputer, MultipleImputationEstimator
 
-    def imputer():
-        return MIWAEImputer(random_state=seed, **(imputer_params or {}))
-
-    full_train, full_test, train, test, y_train, y_test = _split(
-        dataset, seed, missing_rate
+    imputer = functools.partial(
+        MIWAEImputer, random_state=seed, **(imputer_params or {})
     )
+    X, y, columns = load_labelled(dataset)
+    full = pd.DataFrame(standardize(X), columns=columns)
+    holes = full.mask(mcar(full.shape, missing_rate, seed))
+    train, test = train_test_split(
+        np.arange(len(y)), test_size=0.3, stratify=y, random_state=seed
+    )
+    X_train, X_test = holes.iloc[train], holes.iloc[test]
+    y_train, y_test = y[train], y[test]
     classes = np.unique(y_train)
-    rows = []
-
-    def score(features, classifier, start, proba):
+    start = time.perf_counter()
+    single = imputer().fit(X_train)
+    data = {  # features: (train, test) of the predictors but the pooled ones
+        "complete data (reference)": (full.iloc[train], full.iloc[test]),
+        _SINGLE: (single.transform(X_train), single.transform(X_test)),
+        "native NaN handling": (X_train, X_test),
+    }
+    imputation_seconds = time.perf_counter() - start
+    rows, fitted = [], None  # fitted: the pooled predictors' shared imputer
+    for features, classifier in PREDICTORS:
+        model = _classifiers(seed)[classifier]
+        start = time.perf_counter()
+        if features == _POOLED:
+            model = MultipleImputationEstimator(
+                model,
+                imputer=imputer() if fitted is None else FrozenEstimator(fitted),
+                n_imputations=n_imputations,
+                bootstrap=False,
+                random_state=seed,
+            ).fit(X_train, y_train)
+            fitted, proba = model.imputer_, model.predict_proba(X_test)
+        else:
+            train_features, test_features = data[features]
+            proba = model.fit(train_features, y_train).predict_proba(test_features)
+        seconds = time.perf_counter() - start
+        if features == _SINGLE:
+            seconds += imputation_seconds  # its imputer's fit and transforms
         rows.append(
             {
                 "dataset": dataset,
@@ -445,63 +396,24 @@ def predict_one(dataset, seed, missing_rate, n_imputations, imputer_params=None)
                 "classifier": classifier,
                 "accuracy": accuracy_score(y_test, classes[proba.argmax(axis=1)]),
                 "log_loss": log_loss(y_test, proba, labels=classes),
-                "seconds": time.perf_counter() - start,
+                "seconds": seconds,
             }
         )
-
-    for label, model in _classifiers(seed).items():
-        start = time.perf_counter()
-        proba = model.fit(full_train, y_train).predict_proba(full_test)
-        score("complete data (reference)", label, start, proba)
-
-    start = time.perf_counter()
-    single = imputer().fit(train)
-    train_single, test_single = single.transform(train), single.transform(test)
-    imputation_seconds = time.perf_counter() - start
-    for label, model in _classifiers(seed).items():
-        start = time.perf_counter() - imputation_seconds
-        proba = model.fit(train_single, y_train).predict_proba(test_single)
-        score("MIWAE single imputation", label, start, proba)
-
-    fitted = None
-    for label, model in _classifiers(seed).items():
-        start = time.perf_counter()
-        pooled = MultipleImputationEstimator(
-            model,
-            imputer=imputer() if fitted is None else FrozenEstimator(fitted),
-            n_imputations=n_imputations,
-            bootstrap=False,  # one imputer fit, shared by the classifiers
-            random_state=seed,
-        ).fit(train, y_train)
-        fitted = pooled.imputer_
-        score(
-            "MIWAE multiple imputation, pooled",
-            label,
-            start,
-            pooled.predict_proba(test),
-        )
-
-    start = time.perf_counter()
-    model = _classifiers(seed)["gradient boosting"]
-    proba = model.fit(train, y_train).predict_proba(test)
-    score("native NaN handling", "gradient boosting", start, proba)
     return rows
 
 
 def prediction_tables(rows):
-    """Markdown: accuracy and log-loss per predictor and data set, mean (std)."""
+    """Markdown: accuracy and log-loss per predictor and data set, mean (std),
+    then the gain of pooling over the single imputation, paired by seed."""
     datasets = [d for d in LABELLED_DATASETS if d in set(rows.dataset)]
     grouped = rows.groupby(["features", "classifier", "dataset"])
+    seeds = grouped.seed.nunique()
+    over = f"{seeds.min()}-{seeds.max()} seeds".replace(
+        f"{seeds.min()}-{seeds.min()} ", f"{seeds.min()} "
+    )
     parts = []
     for metric in ("accuracy", "log_loss"):
         mean, std = grouped[metric].mean(), grouped[metric].std(ddof=1)
-        seeds = grouped.seed.nunique()
-        title = (
-            f"**{metric.replace('_', '-')}** on the test rows, mean (std) over "
-            f"{seeds.min()}-{seeds.max()} seeds".replace(
-                f"{seeds.min()}-{seeds.min()} ", f"{seeds.min()} "
-            )
-        )
         lines = []
         for features, classifier in PREDICTORS:
             cells = [
@@ -509,14 +421,9 @@ def prediction_tables(rows):
                 for key in ((features, classifier, d) for d in datasets)
             ]
             lines.append([features, classifier, *cells])
+        title = f"**{metric.replace('_', '-')}** on the test rows, mean (std) over"
         header = ["features", "classifier", *datasets]
-        parts.append(f"{title}\n\n" + markdown_table(header, lines))
-    parts.append(_paired_gains(rows, datasets))
-    return "\n\n".join(parts)
-
-
-def _paired_gains(rows, datasets):
-    """Per data set, the gain of pooling over the single imputation, per seed."""
+        parts.append(f"{title} {over}\n\n" + markdown_table(header, lines))
     lines = []
     for classifier in ("logistic", "gradient boosting"):
         for metric, better in (("accuracy", 1), ("log_loss", -1)):
@@ -524,20 +431,19 @@ def _paired_gains(rows, datasets):
             for d in datasets:
                 sub = rows[(rows.dataset == d) & (rows.classifier == classifier)]
                 wide = sub.pivot_table(index="seed", columns="features", values=metric)
-                pair = ["MIWAE multiple imputation, pooled", "MIWAE single imputation"]
-                if not set(pair) <= set(wide.columns):
+                if not {_POOLED, _SINGLE} <= set(wide.columns):
                     cells.append("–")
                     continue
-                diff = (wide[pair[0]] - wide[pair[1]]).dropna()
+                diff = (wide[_POOLED] - wide[_SINGLE]).dropna()
                 wins = int((better * diff > 0).sum())
                 cells.append(f"{diff.mean():+.4f} ({wins}/{len(diff)})")
-            label = metric.replace("_", "-")
-            lines.append([classifier, label, *cells])
-    return (
+            lines.append([classifier, metric.replace("_", "-"), *cells])
+    parts.append(
         "**multiple minus single imputation**, paired by seed: mean difference "
         "(seeds where multiple imputation is better / seeds)\n\n"
         + markdown_table(["classifier", "metric", *datasets], lines)
     )
+    return "\n\n".join(parts)
 
 
 # -- calibration ----------------------------------------------------------------
@@ -594,13 +500,13 @@ def calibration_table(rows):
     for level, expected in zip(_TABLE_LEVELS, perfect_coverage(n_draws, _TABLE_LEVELS)):
         cells = [f"{mean[(level, d)]:.3f} ({std[(level, d)]:.3f})" for d in datasets]
         lines.append([f"{level:.2f}", f"{expected:.3f}", *cells])
-    n_seeds = int(seeds.min())
     return (
         f"Share of removed values inside the central intervals of {n_draws} "
-        f"draws of `sample`, mean (std) over {n_seeds} seeds. With n draws a "
-        "perfectly calibrated sampler scores about c (n - 1) / (n + 1) at level "
-        "c; its column is a Monte Carlo value (normal draws and truth, 100,000 "
-        "cells).\n\n" + markdown_table(["nominal", "perfect sampler", *datasets], lines)
+        f"draws of `sample`, mean (std) over {int(seeds.min())} seeds. With n "
+        "draws a perfectly calibrated sampler scores about c (n - 1) / (n + 1) at "
+        "level c; its column is a Monte Carlo value (normal draws and truth, "
+        "100,000 cells).\n\n"
+        + markdown_table(["nominal", "perfect sampler", *datasets], lines)
     )
 
 
@@ -614,18 +520,11 @@ def plot_calibration(rows, path):
     n_draws = int(rows.n_draws.iloc[0])
     means = rows.groupby(["dataset", "level"]).coverage.mean()
     fig, ax = plt.subplots(figsize=(5, 5))
-    levels = np.array(LEVELS)
     ax.plot([0, 1], [0, 1], color="grey", lw=0.8, label="nominal")
-    ax.plot(
-        levels,
-        perfect_coverage(n_draws),
-        color="black",
-        ls="--",
-        lw=0.8,
-        label=f"perfect sampler, {n_draws} draws",
-    )
+    label = f"perfect sampler, {n_draws} draws"
+    ax.plot(LEVELS, perfect_coverage(n_draws), "k--", lw=0.8, label=label)
     for name in [d for d in DATASETS if d in means.index]:
-        ax.plot(levels, means[name].reindex(levels), marker=".", label=name)
+        ax.plot(LEVELS, means[name].reindex(LEVELS), marker=".", label=name)
     ax.set(
         xlabel="nominal level of the central interval",
         ylabel="share of removed values inside",
@@ -639,27 +538,24 @@ def plot_calibration(rows, path):
     plt.close(fig)
 
 
-# -- resumable runs ---------------------------------------------------------------
+# -- resumable runs and the command line --------------------------------------------
+_QUICK = {"max_iter": 2, "L": 50}  # smoke-test budget of --quick
+
+
 def _load(folder):
     """The rows of ``folder/results.csv`` (commits kept as strings)."""
     return pd.read_csv(Path(folder) / "results.csv", dtype={"git_commit": str})
 
 
 def _resume(out, tasks, run, *, threads=1, imputer_params=None):
-    """Run the tasks not yet in ``out/results.csv``, appending their rows.
-
-    ``tasks`` holds dicts of columns that identify a task's rows;
-    ``run(**task, imputer_params=...)`` returns them, and each is stamped
-    with the time it finished and the versions (commit, torch, scikit-learn).
-    Returns all the rows.
-    """
+    """Run the ``tasks`` (dicts of the columns naming a task's rows) not yet in
+    ``out/results.csv``, appending their rows stamped with the time and the
+    versions; all the rows."""
     path = Path(out) / "results.csv"
     done = set()
     if path.is_file() and tasks:
         done = set(_load(out)[list(tasks[0])].itertuples(index=False, name=None))
-    for task in tasks:
-        if tuple(task.values()) in done:
-            continue
+    for task in (task for task in tasks if tuple(task.values()) not in done):
         start = time.perf_counter()
         with run_context(threads):
             rows = run(**task, imputer_params=imputer_params)
@@ -672,43 +568,42 @@ def _resume(out, tasks, run, *, threads=1, imputer_params=None):
     return _load(out)
 
 
-# -- command line ---------------------------------------------------------------
-_QUICK = {"max_iter": 2, "L": 50}  # smoke-test budget of --quick
-
-
 def _parser():
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.pooling",
         description="What multiple imputation buys (issue 15)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    coverage = commands.add_parser("coverage", help="the regression simulation")
-    coverage.add_argument("--mechanism", choices=_MECHANISMS, default="mcar")
-    coverage.add_argument("--missing-rate", type=float, default=0.4)
-    coverage.add_argument("--replications", type=int, default=100)
-    coverage.add_argument(
-        "--bootstrap",
-        action="store_true",
-        help="only the bootstrap analysis (MultipleImputationEstimator with "
-        "bootstrap=True, m=5: five MIWAE fits a replication); give it its own OUT",
-    )
-    prediction = commands.add_parser("prediction", help="downstream classifiers")
-    prediction.add_argument("--datasets", nargs="+", default=list(LABELLED_DATASETS))
-    prediction.add_argument("--n-imputations", type=int, default=10)
-    calibration = commands.add_parser("calibration", help="intervals of sample()")
-    calibration.add_argument("--datasets", nargs="+", default=list(DATASETS))
-    calibration.add_argument("--n-draws", type=int, default=100)
-    for command in (prediction, calibration):
-        command.add_argument("--seeds", type=int, default=5)
-        command.add_argument("--missing-rate", type=float, default=0.5)
-    for command in (coverage, prediction, calibration):
-        command.add_argument("--threads", type=int, default=1)
-        command.add_argument("--quick", action="store_true", help="tiny budgets")
-        command.add_argument("--out", required=True)
+    for command, summary, datasets in (
+        ("coverage", "the regression simulation", None),
+        ("prediction", "downstream classifiers", LABELLED_DATASETS),
+        ("calibration", "intervals of sample()", DATASETS),
+    ):
+        sub = commands.add_parser(command, help=summary)
+        if datasets is None:
+            sub.add_argument("--mechanism", choices=_MECHANISMS, default="mcar")
+            sub.add_argument("--missing-rate", type=float, default=0.4)
+            sub.add_argument("--replications", type=int, default=100)
+            sub.add_argument(
+                "--bootstrap",
+                action="store_true",
+                help="only the bootstrap analysis (MultipleImputationEstimator with "
+                "bootstrap=True, m=5: five MIWAE fits a replication); own OUT",
+            )
+        else:
+            sub.add_argument("--datasets", nargs="+", default=list(datasets))
+            sub.add_argument("--seeds", type=int, default=5)
+            sub.add_argument("--missing-rate", type=float, default=0.5)
+        if command == "prediction":
+            sub.add_argument("--n-imputations", type=int, default=10)
+        if command == "calibration":
+            sub.add_argument("--n-draws", type=int, default=100)
+        sub.add_argument("--threads", type=int, default=1)
+        sub.add_argument("--quick", action="store_true", help="tiny budgets")
+        sub.add_argument("--out", required=True)
     report = commands.add_parser("report", help="tables from stored folders")
-    report.add_argument("--coverage", nargs="*", default=[], metavar="DIR")
-    report.add_argument("--prediction", nargs="*", default=[], metavar="DIR")
-    report.add_argument("--calibration", nargs="*", default=[], metavar="DIR")
+    for section in ("--coverage", "--prediction", "--calibration"):
+        report.add_argument(section, nargs="*", default=[], metavar="DIR")
     report.add_argument(
         "--common-replications",
         action="store_true",
@@ -719,48 +614,36 @@ def _parser():
 
 
 def _run(args):
-    """Run a subcommand's missing tasks; its rows and Markdown tables."""
+    """Run a subcommand's missing tasks; all its rows."""
+    rate = args.missing_rate
     if args.command == "coverage":
         tasks = [
-            {
-                "mechanism": args.mechanism,
-                "missing_rate": args.missing_rate,
-                "replication": r,
-            }
+            {"mechanism": args.mechanism, "missing_rate": rate, "replication": r}
             for r in range(args.replications)
         ]
         run = run_bootstrap_replication if args.bootstrap else run_replication
-        tables = coverage_tables
     else:
         tasks = [
-            {"dataset": name, "seed": seed, "missing_rate": args.missing_rate}
+            {"dataset": name, "seed": seed, "missing_rate": rate}
             for name in args.datasets
             for seed in range(args.seeds)
         ]
         if args.command == "prediction":
             run = functools.partial(predict_one, n_imputations=args.n_imputations)
-            tables = prediction_tables
         else:
             run = functools.partial(calibrate_one, n_draws=args.n_draws)
-            tables = calibration_table
-    rows = _resume(
-        args.out,
-        tasks,
-        run,
-        threads=args.threads,
-        imputer_params=_QUICK if args.quick else None,
+    imputer_params = _QUICK if args.quick else None
+    return _resume(
+        args.out, tasks, run, threads=args.threads, imputer_params=imputer_params
     )
-    if args.command == "calibration":
-        plot_calibration(rows, Path(args.out) / "reliability.png")
-    return tables(rows)
 
 
-#: The report's sections: (option, section id, heading, tables).
-_SECTIONS = (
-    ("coverage", "Multiple imputation: coverage of pooled inference", coverage_tables),
-    ("prediction", "Multiple imputation: downstream prediction", prediction_tables),
-    ("calibration", "Multiple imputation: calibration of sample()", calibration_table),
-)
+#: The report's sections: option: (heading, tables).
+_SECTIONS = {
+    "coverage": ("Multiple imputation: coverage of pooled inference", coverage_tables),
+    "prediction": ("Multiple imputation: downstream prediction", prediction_tables),
+    "calibration": ("Multiple imputation: calibration of sample()", calibration_table),
+}
 
 
 def main(argv=None):
@@ -768,22 +651,23 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parser().parse_args(argv)
     if args.command != "report":
-        markdown = _run(args)
+        rows = _run(args)
+        if args.command == "calibration":
+            plot_calibration(rows, Path(args.out) / "reliability.png")
+        markdown = _SECTIONS[args.command][1](rows)
         (Path(args.out) / "table.md").write_text(markdown + "\n")
         print(markdown)
         return 0
     pages, gathered = [], []
-    for option, title, tables in _SECTIONS:
-        folders = getattr(args, option)
-        if not folders:
-            continue
-        rows = pd.concat([_load(d) for d in folders])
-        if option == "coverage" and args.common_replications:
-            rows = common_replications(rows)
-        markdown = tables(rows)
-        print(markdown)
-        pages.append(f"## {title}\n\n{markdown}")
-        gathered.append(rows)
+    for option, (title, tables) in _SECTIONS.items():
+        if folders := getattr(args, option):
+            rows = pd.concat([_load(d) for d in folders])
+            if option == "coverage" and args.common_replications:
+                rows = common_replications(rows)
+            markdown = tables(rows)
+            print(markdown)
+            pages.append(f"## {title}\n\n{markdown}")
+            gathered.append(rows)
     if args.out and pages:
         write_gathered_report(
             args.out,

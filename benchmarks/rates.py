@@ -1,29 +1,19 @@
 """MIWAE against its peers at each missing rate, before and after a change.
 
-Reads result folders of ``benchmarks.collection`` and ``benchmarks.uci`` run
-at one MCAR rate: a "before" folder holding the peers and MIWAE as it was,
-and an "after" folder holding MIWAE as it is. For every (table, seed) with
-all three, it gives the best peer's MSE, MIWAE's before and after, and
-whether MIWAE ties (within 2%) or beats the best peer; then the count of
-such tables per rate, the tables where MIWAE still loses, and the columns
-of the collection's tables whose MSE is above 1.02 times the column-mean
-imputation's. ``--after-method`` reads another method of the "after"
-folders in MIWAE's place (``stacking``, say). A table in several folder
-pairs of one rate counts once, from the first pair given. BEFORE and AFTER
-may each join several folders with "+": a table's row comes from the last
-of them that has it (so that a rerun of some tables overrides an earlier
-run of all). ``--skip`` leaves tables out. It runs nothing.
-
-With several seeds (``--seed 0 1``), a table's MSE is its mean over them,
-and a table counts only where every method has every seed.
-
-Usage (issue 24's folders, seed 0)::
+Reads result folders of ``benchmarks.collection`` and ``benchmarks.uci`` at
+one MCAR rate: BEFORE holds the peers and MIWAE as it was, AFTER MIWAE as it
+is (or ``--after-method``, such as ``stacking``). Per table: the best peer's
+MSE, MIWAE's before and after, whether MIWAE ties (within 2%) or beats the
+best peer, and the columns whose MSE is above 1.02 times the column-mean
+imputation's; then the counts per rate. A table in several folder pairs of
+one rate counts from the first pair; BEFORE and AFTER may join folders with
+"+" (the last that has a table wins). With several seeds, a table's MSE is
+its mean over them, and a table counts only where every method has every
+seed. It runs nothing::
 
     python -m benchmarks report rates --seed 0 \\
         --rate 0.2 benchmarks/results/collection-mcar-0.2 \\
-            benchmarks/results/collection-mcar-0.2-remask \\
-        --rate 0.2 benchmarks/results/uci-mcar-0.2 \\
-            benchmarks/results/uci-mcar-0.2-remask
+            benchmarks/results/collection-mcar-0.2-remask
 """
 
 import argparse
@@ -41,11 +31,8 @@ _TIE = 1.02
 
 
 def _rows(folders, seeds, methods):
-    """One row per (method, table) of ``methods``: MSE, time and column
-    errors, mean over seeds.
-
-    A table is left out if any of its ``methods`` lacks a seed.
-    """
+    """Per (method, table) of ``methods``: MSE, time and column errors, mean
+    over ``seeds``; a table is left out if any of its ``methods`` lacks a seed."""
     frames = []
     for order, folder in enumerate(str(folders).split("+")):
         rows = pd.read_csv(Path(folder) / "results.csv")

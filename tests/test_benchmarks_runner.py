@@ -93,7 +93,7 @@ def test_commands_map_to_each_study_s_own_arguments(command, study, rest, expect
 
 
 def test_commands_a_study_lacks_say_so():
-    for command, study in (("compare", "uci"), ("report", "memory")):
+    for command, study in (("compare", "uci"), ("compare", "mixed")):
         with pytest.raises(SystemExit, match="not available for this study"):
             cli._arguments(command, study, ["D"])
 
