@@ -179,18 +179,11 @@ class Study:
         ]
 
     def _key(self, method, dataset, seed):
+        shared = ("mechanism", "missing_rate", "keep_target", "quick")
         return settings_key(
-            {
-                "method": method,
-                "dataset": dataset,
-                "seed": seed,
-                "mechanism": self.mechanism,
-                "missing_rate": self.missing_rate,
-                "keep_target": self.keep_target,
-                "quick": self.quick,
-                "params": self.params.get(method, {}),
-                "n_imputations": self.draws,
-            }
+            {name: getattr(self, name) for name in shared}
+            | {"method": method, "dataset": dataset, "seed": seed}
+            | {"params": self.params.get(method, {}), "n_imputations": self.draws}
         )
 
     @classmethod
@@ -231,15 +224,12 @@ class Study:
         except ValueError as exc:
             parser.error(str(exc))
         cls.check(parser, args)
+        same = ("seeds", "missing_rate", "mechanism", "quick", "threads")
         return cls(
+            **{name: getattr(args, name) for name in same},
             datasets=tuple(args.datasets),
             methods=tuple(args.methods),
-            seeds=args.seeds,
-            missing_rate=args.missing_rate,
-            mechanism=args.mechanism,
-            quick=args.quick,
             params=params,
-            threads=args.threads,
             n_imputations=args.n_imputations,
             data_home=args.data_home,
             keep_target=getattr(args, "keep_target", False),

@@ -59,7 +59,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from . import _collection_report, _runner, uci
+from . import _report, _runner, uci
 from ._results import FIELDS, settings_key
 from ._runner import describe
 from .datasets import (
@@ -77,9 +77,11 @@ __all__ = [
     "METHODS",
     "CollectionSettings",
     "column_mse",
+    "column_ratios",
     "load_any",
     "load_table",
     "main",
+    "render",
 ]
 
 #: Rows and columns of each real table of ``collection/``, as in ``MANIFEST.md``.
@@ -196,25 +198,14 @@ class CollectionSettings(uci.Settings):
         return settings_key({"collection": _COLLECTION_VERSION, "run": base})
 
     def report(self, rows, out, args):
-        """The report (total MSE, worst columns, per-column detail, wall
-        times), with the MIWAE rows of ``--compare`` beside; printed whole."""
+        """The report (:func:`render`), with the MIWAE rows of ``--compare``
+        beside; printed whole."""
         compare = None if args.compare is None else _compare_rows(args.compare, self)
-        methods = [m for m in uci.METHODS if m in set(self.methods) | set(rows.method)]
         columns = {
             name: load_table(name, data_home=self.data_home).columns
             for name in self.datasets
         }
-        markdown = _collection_report.report(
-            rows,
-            columns,
-            methods,
-            self.datasets,
-            description=describe(self),
-            seeds=self.seeds,
-            threads=self.threads,
-            compare=compare,
-            compare_label=args.compare_label,
-        )
+        markdown = render(self, rows, columns, compare, args.compare_label)
         return markdown, markdown
 
     @classmethod
@@ -264,6 +255,183 @@ def _compare_rows(folder, settings):
         & (rows["quick"].astype(bool) == settings.quick)
     )
     return rows[keep].drop_duplicates(["dataset", "seed"], keep="last")
+
+
+# -- report -----------------------------------------------------------------------
+#: A column whose MSE is above this factor of the mean imputation's is flagged.
+THRESHOLD = 1.02
+
+
+def render(settings, rows, columns, compare=None, label="before"):
+    """The report of the rows, as Markdown (``columns``: each table's column
+    names): Table 1 the total MSE per table and method, Table 2 MIWAE's worst
+    column against the mean imputation, Table 3 the per-column MSE of the
+    tables where MIWAE loses, then the wall times; the MIWAE rows of
+    ``compare`` are shown after MIWAE's, as ``MIWAE (label)``."""
+    present = set(settings.methods) | set(rows["method"])
+    methods = [m for m in uci.METHODS if m in present]
+    rows, other, legend = rows[rows["method"].isin(methods)], None, ""
+    if compare is not None and len(compare):
+        other = f"MIWAE ({label})"
+        rows = pd.concat([rows, compare.assign(method=other)], ignore_index=True)
+        params = ", ".join(sorted(set(compare["params"].dropna().astype(str))))
+        legend = (
+            f" {other}: {len(compare)} rows, commit(s) {_report.commits(compare)}, "
+            f"parameters {params}."
+        )
+    summary, shown = _report.summarize(rows), _with(methods, other)
+    candidates = [m for m in ("miwae", other) if m]
+    rated = [m for m in candidates if m in shown]
+    header = ["data set", "n x p", *map(_name, shown)]
+    header += [f"{_name(m)} / best peer" for m in rated]
+    worst_header = ["data set"]
+    for m in candidates:
+        worst_header += [f"{_name(m)}: worst column", "ratio", f"columns > {THRESHOLD}"]
+    totals, worst, details = [], [], []
+    for dataset in settings.datasets:
+        table = _Table(dataset, rows[rows["dataset"] == dataset], columns[dataset])
+        means = {m: summary["mse_mean"].get((m, dataset)) for m in shown}
+        top = _report.argmin({m: means[m] for m in methods})
+        peers = [means[m] for m in methods if m != "miwae" and means[m] is not None]
+        peer = min(peers, default=None)
+        cells = [dataset, f"{table.n_rows} x {len(table.names)}"]
+        for m in shown:
+            cell = _report.mean_std(summary, m, dataset, seeds=settings.seeds)
+            cells.append(_report.bold(cell, m == top))
+        for m in rated:
+            ok = means[m] is not None and peer
+            cells.append(f"{means[m] / peer:.2f}" if ok else "–")
+        totals.append(cells)
+        ratios = {m: table.ratios(m) for m in candidates}
+        worst.append([dataset])
+        for m in candidates:
+            worst[-1] += _worst(ratios[m], table.names)
+        mine = ratios["miwae"]
+        if mine is not None and (top != "miwae" or np.any(mine > THRESHOLD)):
+            details += table.detail(methods, other, ratios)
+    if not details:
+        miwae = rows.loc[rows["method"] == "miwae", "dataset"]
+        details = [
+            f"MIWAE is the best on every table, with no column above {THRESHOLD}."
+            if miwae.isin(settings.datasets).any()
+            else "No MIWAE rows."
+        ]
+    parts = [
+        f"### Table 1: total MSE on the removed cells ({describe(settings)})",
+        "Standardised units, mean (std) over seeds; [k]: only k seeds. Best "
+        "method of each table in bold (among this folder's methods). Last "
+        "column(s): MIWAE / best peer, the peers being every other method. "
+        + _report.commits_legend(rows)
+        + legend,
+        _report.markdown_table(header, totals),
+        "### Table 2: MIWAE's worst column against the mean imputation",
+        "Per column, MIWAE's MSE / the mean imputation's MSE, each averaged over "
+        "the seeds both have; the worst column, and the number of columns above "
+        f"{THRESHOLD} (a constant column that both impute exactly is not counted).",
+        _report.markdown_table(worst_header, worst),
+        "### Table 3: per-column MSE where MIWAE is not the best or has a column "
+        f"above {THRESHOLD}",
+        "Mean over the seeds MIWAE has, for every method"
+        + (f" ({other} over its own)" if other else "")
+        + f"; best method of each column in bold, MIWAE / mean in bold above "
+        f"{THRESHOLD}.",
+        *details,
+        _report.time_section(summary, shown, settings.datasets, settings.threads),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def column_ratios(miwae, mean):
+    """MIWAE's column MSE over the mean imputation's: inf where the mean
+    imputation is exact and MIWAE is not, nan where both are exact (a constant
+    column) or a figure is missing."""
+    miwae, mean = np.asarray(miwae, float), np.asarray(mean, float)
+    exact = mean <= 1e-12  # a constant column imputed exactly
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = miwae / np.where(exact, 1.0, mean)
+    ratios[exact] = np.where(miwae[exact] > 1e-12, np.inf, np.nan)
+    return ratios
+
+
+class _Table:
+    """The rows of one table of a report, by method."""
+
+    def __init__(self, dataset, rows, names):
+        self.dataset, self.names = dataset, names
+        self.groups = dict(tuple(rows.groupby("method")))
+        self.n_rows = int(rows["n_rows"].iloc[0]) if len(rows) else "?"
+
+    def seeds(self, method):
+        group = self.groups.get(method)
+        return set() if group is None else set(group["seed"].astype(int))
+
+    def means(self, method, seeds=None):
+        """The method's MSE per column, averaged over its seeds (``seeds``)."""
+        group = self.groups.get(method)
+        means = None if group is None else _report.column_means(group, seeds)
+        if means is not None and len(means) != len(self.names):
+            raise ValueError(
+                f"{method} rows of {self.dataset} have {len(means)} column errors, "
+                f"the table has {len(self.names)} columns."
+            )
+        return means
+
+    def ratios(self, method):
+        """Column ratios to the mean imputation over the seeds both have."""
+        common = self.seeds(method) & self.seeds("mean")
+        ours, mean = (self.means(m, common) for m in (method, "mean"))
+        return None if ours is None or mean is None else column_ratios(ours, mean)
+
+    def detail(self, methods, other, ratios):
+        """Table 3's heading and per-column MSE of the table."""
+        reference = self.seeds("miwae")
+        present = [m for m in methods if self.seeds(m)]
+        means = {m: self.means(m, reference) for m in present}
+        if other and self.seeds(other):
+            means[other] = self.means(other)
+        shown = _with(present, other if other in means else None)
+        flagged = [m for m in ("miwae", other) if m in shown]
+        header = ["column", *map(_name, shown)]
+        header += [f"{_name(m)} / mean" for m in flagged]
+        lines = []
+        for j, name in enumerate(self.names):
+            values = {m: means[m][j] for m in methods if means.get(m) is not None}
+            top, cells = _report.argmin(values), [name]
+            for m in shown:
+                cell = "–" if means.get(m) is None else f"{means[m][j]:.3f}"
+                cells.append(_report.bold(cell, m == top))
+            for r in (ratios[m] for m in flagged):
+                flag = r is not None and r[j] > THRESHOLD
+                cells.append(_report.bold("–" if r is None else _ratio(r[j]), flag))
+            lines.append(cells)
+        seeds = ", ".join(map(str, sorted(reference)))
+        heading = f"#### {self.dataset} (seeds {seeds})"
+        return [heading, _report.markdown_table(header, lines)]
+
+
+def _worst(ratios, names):
+    """Table 2's cells: the worst column, its ratio, the count above THRESHOLD."""
+    if ratios is None or np.isnan(ratios).all():
+        return ["–", "–", "–"]
+    j = int(np.nanargmax(ratios))
+    above = f"{int(np.sum(ratios > THRESHOLD))} of {len(ratios)}"
+    return [names[j], _ratio(ratios[j]), above]
+
+
+def _with(methods, other):
+    """``methods`` with the compared MIWAE rows ``other`` after ``miwae``."""
+    shown = list(methods)
+    if other:
+        shown.insert(shown.index("miwae") + 1 if "miwae" in shown else 0, other)
+    return shown
+
+
+def _name(method):
+    return "MIWAE" if method == "miwae" else method
+
+
+def _ratio(value):
+    return "inf" if np.isinf(value) else ("–" if np.isnan(value) else f"{value:.2f}")
 
 
 def _load_real(name, data_home):

@@ -49,9 +49,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.impute import SimpleImputer
 
-from . import _mixed_report, _runner, uci
+from . import _report, _runner, uci
 from ._results import FIELDS, ResultStore, settings_key
-from ._runner import Skip, Study
+from ._runner import Skip, Study, describe
 from .datasets import MIXED_DATASETS, load_mixed
 from .missingness import mcar
 
@@ -64,6 +64,7 @@ __all__ = [
     "ModeImputer",
     "expected_calibration_error",
     "main",
+    "pool_bins",
     "reliability_table",
     "removal_mask",
     "score",
@@ -278,9 +279,56 @@ class MixedSettings(Study):
         )
 
     def report(self, rows, out, args):
-        """The report (with the rows' bins of ``reliability.csv``), printed whole."""
+        """The report, printed whole: the MSE of the removed numeric cells and
+        the PFC of the removed categorical cells per table and method, the
+        per-column errors, the calibration of the categorical probabilities
+        (from the rows' bins of ``reliability.csv``) and the wall times."""
         bins = ResultStore(Path(out) / "reliability.csv", RELIABILITY_FIELDS).load()
-        markdown = _mixed_report.report(self, rows, bins)
+        bins = bins[bins["key"].isin(set(rows["key"]))]
+        datasets, seeds = self.datasets, self.seeds
+        methods = [
+            m for m in dict.fromkeys(self.methods + self.report_methods)
+            if m in set(rows["method"])
+        ] or list(dict.fromkeys(self.methods))  # fmt: skip
+        summary = _report.summarize(rows, ("mse", "pfc", "ece"))
+        legend = (
+            "Mean (std) over seeds; [k]: only k seeds; best method of each table in "
+            "bold. " + _report.commits_legend(rows)
+        )
+        columns, shapes = {}, []
+        for name in datasets:
+            frame = load_mixed(name, data_home=self.data_home)
+            kinds = [
+                "categorical" if _is_categorical(x) else "numeric"
+                for _, x in frame.items()
+            ]
+            columns[name] = dict(zip(frame.columns, kinds))
+            n_rows = rows.loc[rows["dataset"] == name, "n_rows"]
+            size = f"{int(n_rows.iloc[0])} x {len(kinds)}" if len(n_rows) else "?"
+            numeric = kinds.count("numeric")
+            shapes.append(
+                f"{name} {size} ({numeric} numeric, {len(kinds) - numeric} categorical)"
+            )
+        parts = [
+            f"### MSE on the removed numeric cells ({describe(self)})",
+            "Numeric columns in units of their standard deviation: centred and "
+            "scaled with the mean and SD (ddof=0) of the full table's non-missing "
+            "values, before removal. " + legend,
+            "Tables: " + "; ".join(shapes) + ".",
+            _report.metric_table(summary, methods, datasets, "mse", seeds),
+            "### PFC on the removed categorical cells",
+            "Proportion of the removed categorical cells imputed with a wrong level. "
+            + legend,
+            _report.metric_table(summary, methods, datasets, "pfc", seeds),
+            "### Per-column errors",
+            "MSE of each numeric column, PFC of each categorical one, mean over "
+            "seeds; best method in bold.",
+            *_column_tables(rows, columns, methods, datasets),
+            "### Calibration of the categorical probabilities",
+            *_calibration(summary, bins, methods, datasets, seeds),
+            _report.time_section(summary, methods, datasets, self.threads),
+        ]
+        markdown = "\n\n".join(parts) + "\n"
         return markdown, markdown
 
     @classmethod
@@ -382,6 +430,87 @@ def expected_calibration_error(table):
 def main(argv=None):
     """``python -m benchmarks.mixed``; see :func:`benchmarks._runner.main`."""
     return _runner.main(MixedSettings, argv)
+
+
+# -- report -----------------------------------------------------------------------
+def pool_bins(bins):
+    """Reliability bins pooled over runs: counts summed, ``mean_p`` and
+    ``observed`` averaged with the counts as weights (NaN in empty bins)."""
+    count = bins["count"].to_numpy(dtype=np.float64)
+    sums = bins[["bin", "p_low", "p_high"]].assign(
+        mean_p=bins["mean_p"].astype(np.float64).fillna(0.0).to_numpy() * count,
+        observed=bins["observed"].astype(np.float64).fillna(0.0).to_numpy() * count,
+        count=count,
+    )
+    pooled = sums.groupby(["bin", "p_low", "p_high"], as_index=False).sum()
+    for name in ("mean_p", "observed"):
+        pooled[name] = pooled[name] / pooled["count"]
+    pooled["count"] = pooled["count"].astype(int)
+    return pooled
+
+
+def _column_tables(rows, columns, methods, datasets):
+    """A heading and the per-column errors of each table, the best in bold."""
+    parts = []
+    for dataset in datasets:
+        table = rows[rows["dataset"] == dataset]
+        means = {
+            m: _report.column_means(table[table["method"] == m], column="column_error")
+            for m in methods
+        }
+        means = {m: values for m, values in means.items() if values is not None}
+        if not means:
+            continue
+        lines = []
+        for j, (name, kind) in enumerate(columns[dataset].items()):
+            top = _report.argmin({m: v[j] for m, v in means.items()})
+            cells = [name, kind]
+            for method, values in means.items():
+                cell = "–" if np.isnan(values[j]) else f"{values[j]:.3f}"
+                cells.append(_report.bold(cell, method == top))
+            lines.append(cells)
+        header = ["column", "type", *means]
+        parts += [f"#### {dataset}", _report.markdown_table(header, lines)]
+    return parts or ["No rows."]
+
+
+def _calibration(summary, bins, methods, datasets, seeds):
+    """The ECE per table and method, and each method's reliability bins."""
+    has = set(summary.index[summary["ece_mean"].notna()].get_level_values(0))
+    calibrated = [m for m in methods if m in has]
+    if not calibrated:
+        return ["No method gave per-level probabilities."]
+    parts = [
+        "For methods with `transform(X, return_proba=True)`: every removed "
+        "categorical cell and every level c of its column give a pair (p_c, "
+        "1[true level = c]), binned by p_c into tenths. Expected calibration "
+        "error (ECE: the count-weighted mean of |mean p_c - observed frequency| "
+        "over the bins), mean (std) over seeds:",
+        _report.metric_table(summary, calibrated, datasets, "ece", seeds),
+    ]
+    header = ["p_c", *[f"{d}: mean p_c / observed (pairs)" for d in datasets]]
+    for method in calibrated:
+        own = bins[bins["method"] == method].groupby("dataset")
+        pooled = {d: pool_bins(group).set_index("bin") for d, group in own}
+        if not pooled:
+            continue
+        lines = []
+        for b, edges in next(iter(pooled.values())).iterrows():
+            cells = [f"{edges['p_low']:.1f}–{edges['p_high']:.1f}"]
+            for dataset in datasets:
+                line = pooled[dataset].loc[b] if dataset in pooled else {"count": 0}
+                cells.append(
+                    f"{line['mean_p']:.3f} / {line['observed']:.3f} "
+                    f"({int(line['count'])})"
+                    if line["count"]
+                    else "–"
+                )
+            lines.append(cells)
+        parts += [
+            f"#### {method}: reliability, pooled over seeds",
+            _report.markdown_table(header, lines),
+        ]
+    return parts
 
 
 def _build_imputer(method, seed, settings):

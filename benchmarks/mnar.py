@@ -1,30 +1,22 @@
 """MSE and RMSE tables of one protocol, gathered from several result folders.
 
-The not-MIWAE comparison (issue 13) runs ``benchmarks.uci`` several times:
-the baselines in one folder, not-MIWAE with each missingness model in others
-(``--param not-miwae.missingness=...``). This command reads their
-``results.csv`` files, labels each row by its method and the parameters it was
-given beyond the defaults, and writes the MSE and RMSE tables (mean and std
-over seeds, standardised units) and the ratios of each not-MIWAE variant to
-MIWAE and to the best baseline of each data set::
+The not-MIWAE comparison (issue 13) runs ``benchmarks.uci`` several times: the
+baselines in one folder, not-MIWAE with each missingness model in others
+(``--param not-miwae.missingness=...``). This command runs nothing: it reads
+their ``results.csv`` files, labels each row by its method and the parameters
+it was given beyond the defaults (the latest row of a label, data set and seed
+wins), and prints the MSE and RMSE tables (mean and std over seeds,
+standardised units) and the ratios of each not-MIWAE variant to MIWAE and to
+the best baseline of each data set; ``--out DIR`` also writes them, under the
+command and the rows' commits, to ``DIR/REPORT.md``. On the not-MIWAE paper's
+protocol (its Table 1: every value above the mean of the first half of the
+columns removed; the mechanism "paper-above-mean" at rate 1) the tables also
+give the paper's RMSE beside ours, and their ratio::
 
     python -m benchmarks.mnar benchmarks/results/mnar-v2-high \\
         benchmarks/results/mnar-v2-free benchmarks/results/mnar-above-mean-a \\
         benchmarks/results/mnar-above-mean-b --mechanism above-mean \\
         --missing-rate 0.9 --out benchmarks/results/mnar-above-mean-0.9
-
-When folders hold the same (label, data set, seed), the latest row wins.
-It runs nothing; with ``--out DIR`` it also writes the tables, under the
-command and the rows' commits, to ``DIR/REPORT.md``.
-
-The not-MIWAE paper's own protocol (Table 1: every value above the mean of
-the first half of the columns removed) is the mechanism "paper-above-mean" at
-rate 1; its tables also give the paper's RMSE beside ours and their ratio::
-
-    python -m benchmarks.uci --mechanism paper-above-mean --missing-rate 1 \
-        --methods miwae missforest mean --seeds 1 --out benchmarks/results/paper
-    python -m benchmarks.mnar benchmarks/results/paper \
-        --mechanism paper-above-mean --missing-rate 1
 """
 
 import argparse
@@ -35,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import _report
+from ._report import grid, metric_table, summarize
 from ._runner import write_gathered_report
 
 _BASELINES = ("missforest", "knn", "pca", "factor-analysis", "ppca", "mean")
@@ -90,37 +82,20 @@ def gather(folders, mechanism, missing_rate, seeds=None):
 def tables(rows, paper=False):
     """Markdown: the MSE and RMSE tables of :func:`gather`'s rows, the paper's
     RMSE beside ours (``paper``: :data:`PAPER_RMSE`), then not-MIWAE's ratios."""
-    grouped = rows.groupby(["label", "dataset"])
-    summary = pd.DataFrame(
-        {
-            f"{metric}_{stat}": getattr(grouped[metric], stat)(
-                **({"ddof": 1} if stat == "std" else {})
-            )
-            for metric in ("mse", "rmse")
-            for stat in ("mean", "std")
-        }
-    ).join(grouped["seed"].nunique().rename("n_seeds"))
+    summary = summarize(rows, ("mse", "rmse"), by="label")
     datasets = sorted(rows["dataset"].unique())
     labels = sorted(rows["label"].unique(), key=_order)
-    seeds = summary["n_seeds"].groupby("label").agg(["min", "max"])
     parts = []
     for metric in ("mse", "rmse"):
         parts += [
             f"{metric.upper()}, mean (std) over seeds:",
-            _report._markdown(
-                labels,
-                datasets,
-                lambda m, d, metric=metric: _report._mean_std(summary, m, d, metric),
-            ),
+            metric_table(summary, labels, datasets, metric, top=False),
         ]
-    parts.append(
-        "Seeds per cell: "
-        + ", ".join(
-            f"{lab} {lo}-{hi}" if lo != hi else f"{lab} {lo}"
-            for lab, (lo, hi) in seeds.iterrows()
-        )
-        + "."
+    ranges = summary["n_seeds"].groupby("label").agg(["min", "max"]).itertuples()
+    seeds = ", ".join(
+        f"{lab} {lo}-{hi}" if lo != hi else f"{lab} {lo}" for lab, lo, hi in ranges
     )
+    parts.append(f"Seeds per cell: {seeds}.")
     if paper:
         parts += _paper_tables(summary["rmse_mean"].unstack("dataset"))
     mse = summary["mse_mean"].unstack("dataset")
@@ -133,19 +108,14 @@ def tables(rows, paper=False):
             ratios[f"{lab} / best baseline"] = mse.loc[lab] / mse.loc[baselines].min()
     if ratios:
         frame = pd.DataFrame(ratios).T[datasets]
-        best = mse.loc[baselines].idxmin() if baselines else None
-        parts.append("MSE ratios (below 1: not-MIWAE imputes better):")
-        parts.append(
-            _report._markdown(
-                list(frame.index), datasets, lambda r, d: f"{frame.loc[r, d]:.2f}"
-            )
-        )
-        if best is not None:
-            parts.append(
-                "Best baseline per set: "
-                + ", ".join(f"{d} {best[d]}" for d in datasets)
-                + "."
-            )
+        parts += [
+            "MSE ratios (below 1: not-MIWAE imputes better):",
+            grid(frame.index, datasets, lambda r, d: f"{frame.loc[r, d]:.2f}"),
+        ]
+        if baselines:
+            best = mse.loc[baselines].idxmin()
+            best = ", ".join(f"{d} {best[d]}" for d in datasets)
+            parts.append(f"Best baseline per set: {best}.")
     return "\n\n".join(parts)
 
 
@@ -155,25 +125,21 @@ def _paper_tables(rmse):
     datasets = [d for d in _PAPER_SETS if d in rmse.columns]
     if not labels or not datasets:
         return []
+    theirs = pd.DataFrame(PAPER_RMSE).T.loc[labels, datasets]
+    ratios = rmse.loc[labels, datasets] / theirs
 
     def cell(lab, d):
-        ours, theirs = rmse.loc[lab, d], PAPER_RMSE[lab][d]
-        return (
-            "" if np.isnan(ours) else f"{ours:.3f} / {theirs:.2f} = {ours / theirs:.2f}"
-        )
+        ours = rmse.loc[lab, d]
+        shown = f"{ours:.3f} / {theirs.loc[lab, d]:.2f} = {ratios.loc[lab, d]:.2f}"
+        return "" if np.isnan(ours) else shown
 
-    ratios = np.array(
-        [[rmse.loc[lab, d] / PAPER_RMSE[lab][d] for d in datasets] for lab in labels]
-    )
-    means = {lab: np.nanmean(r) for lab, r in zip(labels, ratios)}
+    means = ", ".join(f"{lab} {np.nanmean(ratios.loc[lab]):.2f}" for lab in labels)
     return [
         "RMSE, ours (mean over seeds) / the not-MIWAE paper's Table 1 = ratio "
         "(sign learned: not-miwae; direction known: self-masking-high; the "
         "paper's PPCA decoder: decoder=ppca):",
-        _report._markdown(labels, datasets, cell),
-        "Mean ratio per method: "
-        + ", ".join(f"{lab} {means[lab]:.2f}" for lab in labels)
-        + ".",
+        grid(labels, datasets, cell),
+        f"Mean ratio per method: {means}.",
     ]
 
 

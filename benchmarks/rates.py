@@ -17,14 +17,12 @@ seed. It runs nothing::
 """
 
 import argparse
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from ._collection_report import column_means
-from ._report import markdown_table
+from ._report import bold, column_means, markdown_table
 
 _PEERS = ("missforest", "knn", "pca", "mean")
 _TIE = 1.02
@@ -33,10 +31,10 @@ _TIE = 1.02
 def _rows(folders, seeds, methods):
     """Per (method, table) of ``methods``: MSE, time and column errors, mean
     over ``seeds``; a table is left out if any of its ``methods`` lacks a seed."""
-    frames = []
-    for order, folder in enumerate(str(folders).split("+")):
-        rows = pd.read_csv(Path(folder) / "results.csv")
-        frames.append(rows.assign(_order=order))
+    frames = [
+        pd.read_csv(Path(folder) / "results.csv").assign(_order=order)
+        for order, folder in enumerate(str(folders).split("+"))
+    ]
     rows = pd.concat(frames, ignore_index=True)
     rows = rows[
         rows["seed"].isin(seeds)
@@ -48,56 +46,47 @@ def _rows(folders, seeds, methods):
     )
     counts = rows.groupby(["method", "dataset"]).size()
     incomplete = set(counts[counts < len(seeds)].index.get_level_values("dataset"))
-    out = []
-    for (method, dataset), group in rows.groupby(["method", "dataset"]):
-        if dataset not in incomplete:
-            out.append(
-                {
-                    "method": method,
-                    "dataset": dataset,
-                    "mse": group["mse"].mean(),
-                    "fit_impute_seconds": group["fit_impute_seconds"].mean(),
-                    "column_mse": _mean_columns(group),
-                }
-            )
+    out = [
+        {
+            "method": method,
+            "dataset": dataset,
+            "mse": group["mse"].mean(),
+            "fit_impute_seconds": group["fit_impute_seconds"].mean(),
+            "column_mse": column_means(group)
+            if all(isinstance(t, str) for t in group.get("column_mse", [None]))
+            else None,
+        }
+        for (method, dataset), group in rows.groupby(["method", "dataset"])
+        if dataset not in incomplete
+    ]
     return pd.DataFrame(
         out, columns=["method", "dataset", "mse", "fit_impute_seconds", "column_mse"]
     )
-
-
-def _mean_columns(group):
-    """The mean of a group's column errors over its seeds, as a JSON list."""
-    if not all(isinstance(t, str) for t in group.get("column_mse", [None])):
-        return None
-    return json.dumps(column_means(group).tolist())
 
 
 def compare(before, after, seeds, skip=(), method="miwae"):
     """One row per table: the best peer, MIWAE before and ``method`` after,
     the ratio."""
     old = _rows(before, seeds, (*_PEERS, "miwae"))
-    new = _rows(after, seeds, (method,))
     old = old[~old["dataset"].isin(skip)]
-    peers = old[old["method"].isin(_PEERS)]
-    miwae_old = old[old["method"] == "miwae"].set_index("dataset")
-    miwae_new = new[new["method"] == method].set_index("dataset")
+    new = _rows(after, seeds, (method,)).set_index("dataset")
+    miwae = old[old["method"] == "miwae"].set_index("dataset")
     out = []
-    for dataset, group in peers.groupby("dataset"):
-        if dataset not in miwae_old.index or dataset not in miwae_new.index:
+    for dataset, peers in old[old["method"].isin(_PEERS)].groupby("dataset"):
+        if dataset not in miwae.index or dataset not in new.index:
             continue
-        best = group.loc[group["mse"].idxmin()]
-        after_row = miwae_new.loc[dataset]
-        mean = group[group["method"] == "mean"]
+        best = peers.loc[peers["mse"].idxmin()]
+        was, now = miwae.loc[dataset], new.loc[dataset]
+        mean = peers.loc[peers["method"] == "mean", "column_mse"]
         out.append(
             {
                 "dataset": dataset,
                 "best_peer": best["method"],
                 "peer_mse": best["mse"],
-                "before": miwae_old.loc[dataset, "mse"],
-                "after": after_row["mse"],
-                "time_ratio": after_row["fit_impute_seconds"]
-                / miwae_old.loc[dataset, "fit_impute_seconds"],
-                "bad_columns": _bad_columns(after_row, mean),
+                "before": was["mse"],
+                "after": now["mse"],
+                "time_ratio": now["fit_impute_seconds"] / was["fit_impute_seconds"],
+                "bad_columns": _bad_columns(now["column_mse"], next(iter(mean), None)),
             }
         )
     frame = pd.DataFrame(out)
@@ -106,19 +95,12 @@ def compare(before, after, seeds, skip=(), method="miwae"):
     return frame
 
 
-def _bad_columns(miwae, mean):
+def _bad_columns(ours, mean):
     """Columns whose MSE is above 1.02 x the column mean's, as 'j: ratio'."""
-    texts = [
-        miwae.get("column_mse"),
-        None if mean.empty else mean.iloc[0]["column_mse"],
-    ]
-    if not all(isinstance(text, str) for text in texts):
+    if not (isinstance(ours, np.ndarray) and isinstance(mean, np.ndarray)):
         return ""
-    ours, theirs = (
-        np.array(json.loads(text.replace("NaN", "null")), dtype=float) for text in texts
-    )
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = ours / theirs
+        ratio = ours / mean
     return ", ".join(
         f"{j}: {r:.2f}" for j, r in enumerate(ratio) if np.isfinite(r) and r > _TIE
     )
@@ -126,12 +108,15 @@ def _bad_columns(miwae, mean):
 
 def report(pairs, seeds, method="miwae"):
     """Markdown: per rate, a table of every table and the counts."""
+    after = "after" if method == "miwae" else method
     if method == "miwae":
         words = ("before", "after", "After / before", "MIWAE before", "MIWAE after")
-        after = "after"
     else:
         words = ("for MIWAE", f"for {method}", f"{method} / MIWAE", "MIWAE", method)
-        after = method
+    if len(seeds) == 1:
+        seeds = f"seed {seeds[0]}"
+    else:
+        seeds = f"seeds {', '.join(map(str, seeds))} (mean MSE)"
     parts = []
     for rate, frames in pairs.items():
         frame = pd.concat(frames, ignore_index=True).drop_duplicates("dataset")
@@ -139,36 +124,24 @@ def report(pairs, seeds, method="miwae"):
         wins_before = int((frame["before"] <= _TIE * frame["peer_mse"]).sum())
         wins_after = int((frame["ratio"] <= _TIE).sum())
         better = frame["after"] / frame["before"]
+        header = ["table", "best peer", "peer MSE", words[3], words[4]]
+        header += [f"{after} / peer", f"columns > 1.02 × mean ({after})"]
+        lines = [
+            [r.dataset, r.best_peer, f"{r.peer_mse:.3f}", f"{r.before:.3f}"]
+            + [f"{r.after:.3f}", bold(f"{r.ratio:.2f}", r.ratio <= _TIE), r.bad_columns]
+            for r in frame.itertuples()
+        ]
         parts += [
-            f"### {rate:.0%} MCAR, {_seeds(seeds)}: {len(frame)} tables",
+            f"### {rate:.0%} MCAR, {seeds}: {len(frame)} tables",
             f"MIWAE ties (within 2%) or beats the best peer on {wins_before} "
             f"tables {words[0]} and {wins_after} {words[1]}. {words[2]}: geometric "
             f"mean {np.exp(np.log(better).mean()):.3f}, lower by more than 1% "
             f"on {int((better < 0.99).sum())}, higher by more than 1% on "
             f"{int((better > 1.01).sum())}; fit-plus-transform time ratio "
             f"median {frame['time_ratio'].median():.2f}.",
-            markdown_table(
-                ["table", "best peer", "peer MSE", words[3], words[4]]
-                + [f"{after} / peer", f"columns > 1.02 × mean ({after})"],
-                [_cells(r) for r in frame.itertuples()],
-            ),
+            markdown_table(header, lines),
         ]
     return "\n\n".join(parts)
-
-
-def _seeds(seeds):
-    if len(seeds) == 1:
-        return f"seed {seeds[0]}"
-    return f"seeds {', '.join(map(str, seeds))} (mean MSE)"
-
-
-def _cells(r):
-    bold = "**" if r.ratio <= _TIE else ""
-    return [r.dataset, r.best_peer, f"{r.peer_mse:.3f}", f"{r.before:.3f}"] + [
-        f"{r.after:.3f}",
-        f"{bold}{r.ratio:.2f}{bold}",
-        r.bad_columns,
-    ]
 
 
 def main(argv=None):
@@ -183,17 +156,11 @@ def main(argv=None):
         "the folder of MIWAE after (repeatable; join folders with '+')",
     )
     parser.add_argument(
-        "--seed",
-        type=int,
-        nargs="+",
-        default=[0],
-        help="seeds; with several, a table's MSE is its mean over them",
+        "--seed", type=int, nargs="+", default=[0], help="seeds (several: mean MSE)"
     )
     parser.add_argument("--skip", nargs="*", default=(), help="tables to leave out")
     parser.add_argument(
-        "--after-method",
-        default="miwae",
-        help="the method of the AFTER folders compared with MIWAE (miwae)",
+        "--after-method", default="miwae", help="the AFTER folders' method (miwae)"
     )
     args = parser.parse_args(argv)
     pairs = {}

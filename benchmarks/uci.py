@@ -38,7 +38,6 @@ __all__ = [
     "Settings",
     "interval_coverage",
     "main",
-    "mse_section",
 ]
 
 #: Imputers of the paper's table, in its row order (names of ``make_imputer``).
@@ -131,19 +130,26 @@ class Settings(Study):
         return row, None
 
     def report(self, rows, out, args):
-        """The report (MSE, wall times, coverage), with ``mse.png`` written
-        into ``out``; and its MSE section, which the command prints."""
+        """The report (MSE, with the paper's figures on its protocol; wall
+        times; coverage), with ``mse.png`` written into ``out``; and its MSE
+        section, which the command prints."""
         summary = _report.summarize(rows)
-        methods, datasets = self.methods, self.datasets
-        section = mse_section(rows, self)
-        parts = [
-            section,
-            "### Fit + impute wall time (median seconds)",
-            f"{self.threads} thread(s) per run.",
-            _report.time_table(summary, methods, datasets),
-        ]
-        coverage = _report.coverage_table(summary, methods, datasets)
-        if coverage:
+        methods, datasets, paper = self.methods, self.datasets, self.paper_protocol
+        legend = "Standardised units; ours mean (std over seeds)" + (
+            " / paper mean = ours/paper."
+            if paper
+            else ". The paper's figures are for 50% MCAR on the features only."
+        )
+        commits = sorted(set(rows["git_commit"].astype(str)))
+        if len(commits) > 1:
+            legend += f" Rows come from several commits: {', '.join(commits)}."
+        table = _report.mse_table(summary, methods, datasets, compare_paper=paper)
+        mse = "\n\n".join(
+            [f"### MSE on the removed cells ({describe(self)})", legend, table]
+        )
+        parts = [mse, _report.time_section(summary, methods, datasets, self.threads)]
+        has = summary.index[summary["coverage90_mean"].notna()].get_level_values(0)
+        if covered := [m for m in methods if m in has]:
             n = self.draws
             parts += [
                 "### Coverage of the 90% multiple-imputation intervals (nominal 0.90)",
@@ -151,19 +157,15 @@ class Settings(Study):
                 "true values inside, mean (std) over seeds. With n draws a perfectly "
                 "calibrated sampler scores 0.9 (n - 1) / (n + 1) in expectation: "
                 f"{0.9 * (n - 1) / (n + 1):.3f} here.",
-                coverage,
+                _report.metric_table(
+                    summary, covered, datasets, "coverage90", top=False
+                ),
             ]
         Path(out).mkdir(parents=True, exist_ok=True)
-        plotted = _report.plot_mse(
-            summary,
-            methods,
-            datasets,
-            Path(out) / "mse.png",
-            compare_paper=self.paper_protocol,
-        )
-        if not plotted:
+        png = Path(out) / "mse.png"
+        if not _report.plot_mse(summary, methods, datasets, png, compare_paper=paper):
             print("matplotlib is not installed: mse.png skipped.", file=sys.stderr)
-        return "\n\n".join(parts) + "\n", section
+        return "\n\n".join(parts) + "\n", mse
 
     @classmethod
     def add_arguments(cls, parser):
@@ -171,19 +173,6 @@ class Settings(Study):
         parser.add_argument(
             "--keep-target", action="store_true", help="also impute the numeric target"
         )
-
-
-def mse_section(rows, settings):
-    """The report's first section: the MSE table, with the paper's figures on
-    its protocol."""
-    table = _report.mse_table(
-        _report.summarize(rows),
-        settings.methods,
-        settings.datasets,
-        compare_paper=settings.paper_protocol,
-    )
-    heading = f"### MSE on the removed cells ({describe(settings)})"
-    return "\n\n".join([heading, _mse_legend(settings, rows), table])
 
 
 def main(argv=None):
@@ -239,19 +228,6 @@ def interval_coverage(draws, truth, levels):
     lows = np.percentile(draws, 50 - 50 * levels, axis=0)
     highs = np.percentile(draws, 50 + 50 * levels, axis=0)
     return ((lows <= truth) & (truth <= highs)).mean(axis=1)
-
-
-# -- reporting -----------------------------------------------------------------
-def _mse_legend(settings, rows):
-    legend = "Standardised units; ours mean (std over seeds)" + (
-        " / paper mean = ours/paper." if settings.paper_protocol else "."
-    )
-    if not settings.paper_protocol:
-        legend += " The paper's figures are for 50% MCAR on the features only."
-    commits = sorted(set(rows["git_commit"].astype(str)))
-    if len(commits) > 1:
-        legend += f" Rows come from several commits: {', '.join(commits)}."
-    return legend
 
 
 if __name__ == "__main__":

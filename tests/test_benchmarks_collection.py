@@ -13,9 +13,14 @@ import pytest
 
 import miwae_impute
 from benchmarks import collection
-from benchmarks._collection_report import column_ratios, report
 from benchmarks._results import FIELDS, ResultStore
-from benchmarks.collection import COLLECTION, CollectionSettings, load_table
+from benchmarks.collection import (
+    COLLECTION,
+    CollectionSettings,
+    column_ratios,
+    load_table,
+    render,
+)
 from benchmarks.datasets import ENV_VAR, standardize
 from benchmarks.missingness import make_mask
 
@@ -375,15 +380,8 @@ def test_report_tables():
         + _rows("miwae", "b", [[0.2, 0.0]])
     )
     columns = {"a": ["c0", "c1"], "b": ["d0", "d1"]}
-    text = report(
-        rows,
-        columns,
-        ["miwae", "knn", "mean"],
-        ["a", "b"],
-        description="test",
-        seeds=2,
-        threads=1,
-    )
+    settings = CollectionSettings(datasets=("a", "b"), methods=("miwae",), seeds=2)
+    text = render(settings, rows, columns)
     table1 = text.split("### Table 2")[0]
     assert (
         "| a | 10 x 2 | 0.800 (0.000) | **0.700 (0.000)** | 1.000 (0.000) | 1.14 |"

@@ -11,12 +11,12 @@ from sklearn.base import BaseEstimator
 
 import miwae_impute
 from benchmarks import datasets, mixed
-from benchmarks._mixed_report import pool_bins
 from benchmarks.collection import load_table
 from benchmarks.datasets import load_mixed
 from benchmarks.mixed import (
     ModeImputer,
     expected_calibration_error,
+    pool_bins,
     reliability_table,
     removal_mask,
     remove,
