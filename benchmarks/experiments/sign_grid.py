@@ -1,15 +1,10 @@
 """The learned direction against MIWAE, mechanism by mechanism (issue 25).
 
 Fits each method with its defaults on one mask per (mechanism, rate, data set,
-seed) of the harness (standardised data, one thread) and appends a JSON line
-per fit to ``--out``: the MSE on the removed cells, and for not-MIWAE the
-direction the bound chose and its pilot statistics. A stopped run resumes;
-``--report`` tabulates not-MIWAE / MIWAE and the share of masked columns whose
-sign was right (the latest line of a fit wins)::
-
-    python -m benchmarks.experiments.sign_grid --out sign.jsonl \\
-        --mechanisms above-mean:0.3 below-mean-all:1 --datasets yeast breast
-    python -m benchmarks.experiments.sign_grid --report sign.jsonl
+seed) and appends a JSON line per fit to ``--out`` (resumable): the MSE, and
+for not-MIWAE the direction chosen and its pilot statistics. ``--report FILE
+...`` tabulates not-MIWAE / MIWAE and the share of masked columns whose sign
+was right (the latest line of a fit wins).
 """
 
 import argparse
@@ -36,10 +31,10 @@ _MECHANISMS = "above-mean:0.3 above-mean-all:0.6 below-mean:0.9 below-mean-all:1
 
 def _right(mechanism):
     """The direction ``chosen_missingness_`` should name under ``mechanism``."""
-    if mechanism in ("mcar", "mar"):
-        return "ignorable"
     high = mechanism.startswith(("above", "paper"))
-    return "self-masking-high" if high else "self-masking-low"
+    return {"mcar": "ignorable", "mar": "ignorable"}.get(
+        mechanism, "self-masking-high" if high else "self-masking-low"
+    )
 
 
 class _DirectionOnly(MIWAEImputer):
