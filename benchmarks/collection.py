@@ -16,30 +16,16 @@ have, each small enough that a MIWAE fit takes about a minute:
   (``synth-smooth``), zero inflation (``synth-pointmass``), coarse grids
   (``synth-grid``), rare predictable outliers (``synth-outliers``), few rows
   (``synth-smalln``), or repeated measurements of units (``synth-lookup``);
-- thirteen real tables, read from the ``collection/`` subfolder of the data
-  folder (see :mod:`benchmarks.datasets` and ``MANIFEST.md`` there), every
-  column kept, named ``x0``, ``x1``, ...; never downloaded:
+- thirteen real tables, from ``autompg`` (392 x 8) to ``bike`` (17379 x 18),
+  with designed grids, zero-inflated and constant columns: every column kept,
+  named ``x0``, ``x1``, ...; read from the ``collection/`` subfolder of the
+  data folder (see :mod:`benchmarks.datasets`; ``MANIFEST.md`` there describes
+  each), never downloaded.
 
-  - ``autompg`` (392 x 8): car fuel economy; columns with 5, 13 and 3 values;
-  - ``concreteslump`` (103 x 8): concrete mixes; two columns about 25% one value;
-  - ``machine`` (209 x 8): computer hardware; modes holding up to 45%;
-  - ``servo`` (167 x 5): a servo system; four coded settings of 4 or 5 values;
-  - ``pendulum`` (630 x 10): smooth continuous columns;
-  - ``stock`` (536 x 12): three calendar-like grid columns, then continuous ones;
-  - ``forest`` (517 x 13): forest fires; grids, a column 98% one value;
-  - ``solar`` (1066 x 11): solar flares; 1 to 8 values a column;
-  - ``fertility`` (100 x 10): a clinical questionnaire; binary and coded answers;
-  - ``sml`` (4137 x 27): sensor readings; grids and four constant columns;
-  - ``phoneme`` (5404 x 6): speech features; the last column a 0/1 class;
-  - ``pumadyn32nm`` (8192 x 33): a simulated robot arm; continuous;
-  - ``bike`` (17379 x 18): hourly bike rentals; calendar grids, weather, counts.
-
-Every table is offline, deterministic and complete. The protocol is the
-paper's (see ``benchmarks.uci``): standardise with full-data statistics, remove
-cells (50% MCAR by default) with seeds 0 to N-1, impute, and score the removed
-cells in standardised units. Each run also stores the MSE of every column
-(``column_mse``, a JSON list), so the report shows where MIWAE loses to the
-mean imputation column by column. No multiple-imputation draws by default.
+Every table is deterministic and complete. The protocol is the paper's (see
+``benchmarks.uci``; 50% MCAR by default, no multiple-imputation draws), and
+each run also stores the MSE of every column (``column_mse``, a JSON list), so
+the report shows where MIWAE loses to the mean imputation column by column.
 
 Usage::
 
@@ -73,16 +59,9 @@ from .datasets import (
 )
 
 __all__ = [
-    "COLLECTION",
-    "METHODS",
-    "CollectionSettings",
-    "column_mse",
-    "column_ratios",
-    "load_any",
-    "load_table",
-    "main",
-    "render",
-]
+    "COLLECTION", "METHODS", "CollectionSettings", "column_lines", "column_mse",
+    "column_ratios", "load_any", "load_table", "main", "render",
+]  # fmt: skip
 
 #: Rows and columns of each real table of ``collection/``, as in ``MANIFEST.md``.
 _REAL = {
@@ -113,28 +92,24 @@ def load_table(name, *, data_home=None, download=True):
     """Load a table of :data:`COLLECTION`, unstandardised, as a
     :class:`~benchmarks.datasets.Dataset` ``(X, columns)``.
 
-    ``data_home`` is the folder of the UCI files, whose ``collection/``
-    subfolder holds the real tables; ``download`` allows downloading a missing
-    UCI file (the real tables are never downloaded). An unknown name, or a file
-    that does not parse to its table's shape of finite numbers, is a
-    ``ValueError``; a missing file a ``FileNotFoundError`` saying where to put it.
+    ``data_home`` is the folder of the UCI files (the real tables in its
+    ``collection/``); ``download`` allows downloading a missing UCI file. A file
+    that does not parse to its table's shape of finite numbers is a
+    ``ValueError``, a missing one a ``FileNotFoundError`` saying where to put it.
     """
     if name not in COLLECTION:
         raise ValueError(f"Unknown table {name!r}; choose from {COLLECTION}.")
     if name == "concrete":
         return load_dataset("concrete", data_home=data_home, download=download)
     if name in ("adult-num", "german-num"):
-        table = name.removesuffix("-num")
-        frame = load_mixed(table, data_home=data_home, download=download)
+        frame = load_mixed(name.split("-")[0], data_home=data_home, download=download)
         numeric = frame.select_dtypes("number")
         return Dataset(numeric.to_numpy(np.float64), list(numeric.columns))
     if name in _SKLEARN:
         from sklearn import datasets
 
-        if name == "diabetes":  # raw units, sex coded 1/2
-            bunch = datasets.load_diabetes(scaled=False)
-        else:
-            bunch = getattr(datasets, f"load_{name}")()
+        raw = {"scaled": False} if name == "diabetes" else {}  # sex coded 1/2
+        bunch = getattr(datasets, f"load_{name}")(**raw)
         X = np.asarray(bunch.data, dtype=np.float64)
         return Dataset(X, [str(c) for c in bunch.feature_names])
     if name in _REAL:
@@ -151,9 +126,8 @@ def load_any(name, *, data_home=None):
 
 
 def column_mse(X, X_imputed, mask):
-    """Mean squared error of each column over its removed cells (``mask``);
-    None for a column without any. Weighted by the columns' numbers of
-    removed cells, the entries average to the total MSE."""
+    """Mean squared error of each column over its removed cells (``mask``), None
+    without any; weighted by those counts, they average to the total MSE."""
     squared = np.where(mask, (np.asarray(X_imputed) - np.asarray(X)) ** 2, 0.0)
     return [
         float(total / count) if count else None
@@ -164,11 +138,7 @@ def column_mse(X, X_imputed, mask):
 @dataclass(frozen=True)
 class CollectionSettings(uci.Settings):
     """:class:`benchmarks.uci.Settings` on the tables of :data:`COLLECTION`,
-    with the methods of :data:`METHODS` and no multiple-imputation draws.
-
-    Rows also store ``column_mse``, and their keys change with the tables'
-    version.
-    """
+    without multiple-imputation draws; rows also store ``column_mse``."""
 
     fields: ClassVar[tuple] = (*FIELDS, "column_mse")
     label: ClassVar[str] = "collection"
@@ -190,7 +160,7 @@ class CollectionSettings(uci.Settings):
         return standardize(load_table(name, data_home=self.data_home).X)
 
     def extra_columns(self, X, X_imputed, mask):
-        """``{"column_mse": json}``: the run's per-column MSE (:func:`column_mse`)."""
+        """The run's :func:`column_mse`, as JSON."""
         return {"column_mse": json.dumps(column_mse(X, X_imputed, mask))}
 
     def _key(self, method, dataset, seed):
@@ -198,8 +168,7 @@ class CollectionSettings(uci.Settings):
         return settings_key({"collection": _COLLECTION_VERSION, "run": base})
 
     def report(self, rows, out, args):
-        """The report (:func:`render`), with the MIWAE rows of ``--compare``
-        beside; printed whole."""
+        """:func:`render`, with the MIWAE rows of ``--compare``; printed whole."""
         compare = None if args.compare is None else _compare_rows(args.compare, self)
         columns = {
             name: load_table(name, data_home=self.data_home).columns
@@ -234,15 +203,14 @@ class CollectionSettings(uci.Settings):
 
 
 def main(argv=None):
-    """``python -m benchmarks.collection``: :func:`benchmarks._runner.main` of
-    :class:`CollectionSettings`."""
+    """``python -m benchmarks.collection`` (:func:`benchmarks._runner.main`)."""
     return _runner.main(CollectionSettings, argv)
 
 
 def _compare_rows(folder, settings):
-    """The MIWAE rows of another results folder (of this study or of
-    ``benchmarks.uci``) with the settings' data sets, seeds, mechanism, rate and
-    quick flag, whatever their parameters; the last of each (data set, seed)."""
+    """The MIWAE rows of another results folder (of this study or uci's) under
+    the settings' protocol, whatever their parameters; the last of each
+    (data set, seed)."""
     rows = pd.read_csv(
         Path(folder) / "results.csv", dtype={"key": str, "git_commit": str}
     )
@@ -263,11 +231,9 @@ THRESHOLD = 1.02
 
 
 def render(settings, rows, columns, compare=None, label="before"):
-    """The report of the rows, as Markdown (``columns``: each table's column
-    names): Table 1 the total MSE per table and method, Table 2 MIWAE's worst
-    column against the mean imputation, Table 3 the per-column MSE of the
-    tables where MIWAE loses, then the wall times; the MIWAE rows of
-    ``compare`` are shown after MIWAE's, as ``MIWAE (label)``."""
+    """The report of the rows (``columns``: each table's column names) as
+    Markdown: Tables 1 to 3 and the wall times, with the MIWAE rows of
+    ``compare`` after MIWAE's, as ``MIWAE (label)``."""
     present = set(settings.methods) | set(rows["method"])
     methods = [m for m in uci.METHODS if m in present]
     rows, other, legend = rows[rows["method"].isin(methods)], None, ""
@@ -341,6 +307,19 @@ def render(settings, rows, columns, compare=None, label="before"):
     return "\n\n".join(parts) + "\n"
 
 
+def column_lines(labels, means, shown, among=None):
+    """A table line per column: its ``labels`` cells, then the errors of the
+    ``shown`` methods (``means``: per method, a figure per column, or None; ``–``
+    for None), the smallest of ``among`` (default: all of ``means``) in bold."""
+    lines = []
+    for j, label in enumerate(labels):
+        column = {m: None if v is None else v[j] for m, v in means.items()}
+        top = _report.argmin({m: column.get(m) for m in among or column})
+        cells = ["–" if column.get(m) is None else f"{column[m]:.3f}" for m in shown]
+        lines.append([*label, *map(_report.bold, cells, [m == top for m in shown])])
+    return lines
+
+
 def column_ratios(miwae, mean):
     """MIWAE's column MSE over the mean imputation's: inf where the mean
     imputation is exact and MIWAE is not, nan where both are exact (a constant
@@ -393,17 +372,11 @@ class _Table:
         flagged = [m for m in ("miwae", other) if m in shown]
         header = ["column", *map(_name, shown)]
         header += [f"{_name(m)} / mean" for m in flagged]
-        lines = []
-        for j, name in enumerate(self.names):
-            values = {m: means[m][j] for m in methods if means.get(m) is not None}
-            top, cells = _report.argmin(values), [name]
-            for m in shown:
-                cell = "–" if means.get(m) is None else f"{means[m][j]:.3f}"
-                cells.append(_report.bold(cell, m == top))
+        lines = column_lines([[name] for name in self.names], means, shown, methods)
+        for j, cells in enumerate(lines):
             for r in (ratios[m] for m in flagged):
                 flag = r is not None and r[j] > THRESHOLD
                 cells.append(_report.bold("–" if r is None else _ratio(r[j]), flag))
-            lines.append(cells)
         seeds = ", ".join(map(str, sorted(reference)))
         heading = f"#### {self.dataset} (seeds {seeds})"
         return [heading, _report.markdown_table(header, lines)]
@@ -435,15 +408,13 @@ def _ratio(value):
 
 
 def _load_real(name, data_home):
-    """A real table: its whole header-less comma-separated file, checked
-    against the shape of ``MANIFEST.md``."""
+    """A real table: its whole file, checked against ``MANIFEST.md``'s shape."""
     n_rows, n_cols = _REAL[name]
-    filename = "phoneme.csv" if name == "phoneme" else f"{name}.csv.gz"
-    origin = (
-        "phoneme.csv of jbrownlee/Datasets"
-        if name == "phoneme"
-        else f"uci_datasets/{name}/data.csv.gz of treforevans/uci_datasets"
-    )
+    if name == "phoneme":
+        filename, origin = "phoneme.csv", "phoneme.csv of jbrownlee/Datasets"
+    else:
+        filename = f"{name}.csv.gz"
+        origin = f"uci_datasets/{name}/data.csv.gz of treforevans/uci_datasets"
     paths = [folder / "collection" / filename for folder in data_folders(data_home)]
     path = next((p for p in paths if p.is_file()), None)
     if path is None:
@@ -466,21 +437,19 @@ def _load_real(name, data_home):
             f"Could not read {path} as the {name!r} table, {n_rows} rows x "
             f"{n_cols} comma-separated numbers without header ({exc}). {fix}"
         ) from exc
+    problem = None
     if X.shape != (n_rows, n_cols):
-        raise ValueError(
-            f"{path} parsed to {X.shape[0]} rows x {X.shape[1]} columns, but the "
-            f"{name!r} table has {n_rows} x {n_cols}. {fix}"
-        )
-    if not np.isfinite(X).all():
-        raise ValueError(
-            f"{path} has empty or non-finite cells, but the {name!r} table is "
-            f"complete. {fix}"
-        )
+        problem = f"parsed to {X.shape[0]} rows x {X.shape[1]} columns, but the "
+        problem += f"{name!r} table has {n_rows} x {n_cols}"
+    elif not np.isfinite(X).all():
+        problem = f"has empty or non-finite cells, but the {name!r} table is complete"
+    if problem:
+        raise ValueError(f"{path} {problem}. {fix}")
     return Dataset(X, _names("x", n_cols))
 
 
-def _names(prefix, n, start=0):
-    return [f"{prefix}{j}" for j in range(start, start + n)]
+def _names(prefix, n):
+    return [f"{prefix}{j}" for j in range(n)]
 
 
 def _smooth_base(rng, n_rows, n_cols, noise=0.15):

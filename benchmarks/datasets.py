@@ -38,17 +38,9 @@ import numpy as np
 import pandas as pd
 
 __all__ = [
-    "DATASETS",
-    "ENV_VAR",
-    "LABELLED_DATASETS",
-    "MIXED_DATASETS",
-    "Dataset",
-    "data_folders",
-    "load_dataset",
-    "load_labelled",
-    "load_mixed",
-    "standardize",
-]
+    "DATASETS", "ENV_VAR", "LABELLED_DATASETS", "MIXED_DATASETS", "Dataset",
+    "data_folders", "load_dataset", "load_labelled", "load_mixed", "standardize",
+]  # fmt: skip
 
 ENV_VAR = "MIWAE_DATA_HOME"
 _REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -101,14 +93,12 @@ def _read_concrete(path):
         return pd.read_excel(path, engine="xlrd")
 
 
-def _read_german(path):
-    # german.csv is the comma-separated copy of UCI's space-separated german.data.
-    sep = "," if path.suffix == ".csv" else r"\s+"
-    return pd.read_csv(path, sep=sep, header=None, index_col=False)
-
-
 def _csv(sep, header):
     return partial(pd.read_csv, sep=sep, header=header, index_col=False)
+
+
+def _read_german(path):  # german.csv: a comma-separated copy of german.data
+    return _csv("," if path.suffix == ".csv" else r"\s+", None)(path)
 
 
 _WINE = (
@@ -200,8 +190,7 @@ def load_dataset(name, *, data_home=None, keep_target=False, download=True):
     ``keep_target`` also keeps the numeric target as the last column: banknote
     ``class``, breast ``diagnosis`` (1 = benign), concrete compressive strength,
     wine ``quality``; yeast has none. ``download=False`` refuses to download a
-    missing file (a ``FileNotFoundError`` that names it and where to put it). A
-    file that does not parse to its documented shape is a ``ValueError``.
+    missing file. A file not of its documented shape is a ``ValueError``.
     """
     if name == "breast":
         return _load_breast(keep_target)
@@ -224,12 +213,12 @@ def load_mixed(name, *, data_home=None, download=True):
     """Load one of :data:`MIXED_DATASETS` as a DataFrame of its features.
 
     ``adult-full`` is UCI Adult's training split (32,561 rows; 6 numeric and 8
-    categorical features, ``?`` cells as NaN); ``adult`` the seeded subsample
-    of 5,000 of its rows that ``benchmarks.collection``'s ``adult-num`` uses;
-    ``german`` UCI German credit (1,000 rows; 7 numeric features and 13
-    categorical ones coded ``A11``, ``A12``, ..., complete). The labels are
-    dropped. Numeric columns are float64, the others ``category`` with the
-    levels present, sorted; the index is a ``RangeIndex``.
+    categorical features, ``?`` cells as NaN); ``adult`` the seeded (seed 0)
+    subsample of 5,000 of its rows that ``benchmarks.collection``'s
+    ``adult-num`` uses; ``german`` UCI German credit (1,000 rows; 7 numeric
+    features and 13 categorical ones coded ``A11``, ``A12``, ..., complete).
+    The labels are dropped. Numeric columns are float64, the others
+    ``category`` with the levels present, sorted; the index a ``RangeIndex``.
     """
     if name not in MIXED_DATASETS:
         raise ValueError(f"Unknown mixed table {name!r}; choose from {MIXED_DATASETS}.")
@@ -237,20 +226,18 @@ def load_mixed(name, *, data_home=None, download=True):
     source = MIXED_SOURCES[key]
     frame = _read(key, source, data_home, download)[0][list(source.features)]
     if name == "adult":
-        frame = frame.iloc[_adult_subsample(len(frame))].reset_index(drop=True)
+        rows = np.random.default_rng(0).choice(len(frame), 5000, replace=False)
+        frame = frame.iloc[np.sort(rows)].reset_index(drop=True)
     return frame.astype(
         {c: np.float64 if c in source.numeric else "category" for c in frame.columns}
     )
 
 
 def load_labelled(name, *, data_home=None, download=True):
-    """Load one of :data:`LABELLED_DATASETS`: ``(X, y, columns)``.
-
-    ``X`` and ``columns`` are those of :func:`load_dataset`; the labels ``y``
-    are banknote ``class`` (0/1), breast ``diagnosis`` (0 = malignant,
-    1 = benign), the wines' ``quality`` grades and yeast's ``class`` (ten
-    localisation sites, as strings).
-    """
+    """Load one of :data:`LABELLED_DATASETS`: ``(X, y, columns)``, ``X`` and
+    ``columns`` as :func:`load_dataset`'s; ``y`` banknote ``class`` (0/1), breast
+    ``diagnosis`` (0 = malignant, 1 = benign), the wines' ``quality`` grades and
+    yeast's ``class`` (ten localisation sites, as strings)."""
     if name not in LABELLED_DATASETS:
         raise ValueError(
             f"Unknown labelled data set {name!r}; choose from {LABELLED_DATASETS}."
@@ -265,8 +252,7 @@ def load_labelled(name, *, data_home=None, download=True):
 
 
 def data_folders(data_home=None):
-    """The folders searched for the data files, in order; a missing file is
-    downloaded into the last one."""
+    """The folders searched for the data files, in order (see above)."""
     explicit = data_home if data_home is not None else os.environ.get(ENV_VAR)
     if explicit:
         return [Path(explicit).expanduser()]
@@ -286,11 +272,6 @@ def standardize(X):
     X = np.asarray(X, dtype=np.float64)
     scale = X.std(axis=0)
     return (X - X.mean(axis=0)) / np.where(scale > 0, scale, 1.0)
-
-
-def _adult_subsample(n_rows):
-    """Sorted row numbers of the seeded (seed 0) 5,000-row adult subsample."""
-    return np.sort(np.random.default_rng(0).choice(n_rows, 5000, replace=False))
 
 
 def _load_breast(keep_target):

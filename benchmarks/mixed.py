@@ -2,11 +2,9 @@
 
 Protocol:
 
-- Tables (see :func:`benchmarks.datasets.load_mixed`, labels dropped):
-  ``adult``, a seeded 5,000-row subsample of UCI Adult (6 numeric, 8
-  categorical features; its ``?`` cells are really missing), ``adult-full``,
-  all 32,561 rows, and ``german``, UCI German credit (1,000 rows; 7 numeric,
-  13 categorical).
+- Tables: ``adult`` (a 5,000-row subsample of ``adult-full``, UCI Adult; its
+  ``?`` cells are really missing) and ``german`` of
+  :func:`benchmarks.datasets.load_mixed`, labels dropped.
 - Numeric columns are standardised with the mean and SD (ddof=0) of the full
   table's non-missing values, before any removal; the imputers see and return
   them so, and categorical columns as pandas ``category``.
@@ -35,7 +33,6 @@ resumed in ``OUT/results.csv``, the report written to ``OUT/table.md``::
         --seeds 1 --out /tmp/smoke
 """
 
-import datetime
 import importlib.util
 import json
 import sys
@@ -52,23 +49,15 @@ from sklearn.impute import SimpleImputer
 from . import _report, _runner, uci
 from ._results import FIELDS, ResultStore, settings_key
 from ._runner import Skip, Study, describe
+from .collection import column_lines
 from .datasets import MIXED_DATASETS, load_mixed
 from .missingness import mcar
 
 __all__ = [
-    "DATASETS",
-    "METHODS",
-    "RELIABILITY_FIELDS",
-    "MiceForestImputer",
-    "MixedSettings",
-    "ModeImputer",
-    "expected_calibration_error",
-    "main",
-    "pool_bins",
-    "reliability_table",
-    "removal_mask",
-    "score",
-]
+    "DATASETS", "METHODS", "RELIABILITY_FIELDS", "MiceForestImputer",
+    "MixedSettings", "ModeImputer", "expected_calibration_error", "main",
+    "pool_bins", "reliability_table", "removal_mask", "score",
+]  # fmt: skip
 
 #: Tables run by default (``adult-full`` on request).
 DATASETS = ("adult", "german")
@@ -84,21 +73,14 @@ RELIABILITY_FIELDS = ("key", "method", "dataset", "seed", *_BIN_FIELDS)
 #: Bump when the protocol or a table changes, so that old rows are not reused.
 _MIXED_VERSION = 1
 
-# Smoke-test budgets of --quick for the peers (uci's for the package's imputers).
-_QUICK_PARAMS = {"miceforest": {"iterations": 1}}
-
 
 class ModeImputer(TransformerMixin, BaseEstimator):
-    """Mean of each numeric column, most frequent level of each categorical one.
-
-    Categorical columns are those of ``category`` dtype; ties go to the
-    smallest level (``SimpleImputer(strategy="most_frequent")``).
-    ``transform(X, return_proba=True)`` also returns, per categorical column,
-    a frame of the observed level frequencies (the same for every row).
-    """
+    """Mean of each numeric column, most frequent level (ties: the smallest) of
+    each ``category`` one; ``transform(X, return_proba=True)`` also returns, per
+    categorical column, the observed level frequencies on every row."""
 
     def fit(self, X, y=None):
-        """Learn the column means, most frequent levels and level frequencies."""
+        """Learn the means, most frequent levels and level frequencies."""
         self.categorical_ = [c for c in X.columns if _is_categorical(X[c])]
         self.numeric_ = [c for c in X.columns if c not in self.categorical_]
         self.dtypes_ = X.dtypes
@@ -134,15 +116,11 @@ class ModeImputer(TransformerMixin, BaseEstimator):
 
 
 class MiceForestImputer(BaseEstimator):
-    """miceforest's chained equations with LightGBM random forests.
-
-    ``iterations`` MICE iterations of one kernel (miceforest 6's API), seeded
-    by ``random_state``, with ``num_threads`` LightGBM threads;
-    ``mean_match_candidates=0`` imputes the forests' predictions (numeric) and
-    most probable levels (categorical). It imputes rare levels far too often:
+    """miceforest's chained equations with LightGBM random forests: one kernel
+    (miceforest 6's API), ``mean_match_candidates=0`` imputing the forests'
+    predictions and most probable levels. It imputes rare levels far too often:
     on adult's native-country (90% one level) its PFC was 0.70 against the
-    mode's 0.10 (seed 0).
-    """
+    mode's 0.10 (seed 0)."""
 
     def __init__(
         self, iterations=5, mean_match_candidates=0, num_threads=1, random_state=None
@@ -244,30 +222,12 @@ class MixedSettings(Study):
             except TypeError:  # no return_proba
                 pass
         table = None if proba is None else reliability_table(proba, X, mask)
-        row = {
-            "method": method,
-            "seed": seed,
-            "mechanism": self.mechanism,
-            "missing_rate": self.missing_rate,
-            "keep_target": False,
-            "quick": self.quick,
-            "params": json.dumps(params, sort_keys=True, default=repr),
-            "n_imputations": 0,
-            "threads": self.threads,
-            "n_rows": X.shape[0],
-            "n_cols": X.shape[1],
-            "n_missing": int(mask.sum()),
-            "realised_rate": float(mask.mean()),
-            "coverage90": float("nan"),
-            "fit_impute_seconds": seconds,
-            "sample_seconds": float("nan"),
-            "finished_at": datetime.datetime.now().isoformat(timespec="seconds"),
-            **_runner.versions(),
-            **scores,
-            "column_error": json.dumps(scores["column_error"]),
-            "ece": float("nan") if table is None else expected_calibration_error(table),
-            "proba_seconds": proba_seconds,
-        }
+        scores["column_error"] = json.dumps(scores["column_error"])
+        scores["ece"] = np.nan if table is None else expected_calibration_error(table)
+        row = uci.standard_row(
+            self, method, seed, X, mask, params, seconds, **scores,
+            keep_target=False, n_imputations=0, proba_seconds=proba_seconds,
+        )  # fmt: skip
         return row, table
 
     def progress_line(self, row):
@@ -279,10 +239,8 @@ class MixedSettings(Study):
         )
 
     def report(self, rows, out, args):
-        """The report, printed whole: the MSE of the removed numeric cells and
-        the PFC of the removed categorical cells per table and method, the
-        per-column errors, the calibration of the categorical probabilities
-        (from the rows' bins of ``reliability.csv``) and the wall times."""
+        """The report, printed whole: MSE, PFC, per-column errors, calibration
+        (from the rows' bins of ``reliability.csv``) and wall times."""
         bins = ResultStore(Path(out) / "reliability.csv", RELIABILITY_FIELDS).load()
         bins = bins[bins["key"].isin(set(rows["key"]))]
         datasets, seeds = self.datasets, self.seeds
@@ -305,10 +263,8 @@ class MixedSettings(Study):
             columns[name] = dict(zip(frame.columns, kinds))
             n_rows = rows.loc[rows["dataset"] == name, "n_rows"]
             size = f"{int(n_rows.iloc[0])} x {len(kinds)}" if len(n_rows) else "?"
-            numeric = kinds.count("numeric")
-            shapes.append(
-                f"{name} {size} ({numeric} numeric, {len(kinds) - numeric} categorical)"
-            )
+            n = kinds.count("numeric")
+            shapes.append(f"{name} {size} ({n} numeric, {len(kinds) - n} categorical)")
         parts = [
             f"### MSE on the removed numeric cells ({describe(self)})",
             "Numeric columns in units of their standard deviation: centred and "
@@ -366,9 +322,8 @@ def remove(X, mask):
 
 
 def score(X, X_imputed, mask):
-    """``mse`` of the removed numeric cells, ``pfc`` of the categorical ones
-    (NaN without such cells), ``column_error`` (None without removed cells) and
-    their counts; ValueError when a removed cell is still missing."""
+    """The run's ``mse``, ``pfc`` (NaN without such cells), ``column_error`` and
+    counts of removed cells; ValueError when a removed cell is still missing."""
     errors, numeric, categorical = [], [np.zeros(0)], [np.zeros(0)]
     for j, column in enumerate(X.columns):
         rows = mask[:, j]
@@ -453,29 +408,26 @@ def _column_tables(rows, columns, methods, datasets):
     """A heading and the per-column errors of each table, the best in bold."""
     parts = []
     for dataset in datasets:
-        table = rows[rows["dataset"] == dataset]
-        means = {
-            m: _report.column_means(table[table["method"] == m], column="column_error")
-            for m in methods
-        }
-        means = {m: values for m, values in means.items() if values is not None}
-        if not means:
-            continue
-        lines = []
-        for j, (name, kind) in enumerate(columns[dataset].items()):
-            top = _report.argmin({m: v[j] for m, v in means.items()})
-            cells = [name, kind]
-            for method, values in means.items():
-                cell = "–" if np.isnan(values[j]) else f"{values[j]:.3f}"
-                cells.append(_report.bold(cell, method == top))
-            lines.append(cells)
-        header = ["column", "type", *means]
-        parts += [f"#### {dataset}", _report.markdown_table(header, lines)]
+        table, means = rows[rows["dataset"] == dataset], {}
+        for m in methods:
+            v = _report.column_means(table[table["method"] == m], column="column_error")
+            if v is not None:  # a column without removed cells (nan) shows "–"
+                means[m] = [None if np.isnan(x) else x for x in v]
+        if means:
+            labels = [list(c) for c in columns[dataset].items()]  # name, type
+            lines = column_lines(labels, means, list(means))
+            header = ["column", "type", *means]
+            parts += [f"#### {dataset}", _report.markdown_table(header, lines)]
     return parts or ["No rows."]
 
 
 def _calibration(summary, bins, methods, datasets, seeds):
     """The ECE per table and method, and each method's reliability bins."""
+
+    def cell(line):
+        text = f"{line['mean_p']:.3f} / {line['observed']:.3f} ({int(line['count'])})"
+        return text if line["count"] else "–"
+
     has = set(summary.index[summary["ece_mean"].notna()].get_level_values(0))
     calibrated = [m for m in methods if m in has]
     if not calibrated:
@@ -496,16 +448,8 @@ def _calibration(summary, bins, methods, datasets, seeds):
             continue
         lines = []
         for b, edges in next(iter(pooled.values())).iterrows():
-            cells = [f"{edges['p_low']:.1f}–{edges['p_high']:.1f}"]
-            for dataset in datasets:
-                line = pooled[dataset].loc[b] if dataset in pooled else {"count": 0}
-                cells.append(
-                    f"{line['mean_p']:.3f} / {line['observed']:.3f} "
-                    f"({int(line['count'])})"
-                    if line["count"]
-                    else "–"
-                )
-            lines.append(cells)
+            cells = [cell(pooled[d].loc[b]) if d in pooled else "–" for d in datasets]
+            lines.append([f"{edges['p_low']:.1f}–{edges['p_high']:.1f}", *cells])
         parts += [
             f"#### {method}: reliability, pooled over seeds",
             _report.markdown_table(header, lines),
@@ -514,20 +458,12 @@ def _calibration(summary, bins, methods, datasets, seeds):
 
 
 def _build_imputer(method, seed, settings):
-    """The imputer of a run and its non-default parameters: as in
-    :mod:`benchmarks.uci`, or a peer with the run's seed, ``settings.threads``
-    threads and the ``--quick`` budgets unless ``--param`` set them."""
+    """The imputer of a run and its non-default parameters, as in
+    :mod:`benchmarks.uci`; a peer also runs ``settings.threads`` threads."""
     if method not in _PEERS:
         return uci._build_imputer(method, seed, settings)
-    params = dict(settings.params.get(method, {}))
-    imputer = _PEERS[method](**params)
-    known = imputer.get_params()
-    quick = _QUICK_PARAMS.get(method, {}) if settings.quick else {}
-    extra = {**quick, "num_threads": settings.threads}
-    extra = {k: v for k, v in extra.items() if k in known and k not in params}
-    seeded = {"random_state": seed} if "random_state" in known else {}
-    imputer.set_params(**extra, **seeded)
-    return imputer, {**params, **extra}
+    threads = {"num_threads": settings.threads}
+    return uci._build_imputer(method, seed, settings, _PEERS[method], threads)
 
 
 def _as_frame(X_imputed, X, method):

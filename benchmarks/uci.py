@@ -33,20 +33,15 @@ from ._runner import DEFAULT_IMPUTATIONS, QUICK_IMPUTATIONS, Study, describe
 from .datasets import DATASETS, load_dataset, standardize
 from .missingness import make_mask
 
-__all__ = [
-    "METHODS",
-    "Settings",
-    "interval_coverage",
-    "main",
-]
+__all__ = ["METHODS", "Settings", "interval_coverage", "main", "standard_row"]
 
 #: Imputers of the paper's table, in its row order (names of ``make_imputer``).
 METHODS = ("miwae", "mvae", "missforest", "pca", "knn", "mean")
 #: What --methods accepts: the table's imputers and not-MIWAE.
 METHOD_CHOICES = (*METHODS, "not-miwae", "stacking", "factor-analysis", "ppca")
 
-# Smoke-test budgets of --quick. Only the parameters an imputer has are set,
-# and --param overrides them.
+# Smoke-test budgets of --quick (miceforest is a peer of benchmarks.mixed).
+# Only the parameters an imputer has are set, and --param overrides them.
 _QUICK_PARAMS = {
     "miwae": {"max_iter": 2, "L": 50},
     "mvae": {"max_iter": 2, "L": 50},
@@ -54,6 +49,7 @@ _QUICK_PARAMS = {
     "missforest": {"max_iter": 2, "n_estimators": 5},
     "pca": {"n_components": 2, "max_iter": 100},  # no rank search
     "knn": {"n_neighbors": 5},  # no search of k
+    "miceforest": {"iterations": 1},
 }
 
 
@@ -105,28 +101,10 @@ class Settings(Study):
                 f"{X.shape}."
             )
         coverage, sample_seconds = _coverage90(imputer, X_missing, X, mask, self.draws)
-        row = {
-            "method": method,
-            "seed": seed,
-            "mechanism": self.mechanism,
-            "missing_rate": self.missing_rate,
-            "keep_target": self.keep_target,
-            "quick": self.quick,
-            "params": json.dumps(params, sort_keys=True, default=repr),
-            "n_imputations": self.draws,
-            "threads": self.threads,
-            "n_rows": X.shape[0],
-            "n_cols": X.shape[1],
-            "n_missing": int(mask.sum()),
-            "realised_rate": float(mask.mean()),
-            "mse": float(np.mean((X_imputed[mask] - X[mask]) ** 2)),
-            "coverage90": coverage,
-            "fit_impute_seconds": seconds,
-            "sample_seconds": sample_seconds,
-            "finished_at": datetime.datetime.now().isoformat(timespec="seconds"),
-            **_runner.versions(),
-            **self.extra_columns(X, X_imputed, mask),
-        }
+        scores = {"mse": float(np.mean((X_imputed[mask] - X[mask]) ** 2))}
+        scores |= {"coverage90": coverage, "sample_seconds": sample_seconds}
+        scores |= self.extra_columns(X, X_imputed, mask)
+        row = standard_row(self, method, seed, X, mask, params, seconds, **scores)
         return row, None
 
     def report(self, rows, out, args):
@@ -176,46 +154,62 @@ class Settings(Study):
 
 
 def main(argv=None):
-    """``python -m benchmarks.uci``: :func:`benchmarks._runner.main` of
-    :class:`Settings`."""
+    """``python -m benchmarks.uci`` (:func:`benchmarks._runner.main`)."""
     return _runner.main(Settings, argv)
 
 
 # -- one run -------------------------------------------------------------------
-def _build_imputer(method, seed, settings):
-    """The imputer of a run, and the parameters it was given beyond its defaults.
+def standard_row(settings, method, seed, X, mask, params, seconds, **scores):
+    """A run's columns of :data:`~benchmarks._results.FIELDS` but its key and data
+    set (``coverage90`` and ``sample_seconds`` NaN), then ``scores``, which may
+    override them."""
+    shared = ("mechanism", "missing_rate", "keep_target", "quick")
+    return {
+        "method": method,
+        "seed": seed,
+        **{name: getattr(settings, name) for name in shared},
+        "params": json.dumps(params, sort_keys=True, default=repr),
+        "n_imputations": settings.draws,
+        "threads": settings.threads,
+        "n_rows": X.shape[0],
+        "n_cols": X.shape[1],
+        "n_missing": int(mask.sum()),
+        "realised_rate": float(mask.mean()),
+        "coverage90": float("nan"),
+        "fit_impute_seconds": seconds,
+        "sample_seconds": float("nan"),
+        "finished_at": datetime.datetime.now().isoformat(timespec="seconds"),
+        **_runner.versions(),
+        **scores,
+    }
 
-    The run's seed goes to ``random_state`` when the imputer has one (the mean
-    imputer has none). ``--quick`` budgets apply only to parameters the imputer
-    has (deep names included) and that ``--param`` did not set.
-    """
+
+def _build_imputer(method, seed, settings, make=None, extra=None):
+    """The imputer of a run (``make_imputer(method)``, or ``make()``), and its
+    parameters beyond the defaults: the seed as ``random_state``, ``--quick``
+    budgets and ``extra``, each only where the imputer has the parameter (deep
+    names included) and ``--param`` did not set it."""
     from miwae_impute import make_imputer
 
     params = dict(settings.params.get(method, {}))
-    imputer = make_imputer(method, **params)
+    imputer = make(**params) if make else make_imputer(method, **params)
     known = imputer.get_params(deep=True)
     quick = _QUICK_PARAMS.get(method, {}) if settings.quick else {}
-    quick = {k: v for k, v in quick.items() if k in known and k not in params}
+    given = {**quick, **(extra or {})}
+    given = {k: v for k, v in given.items() if k in known and k not in params}
     seeded = {"random_state": seed} if "random_state" in known else {}
-    imputer.set_params(**quick, **seeded)
-    params.update(quick)
-    return imputer, params
+    imputer.set_params(**given, **seeded)
+    return imputer, {**params, **given}
 
 
 def _coverage90(imputer, X_missing, X, mask, n_draws):
-    """Share of removed values inside the 90% intervals of ``sample``, and its time.
-
-    NaN and NaN for imputers without ``sample`` or when ``n_draws`` is 0.
-    """
+    """Share of removed values inside the 90% intervals of ``sample``, and its
+    time; NaN and NaN for imputers without ``sample`` or when ``n_draws`` is 0."""
     if not hasattr(imputer, "sample") or n_draws == 0 or not mask.any():
         return float("nan"), float("nan")
     start = time.perf_counter()
-    draws = np.stack(
-        [
-            np.asarray(draw, dtype=np.float64)[mask]
-            for draw in imputer.sample(X_missing, n_imputations=n_draws)
-        ]
-    )
+    draws = imputer.sample(X_missing, n_imputations=n_draws)
+    draws = np.stack([np.asarray(draw, dtype=np.float64)[mask] for draw in draws])
     seconds = time.perf_counter() - start
     return float(interval_coverage(draws, X[mask], [0.9])[0]), seconds
 

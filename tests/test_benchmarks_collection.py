@@ -17,6 +17,7 @@ from benchmarks._results import FIELDS, ResultStore
 from benchmarks.collection import (
     COLLECTION,
     CollectionSettings,
+    column_lines,
     column_ratios,
     load_table,
     render,
@@ -236,6 +237,16 @@ def test_column_mse_weighted_by_removed_cells_is_the_total():
     total = np.mean((X - X_imputed)[mask] ** 2)
     assert np.average(per_column[:3], weights=counts) == pytest.approx(total)
     assert per_column[0] == pytest.approx(np.mean((X - X_imputed)[mask[:, 0], 0] ** 2))
+
+
+def test_column_lines_bold_the_smallest_of_the_ranked_methods():
+    means = {"a": [0.5, 0.2], "b": [0.4, None], "c": None, "d": [0.1, 0.1]}
+    lines = column_lines([["x", "n"], ["y", "n"]], means, list("abcd"), list("abc"))
+    assert lines == [
+        ["x", "n", "0.500", "**0.400**", "–", "0.100"],
+        ["y", "n", "**0.200**", "–", "–", "0.100"],
+    ]
+    assert column_lines([["x"]], means, ["a", "d"])[0] == ["x", "0.500", "**0.100**"]
 
 
 def test_column_ratios_handle_exact_columns():

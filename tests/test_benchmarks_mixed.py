@@ -358,6 +358,9 @@ def test_command_line_checks(tmp_path):
     imputer, params = mixed._build_imputer("miceforest", 3, settings)
     assert imputer.iterations == 2 and imputer.random_state == 3
     assert params == {"iterations": 2, "num_threads": 1}
+    quick = mixed.MixedSettings(quick=True, threads=2)
+    _, params = mixed._build_imputer("miceforest", 0, quick)
+    assert params == {"iterations": 1, "num_threads": 2}  # the --quick budget
 
 
 def test_report_page_names_its_command(tmp_path):

@@ -113,11 +113,11 @@ def test_a_quick_replication_gives_every_analysis_and_term(monkeypatch):
     monkeypatch.setattr(pooling, "_mice", lambda *a: mice(*a, n_imputations=2))
     rows = pd.DataFrame(
         pooling.run_replication(3, "mar", 0.4, imputer_params=pooling._QUICK)
-        + pooling.run_bootstrap_replication(
-            3, "mar", 0.4, imputer_params=pooling._QUICK, n_imputations=5
+        + pooling.run_replication(
+            3, "mar", 0.4, imputer_params=pooling._QUICK, bootstrap=True
         )
-        + pooling.run_bootstrap_replication(
-            4, "mar", 0.4, imputer_params=pooling._QUICK, n_imputations=5
+        + pooling.run_replication(
+            4, "mar", 0.4, imputer_params=pooling._QUICK, bootstrap=True
         )
     )
     assert len(rows) == (len(ANALYSES) + 1) * len(BETA)
