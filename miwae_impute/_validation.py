@@ -12,7 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.utils.validation import validate_data
+from sklearn.utils.validation import (
+    _check_feature_names,
+    _check_n_features,
+    validate_data,
+)
 
 from ._categorical import categorical_mask, encode_column, observed_levels
 from ._frames import frame_to_array, is_polars, polars_to_pandas
@@ -135,6 +139,12 @@ class _InputChecks:
                 if shaped
                 else np.zeros(0, dtype=bool)
             )
+        elif len(getattr(raw, "shape", ())) == 2:
+            # Names and width first: the per-column checks below read the
+            # columns by position, and would blame the wrong one.
+            if frame is not None and frame.shape[1]:
+                _check_feature_names(self, frame, reset=False)
+            _check_n_features(self, raw, reset=False)
         categorical = self._categorical_columns(raw)
         if frame is not None:
             X = frame_to_array(frame, categorical)

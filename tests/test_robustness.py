@@ -606,6 +606,23 @@ def test_transform_checks_the_columns(name, fitted):
 
 
 @pytest.mark.parametrize("name", NAMES)
+def test_transform_names_a_dropped_column_before_a_categorical_one(name):
+    # The categorical columns are read by position: a frame with a column
+    # fewer used to be refused for its categorical column's dtype instead.
+    frame = FRAME.assign(c=pd.Categorical(np.where(FRAME["a"] > 0, "x", "y")))
+    imputer = make_imputer(name, **TINY.get(name, {}))
+    if not imputer._categorical_support:
+        pytest.skip(f"{name} refuses categorical columns at fit")
+    imputer.fit(frame)
+    with pytest.raises(ValueError, match=r"yet now missing:\n- b"):
+        imputer.transform(frame[["a", "c"]])
+    by_index = make_imputer(name, categorical_features=[2], **TINY.get(name, {}))
+    by_index.fit(frame.to_numpy())
+    with pytest.raises(ValueError, match="X has 2 features, but .* expecting 3"):
+        by_index.transform(frame.to_numpy()[:, [0, 2]])
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_value_missing_at_transform_but_never_at_fit(name):
     complete = FRAME.fillna(2.0)
     imputer = _make(name, add_indicator=True).fit(complete)
