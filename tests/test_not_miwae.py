@@ -223,6 +223,23 @@ def test_the_bound_chooses_the_direction_of_self_masking(directions, data, chose
     assert np.array_equal(imputed[observed], X_missing[observed])
 
 
+def test_self_masking_must_win_decisively(directions, monkeypatch):
+    # The same data and seed with every margin and shift below the bar: the
+    # bound still prefers self-masking, but the fit stays at random.
+    from miwae_impute import _training
+
+    fitted, X_missing = directions["high"]
+    margin = fitted.history_["pilot_margin_z"]
+    assert margin > 0
+    monkeypatch.setattr(_training, "_MARGIN_Z", margin + 1)
+    monkeypatch.setattr(_training, "_DECISIVE_SHIFT_Z", np.inf)
+    imputer = make_imputer("not-miwae", max_iter=24, random_state=0).fit(X_missing)
+    bounds = imputer.history_["pilot_bound"]
+    assert max(bounds, key=bounds.get) == "self-masking-high"
+    assert imputer.chosen_missingness_ == "ignorable"
+    assert imputer.history_["pilot_margin_z"] == margin
+
+
 def test_the_chosen_direction_is_saved_with_the_model(directions, tmp_path):
     imputer, X_missing = directions["low"]
     imputer.save(tmp_path / "model")
