@@ -56,12 +56,11 @@ _SHIFT_Z = 3.0
 # over the model at random of more than ``_MARGIN_Z`` (``_paired_z`` of the
 # per-row differences of their bounds), or by a shift of the at-random fit's
 # imputations beyond ``_DECISIVE_SHIFT_Z``; otherwise the fit stays at random.
-# On the 48 self-masked pilots of the grid that recorded both (seed 0 whole,
-# seeds 1 and 2 in part; benchmarks/results/sign-grid/margin-grid-*.jsonl and
-# margin-z.jsonl) the four right directions with a margin of 2 or less had
-# shifts of 19 to 64 in size; values missing at random on servo (MAR 50%)
-# won by a margin of 1.32 with a shift of -5.4, and imputed 4.5 times worse
-# than MIWAE.
+# On the 90 self-masked masks of the grid (six sets, five mechanisms, seeds
+# 0-2; benchmarks/results/sign-grid/margin-grid-*.jsonl) the five right
+# directions with a margin of 2 or less had shifts of 19 to 64 in size;
+# values missing at random on servo (MAR 50%) won by a margin of 1.32 with a
+# shift of -5.4, and imputed 4.5 times worse than MIWAE.
 _MARGIN_Z = 2.0
 _DECISIVE_SHIFT_Z = 10.0
 
