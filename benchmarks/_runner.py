@@ -36,6 +36,7 @@ from .missingness import MECHANISMS, RATE_ONE
 
 __all__ = [
     "DEFAULT_THREADS",
+    "PROTOCOL",
     "Skip",
     "Study",
     "add_run_arguments",
@@ -58,6 +59,8 @@ DEFAULT_THREADS = 1
 DEFAULT_IMPUTATIONS = 100
 QUICK_IMPUTATIONS = 20
 _REPO_ROOT = Path(__file__).resolve().parents[1]
+#: The settings of the masking protocol that each run's key and row hold.
+PROTOCOL = ("mechanism", "missing_rate", "keep_target", "quick")
 # Options that change what a command prints or writes, not its rows.
 _NOT_RUN_OPTIONS = ("--report-only", "--no-progress")
 
@@ -179,9 +182,8 @@ class Study:
         ]
 
     def _key(self, method, dataset, seed):
-        shared = ("mechanism", "missing_rate", "keep_target", "quick")
         return settings_key(
-            {name: getattr(self, name) for name in shared}
+            {name: getattr(self, name) for name in PROTOCOL}
             | {"method": method, "dataset": dataset, "seed": seed}
             | {"params": self.params.get(method, {}), "n_imputations": self.draws}
         )

@@ -163,11 +163,10 @@ def standard_row(settings, method, seed, X, mask, params, seconds, **scores):
     """A run's columns of :data:`~benchmarks._results.FIELDS` but its key and data
     set (``coverage90`` and ``sample_seconds`` NaN), then ``scores``, which may
     override them."""
-    shared = ("mechanism", "missing_rate", "keep_target", "quick")
     return {
         "method": method,
         "seed": seed,
-        **{name: getattr(settings, name) for name in shared},
+        **{name: getattr(settings, name) for name in _runner.PROTOCOL},
         "params": json.dumps(params, sort_keys=True, default=repr),
         "n_imputations": settings.draws,
         "threads": settings.threads,

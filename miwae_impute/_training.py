@@ -356,9 +356,8 @@ class _Training:
         ``_MARGIN_Z``, or a shift beyond ``_DECISIVE_SHIFT_Z``): the better
         bound of log p(x_o) of the two pilots, plus the log-likelihood of the
         mask under a logistic regression on the complete numeric columns,
-        cross-fitted
-        (:func:`_log_p_mask_at_random`). The self-masking pilot with its mask
-        model ignored (the same draws) is a model at random too, so
+        cross-fitted (:func:`_log_p_mask_at_random`). The self-masking pilot
+        with its mask model ignored (the same draws) is a model at random too, so
         self-masking must win by its model of the mask, not by a better fit
         of x_o, which on a small table is mostly the luck of training
         (issue 25). ``chosen_missingness_`` names the choice: a direction is
@@ -414,8 +413,9 @@ class _Training:
             bounds[name] = float(joint.mean())
             margin_z = _paired_z(joint - (runs[at_random][1] + log_p_mask))
         best = max(bounds, key=bounds.get)
-        if best != "ignorable" and margin_z <= _MARGIN_Z:
-            best = "ignorable" if abs(shift) <= _DECISIVE_SHIFT_Z else best
+        narrow = margin_z is not None and margin_z <= _MARGIN_Z
+        if best != "ignorable" and narrow and abs(shift) <= _DECISIVE_SHIFT_Z:
+            best = "ignorable"  # self-masking won, but not decisively
         *_, state, generator = runs[best]
         self.model_, self._optimizer, self.history_, self.n_iter_ = state
         self.chosen_missingness_ = best
