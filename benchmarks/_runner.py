@@ -25,6 +25,7 @@ import time
 import traceback
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import ClassVar, NamedTuple
 
@@ -35,23 +36,10 @@ from ._results import FIELDS, ResultStore, settings_key
 from .missingness import MECHANISMS, RATE_ONE
 
 __all__ = [
-    "DEFAULT_THREADS",
-    "PROTOCOL",
-    "Skip",
-    "Study",
-    "add_run_arguments",
-    "cpu_model",
-    "describe",
-    "git_commit",
-    "main",
-    "parse_params",
-    "report_page",
-    "run_benchmark",
-    "run_context",
-    "versions",
-    "warm_up_torch",
-    "write_gathered_report",
-]
+    "DEFAULT_THREADS", "PROTOCOL", "Skip", "Study", "add_run_arguments", "cpu_model",
+    "describe", "git_commit", "main", "parse_params", "report_page", "run_benchmark",
+    "run_context", "versions", "warm_up_torch", "write_gathered_report",
+]  # fmt: skip
 
 #: One thread per run by default: timings comparable across runs and machines,
 #: and a shared machine stays usable.
@@ -115,6 +103,10 @@ class Study:
     side_store: ClassVar[tuple | None] = None
     #: ``--n-imputations``: its default, and that default in words.
     draws_help: ClassVar[str] = "0: skipped"
+    #: ``(name, version)`` that each run's key is wrapped in, or None: bump
+    #: the version when a table or the protocol changes, so that stored rows
+    #: of the old ones are not reused.
+    key_version: ClassVar[tuple | None] = None
 
     datasets: tuple = ()
     methods: tuple = ()
@@ -134,11 +126,6 @@ class Study:
         if self.n_imputations is not None:
             return self.n_imputations
         return QUICK_IMPUTATIONS if self.quick else DEFAULT_IMPUTATIONS
-
-    @property
-    def paper_protocol(self):
-        """Whether the MIWAE paper's figures compare with the rows."""
-        return False
 
     def load(self, name):
         """The complete data of a data set, as the imputers see it."""
@@ -182,11 +169,15 @@ class Study:
         ]
 
     def _key(self, method, dataset, seed):
-        return settings_key(
+        key = settings_key(
             {name: getattr(self, name) for name in PROTOCOL}
             | {"method": method, "dataset": dataset, "seed": seed}
             | {"params": self.params.get(method, {}), "n_imputations": self.draws}
         )
+        if self.key_version is None:
+            return key
+        name, version = self.key_version
+        return settings_key({name: version, "run": key})
 
     @classmethod
     def add_arguments(cls, parser):
@@ -411,35 +402,16 @@ def versions():
 
 
 def git_commit():
-    """Short commit of the repository, ``-dirty`` when the code differs from it.
-
-    Committed result files being appended to do not count as changed code.
-    """
+    """Short commit of the repository, ``-dirty`` when the code differs from it."""
+    git = partial(subprocess.run, cwd=_REPO_ROOT, capture_output=True, text=True)
+    # The rows being written to benchmarks/results do not count as changed code.
+    changed = ["diff", "--quiet", "HEAD", "--", "miwae_impute", "benchmarks"]
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=_REPO_ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            [
-                "git",
-                "diff",
-                "--quiet",
-                "HEAD",
-                "--",
-                "miwae_impute",
-                "benchmarks",
-                ":(exclude)benchmarks/results",  # the rows being written
-            ],
-            cwd=_REPO_ROOT,
-            capture_output=True,
-        ).returncode
+        commit = git(["git", "rev-parse", "--short", "HEAD"], check=True).stdout
+        dirty = git(["git", *changed, ":(exclude)benchmarks/results"]).returncode
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return commit + ("-dirty" if dirty else "")
+    return commit.strip() + ("-dirty" if dirty else "")
 
 
 def cpu_model():
@@ -487,19 +459,21 @@ def write_gathered_report(out, heading, module, argv, rows, markdown):
 # -- command line ------------------------------------------------------------------
 def add_run_arguments(
     parser,
+    names=None,
     *,
-    datasets,
-    methods,
-    out,
-    n_imputations,
-    draws_help,
+    datasets=(),
+    methods=(),
+    out=None,
+    n_imputations=None,
+    draws_help="",
     dataset_choices=None,
     method_choices=(),
     missing_rate=0.5,
 ):
-    """Add the options every study on this runner shares to ``parser``, with
-    the study's defaults and choices (``dataset_choices`` defaults to
-    ``datasets``; ``draws_help`` gives the defaults of ``--n-imputations``)."""
+    """Add the options every study on this runner shares to ``parser`` (only
+    those of ``names``, when given), with the study's defaults and choices
+    (``dataset_choices`` defaults to ``datasets``; ``draws_help`` gives the
+    defaults of ``--n-imputations``)."""
     choices = datasets if dataset_choices is None else dataset_choices
     default = "all" if tuple(choices) == tuple(datasets) else " ".join(datasets)
     every = {"nargs": "+", "metavar": "NAME"}
@@ -555,8 +529,8 @@ def add_run_arguments(
             "help": "run nothing: write the report from the rows stored in OUT so far",
         },
     }
-    for name, option in options.items():
-        parser.add_argument(name, **option)
+    for name in options if names is None else names:
+        parser.add_argument(name, **options[name])
 
 
 def _check_ranges(args):

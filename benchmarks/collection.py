@@ -1,37 +1,29 @@
 """A development collection of quirky tables, scored per column.
 
 The UCI table of the MIWAE paper (``benchmarks.uci``) has six smooth,
-continuous data sets. This collection adds tables with the quirks real data
-have, each small enough that a MIWAE fit takes about a minute:
+continuous data sets; this collection adds tables with the quirks of real data,
+each small enough that a MIWAE fit takes about a minute:
 
-- ``concrete`` (1030 x 8): three zero-inflated mix columns and a 14-value age grid;
-- ``adult-num`` (5000 x 6): UCI Adult's numeric columns, a seeded subsample;
-  capital-gain and capital-loss are more than 90% zeros;
-- ``german-num`` (1000 x 7): UCI German credit's numeric attributes, several on
-  2 to 4 value scales;
-- ``wine``, ``diabetes`` (raw units, a binary sex column), ``iris``, ``digits``
-  (0-16 pixel grids, mostly zeros, some columns constant): scikit-learn's copies;
-- ``synth-*``: a smooth nonlinear table, x = tanh(z W1 + b1) W2 + noise with a
-  2-dimensional Gaussian latent z, with one quirk switched on: none
-  (``synth-smooth``), zero inflation (``synth-pointmass``), coarse grids
-  (``synth-grid``), rare predictable outliers (``synth-outliers``), few rows
-  (``synth-smalln``), or repeated measurements of units (``synth-lookup``);
-- thirteen real tables, from ``autompg`` (392 x 8) to ``bike`` (17379 x 18),
-  with designed grids, zero-inflated and constant columns: every column kept,
-  named ``x0``, ``x1``, ...; read from the ``collection/`` subfolder of the
-  data folder (see :mod:`benchmarks.datasets`; ``MANIFEST.md`` there describes
-  each), never downloaded.
+- ``concrete`` (zero-inflated mix columns, a 14-value age grid), and the
+  numeric columns of UCI Adult (``adult-num``, a seeded subsample; capital gain
+  and loss over 90% zeros) and German credit (``german-num``, 2 to 4 value scales);
+- scikit-learn's ``wine``, ``diabetes`` (raw units, a binary sex column),
+  ``iris`` and ``digits`` (0-16 pixel grids, mostly zeros, constant columns);
+- ``synth-*``: x = tanh(z W1 + b1) W2 + noise, z a 2-dimensional Gaussian
+  latent, with one quirk: none (``smooth``), zero inflation (``pointmass``),
+  coarse grids (``grid``), rare predictable outliers (``outliers``), few rows
+  (``smalln``), repeated measurements of units (``lookup``);
+- thirteen real tables, ``autompg`` (392 x 8) to ``bike`` (17379 x 18), every
+  column kept as ``x0``, ``x1``, ...: read from the ``collection/`` subfolder
+  of the data folder (``MANIFEST.md`` there describes each), never downloaded.
 
-Every table is deterministic and complete. The protocol is the paper's (see
-``benchmarks.uci``; 50% MCAR by default, no multiple-imputation draws), and
-each run also stores the MSE of every column (``column_mse``, a JSON list), so
-the report shows where MIWAE loses to the mean imputation column by column.
-
-Usage::
+Every table is deterministic and complete. The protocol is the paper's (50%
+MCAR by default, no multiple-imputation draws); each run also stores the MSE
+of every column (``column_mse``, a JSON list), so the report shows where MIWAE
+loses to the mean imputation column by column::
 
     python -m benchmarks.collection --methods mean pca knn missforest --seeds 5
-    python -m benchmarks.collection --report-only --compare \\
-        benchmarks/results/collection-before
+    python -m benchmarks.collection --report-only --compare OTHER_RESULTS_DIR
 """
 
 import json
@@ -46,7 +38,7 @@ import pandas as pd
 from scipy.special import expit
 
 from . import _report, _runner, uci
-from ._results import FIELDS, settings_key
+from ._results import FIELDS
 from ._runner import describe
 from .datasets import (
     DATASETS,
@@ -87,16 +79,12 @@ METHODS = ("miwae", "missforest", "pca", "knn", "mean")
 #: (Adding a table needs no bump: a run's key holds its table's name.)
 _COLLECTION_VERSION = 1
 
+#: A column whose MSE is above this factor of the mean imputation's is flagged.
+THRESHOLD = 1.02
+
 
 def load_table(name, *, data_home=None, download=True):
-    """Load a table of :data:`COLLECTION`, unstandardised, as a
-    :class:`~benchmarks.datasets.Dataset` ``(X, columns)``.
-
-    ``data_home`` is the folder of the UCI files (the real tables in its
-    ``collection/``); ``download`` allows downloading a missing UCI file. A file
-    that does not parse to its table's shape of finite numbers is a
-    ``ValueError``, a missing one a ``FileNotFoundError`` saying where to put it.
-    """
+    """A table of :data:`COLLECTION`, unstandardised, as a ``Dataset(X, columns)``."""
     if name not in COLLECTION:
         raise ValueError(f"Unknown table {name!r}; choose from {COLLECTION}.")
     if name == "concrete":
@@ -112,9 +100,7 @@ def load_table(name, *, data_home=None, download=True):
         bunch = getattr(datasets, f"load_{name}")(**raw)
         X = np.asarray(bunch.data, dtype=np.float64)
         return Dataset(X, [str(c) for c in bunch.feature_names])
-    if name in _REAL:
-        return _load_real(name, data_home)
-    return _synthetic(name)
+    return _load_real(name, data_home) if name in _REAL else _synthetic(name)
 
 
 def load_any(name, *, data_home=None):
@@ -143,6 +129,7 @@ class CollectionSettings(uci.Settings):
     fields: ClassVar[tuple] = (*FIELDS, "column_mse")
     label: ClassVar[str] = "collection"
     module: ClassVar[str] = "benchmarks.collection"
+    key_version: ClassVar[tuple] = ("collection", _COLLECTION_VERSION)
     description: ClassVar[str] = (
         "Imputation benchmark on a collection of quirky tables, with per-column errors."
     )
@@ -160,12 +147,7 @@ class CollectionSettings(uci.Settings):
         return standardize(load_table(name, data_home=self.data_home).X)
 
     def extra_columns(self, X, X_imputed, mask):
-        """The run's :func:`column_mse`, as JSON."""
         return {"column_mse": json.dumps(column_mse(X, X_imputed, mask))}
-
-    def _key(self, method, dataset, seed):
-        base = super()._key(method, dataset, seed)
-        return settings_key({"collection": _COLLECTION_VERSION, "run": base})
 
     def report(self, rows, out, args):
         """:func:`render`, with the MIWAE rows of ``--compare``; printed whole."""
@@ -179,23 +161,15 @@ class CollectionSettings(uci.Settings):
 
     @classmethod
     def add_arguments(cls, parser):
-        """``--compare`` and ``--compare-label``."""
         parser.add_argument(
-            "--compare",
-            metavar="DIR",
-            default=None,
-            help="results folder whose MIWAE rows are shown beside this one's",
+            "--compare", metavar="DIR", help="results folder of MIWAE rows to compare"
         )
         parser.add_argument(
-            "--compare-label",
-            default="before",
-            metavar="LABEL",
-            help="name of the compared MIWAE column: MIWAE (LABEL) (before)",
+            "--compare-label", default="before", metavar="LABEL", help="MIWAE (LABEL)"
         )
 
     @classmethod
     def check(cls, parser, args):
-        """``--compare`` names a results folder."""
         if args.compare is not None:
             path = Path(args.compare) / "results.csv"
             if not path.is_file():
@@ -209,8 +183,7 @@ def main(argv=None):
 
 def _compare_rows(folder, settings):
     """The MIWAE rows of another results folder (of this study or uci's) under
-    the settings' protocol, whatever their parameters; the last of each
-    (data set, seed)."""
+    the settings' protocol, whatever their parameters; the last per table and seed."""
     rows = pd.read_csv(
         Path(folder) / "results.csv", dtype={"key": str, "git_commit": str}
     )
@@ -226,13 +199,9 @@ def _compare_rows(folder, settings):
 
 
 # -- report -----------------------------------------------------------------------
-#: A column whose MSE is above this factor of the mean imputation's is flagged.
-THRESHOLD = 1.02
-
-
 def render(settings, rows, columns, compare=None, label="before"):
-    """The report of the rows (``columns``: each table's column names) as
-    Markdown: Tables 1 to 3 and the wall times, with the MIWAE rows of
+    """The report of the rows as Markdown (``columns``: each table's column
+    names): Tables 1 to 3 and the wall times, with the MIWAE rows of
     ``compare`` after MIWAE's, as ``MIWAE (label)``."""
     present = set(settings.methods) | set(rows["method"])
     methods = [m for m in uci.METHODS if m in present]
@@ -336,18 +305,15 @@ class _Table:
     """The rows of one table of a report, by method."""
 
     def __init__(self, dataset, rows, names):
-        self.dataset, self.names = dataset, names
-        self.groups = dict(tuple(rows.groupby("method")))
+        self.dataset, self.rows, self.names = dataset, rows, names
         self.n_rows = int(rows["n_rows"].iloc[0]) if len(rows) else "?"
 
     def seeds(self, method):
-        group = self.groups.get(method)
-        return set() if group is None else set(group["seed"].astype(int))
+        return set(self.rows.loc[self.rows["method"] == method, "seed"].astype(int))
 
     def means(self, method, seeds=None):
         """The method's MSE per column, averaged over its seeds (``seeds``)."""
-        group = self.groups.get(method)
-        means = None if group is None else _report.column_means(group, seeds)
+        means = _report.column_means(self.rows[self.rows["method"] == method], seeds)
         if means is not None and len(means) != len(self.names):
             raise ValueError(
                 f"{method} rows of {self.dataset} have {len(means)} column errors, "
@@ -407,6 +373,7 @@ def _ratio(value):
     return "inf" if np.isinf(value) else ("–" if np.isnan(value) else f"{value:.2f}")
 
 
+# -- the tables ---------------------------------------------------------------------
 def _load_real(name, data_home):
     """A real table: its whole file, checked against ``MANIFEST.md``'s shape."""
     n_rows, n_cols = _REAL[name]
@@ -415,36 +382,31 @@ def _load_real(name, data_home):
     else:
         filename = f"{name}.csv.gz"
         origin = f"uci_datasets/{name}/data.csv.gz of treforevans/uci_datasets"
+    copy = f"the copy from shared/datasets/collection (taken from {origin})"
     paths = [folder / "collection" / filename for folder in data_folders(data_home)]
     path = next((p for p in paths if p.is_file()), None)
     if path is None:
         raise FileNotFoundError(
             f"The {name!r} table needs the file {filename!r}, which is not in any "
             f"searched place ({', '.join(map(str, paths))}); it is never "
-            f"downloaded. Put the copy from shared/datasets/collection (taken from "
-            f"{origin}) at {paths[0]}, or point data_home / ${ENV_VAR} at a folder "
-            "whose collection/ subfolder holds it."
+            f"downloaded. Put {copy} at {paths[0]}, or point data_home / "
+            f"${ENV_VAR} at a folder whose collection/ subfolder holds it."
         )
-    fix = (
-        "Replace it with the copy from shared/datasets/collection (taken from "
-        f"{origin}; SHA256SUMS there checks it)."
-    )
+    fix = f"Replace it with {copy}; SHA256SUMS there checks it."
     try:
         X = pd.read_csv(path, header=None).to_numpy(dtype=np.float64)
-    except (OSError, EOFError, zlib.error, ValueError) as exc:
-        # gzip and zlib errors, parser errors, non-numeric cells
+    except (OSError, EOFError, zlib.error, ValueError) as exc:  # gzip, parser, text
         raise ValueError(
             f"Could not read {path} as the {name!r} table, {n_rows} rows x "
             f"{n_cols} comma-separated numbers without header ({exc}). {fix}"
         ) from exc
-    problem = None
     if X.shape != (n_rows, n_cols):
-        problem = f"parsed to {X.shape[0]} rows x {X.shape[1]} columns, but the "
-        problem += f"{name!r} table has {n_rows} x {n_cols}"
-    elif not np.isfinite(X).all():
-        problem = f"has empty or non-finite cells, but the {name!r} table is complete"
-    if problem:
-        raise ValueError(f"{path} {problem}. {fix}")
+        raise ValueError(
+            f"{path} parsed to {X.shape[0]} rows x {X.shape[1]} columns, but the "
+            f"{name!r} table has {n_rows} x {n_cols}. {fix}"
+        )
+    if not np.isfinite(X).all():
+        raise ValueError(f"{path} has empty or non-finite cells. {fix}")
     return Dataset(X, _names("x", n_cols))
 
 
@@ -452,26 +414,33 @@ def _names(prefix, n):
     return [f"{prefix}{j}" for j in range(n)]
 
 
-def _smooth_base(rng, n_rows, n_cols, noise=0.15):
+def _smooth_base(rng, n_rows, n_cols):
     """x = tanh(z W1 + b1) W2 + noise, z of 2 dimensions, 16 hidden units, the
-    noise ``noise`` times each column's signal's standard deviation; and z."""
+    noise 0.15 times each column's signal's standard deviation; and z."""
     z = rng.normal(size=(n_rows, 2))
     W1 = rng.normal(size=(2, 16))
     b1 = rng.normal(scale=0.5, size=16)
     W2 = rng.normal(size=(16, n_cols)) / 4.0
     signal = np.tanh(z @ W1 + b1) @ W2
-    X = signal + noise * signal.std(axis=0) * rng.normal(size=signal.shape)
-    return X, z
+    return signal + 0.15 * signal.std(axis=0) * rng.normal(size=signal.shape), z
 
 
 def _synthetic(name):
     """A synthetic table, seed 0: the smooth base with one quirk."""
     rng = np.random.default_rng(0)
     if name == "synth-smalln":  # few rows for its width
-        X, _ = _smooth_base(rng, 150, 12)
-        return Dataset(X, _names("x", 12))
+        return Dataset(_smooth_base(rng, 150, 12)[0], _names("x", 12))
     if name == "synth-lookup":
-        return _synth_lookup(rng)
+        # 60 units x 15 rows, ordered by unit: 3 unit attributes (a smooth table
+        # of the units) repeated on each of the unit's rows, and 5 readings, a
+        # smooth function of the attributes plus small noise per row.
+        attributes = np.repeat(_smooth_base(rng, 60, 3)[0], 15, axis=0)
+        W1 = rng.normal(size=(3, 16))
+        W2 = rng.normal(size=(16, 5)) / 4.0
+        signal = np.tanh(standardize(attributes) @ W1) @ W2
+        readings = signal + 0.1 * signal.std(axis=0) * rng.normal(size=signal.shape)
+        X = np.column_stack([attributes, readings])
+        return Dataset(X, [*_names("unit", 3), *_names("reading", 5)])
     X, z = _smooth_base(rng, 1000, 8)
     columns = _names("x", 8)
     if name == "synth-pointmass":
@@ -501,22 +470,6 @@ def _synthetic(name):
         X[rare, 7] = common[:, 7].mean() + common[:, 7].std() * rng.uniform(8, 10, 10)
         columns[7] = "outlier"
     return Dataset(X, columns)
-
-
-def _synth_lookup(rng):
-    """60 units x 15 rows, ordered by unit: 3 unit attributes (a smooth table
-    of the units) repeated on each of the unit's rows, and 5 readings, a
-    smooth function of the attributes plus small noise per row."""
-    units, _ = _smooth_base(rng, 60, 3)
-    attributes = np.repeat(units, 15, axis=0)
-    W1 = rng.normal(size=(3, 16))
-    W2 = rng.normal(size=(16, 5)) / 4.0
-    signal = np.tanh(standardize(attributes) @ W1) @ W2
-    readings = signal + 0.1 * signal.std(axis=0) * rng.normal(size=signal.shape)
-    return Dataset(
-        np.column_stack([attributes, readings]),
-        [*_names("unit", 3), *_names("reading", 5)],
-    )
 
 
 if __name__ == "__main__":

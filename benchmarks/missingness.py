@@ -27,15 +27,9 @@ from scipy.special import expit
 from .datasets import standardize
 
 __all__ = [
-    "MECHANISMS",
-    "above_mean",
-    "make_mask",
-    "mar",
-    "mcar",
-    "mnar",
-    "paper_above_mean",
-    "self_masking",
-]
+    "MECHANISMS", "above_mean", "make_mask", "mar", "mcar", "mnar",
+    "paper_above_mean", "self_masking",
+]  # fmt: skip
 
 
 def mcar(shape, rate, seed):
@@ -155,14 +149,11 @@ def make_mask(mechanism, X, rate, seed):
     probability in [0, 1] that a value on the masked side goes missing."""
     if mechanism == "mcar":
         return mcar(np.shape(X), rate, seed)
-    if mechanism == "mar":
-        return mar(X, rate, seed)
-    if mechanism == "mnar":
-        return mnar(X, rate, seed)
+    makers = {"mar": mar, "mnar": mnar, "paper-above-mean": paper_above_mean}
     if mechanism in _SELF_MASKING:
         return self_masking(X, rate, seed, **_SELF_MASKING[mechanism])
-    if mechanism == "paper-above-mean":
-        return paper_above_mean(X, rate, seed)
+    if mechanism in makers:
+        return makers[mechanism](X, rate, seed)
     raise ValueError(f"Unknown mechanism {mechanism!r}; choose from {MECHANISMS}.")
 
 

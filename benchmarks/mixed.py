@@ -10,23 +10,21 @@ Protocol:
   them so, and categorical columns as pandas ``category``.
 - Each non-missing cell is removed MCAR with probability ``--missing-rate``
   (0.3), seeded by the run's seed; only removed cells are scored, numeric ones
-  by the MSE, categorical ones by the PFC (share imputed with a wrong level).
-  ``column_error`` stores each column's MSE or PFC (a JSON list; null without
-  removed cells).
+  by the MSE, categorical ones by the PFC (share imputed with a wrong level);
+  ``column_error`` stores each column's MSE or PFC (null without removed cells).
 - Calibration, for imputers whose ``transform(X, return_proba=True)`` returns
   ``(X_imputed, proba)`` (per categorical column, a frame of per-level
   probabilities): each removed categorical cell and level c of its column give
-  a pair (p_c, 1[true level == c]), binned by p_c into ten equal-width bins;
-  per bin the mean p_c, observed frequency and count go to
+  a pair (p_c, 1[true level == c]), binned by p_c into ten equal-width bins
+  (the last closed); per bin the mean p_c, observed frequency and count go to
   ``reliability.csv``, the expected calibration error (ECE, the count-weighted
   mean of |mean p_c - frequency|) to the run's row.
 
 Methods: the package's imputers by their ``make_imputer`` names, called on the
 DataFrame (one that raises ``TypeError`` or ``ValueError`` on categorical input
-is skipped, nothing stored), and two peers, ``mode`` (:class:`ModeImputer`)
-and ``miceforest`` (:class:`MiceForestImputer`; from ``pip install
-'miwae-impute[bench]'``, skipped when not installed). Rows are stored and
-resumed in ``OUT/results.csv``, the report written to ``OUT/table.md``::
+is skipped), and two peers, ``mode`` (:class:`ModeImputer`) and ``miceforest``
+(:class:`MiceForestImputer`, skipped unless ``pip install
+'miwae-impute[bench]'``)::
 
     python -m benchmarks.mixed --out benchmarks/results/mixed     # all, seeds 0-4
     python -m benchmarks.mixed --datasets german --methods mode --quick \\
@@ -37,6 +35,7 @@ import importlib.util
 import json
 import sys
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -47,7 +46,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.impute import SimpleImputer
 
 from . import _report, _runner, uci
-from ._results import FIELDS, ResultStore, settings_key
+from ._results import FIELDS, ResultStore
 from ._runner import Skip, Study, describe
 from .collection import column_lines
 from .datasets import MIXED_DATASETS, load_mixed
@@ -80,37 +79,29 @@ class ModeImputer(TransformerMixin, BaseEstimator):
     categorical column, the observed level frequencies on every row."""
 
     def fit(self, X, y=None):
-        """Learn the means, most frequent levels and level frequencies."""
-        self.categorical_ = [c for c in X.columns if _is_categorical(X[c])]
-        self.numeric_ = [c for c in X.columns if c not in self.categorical_]
-        self.dtypes_ = X.dtypes
-        if self.numeric_:
-            self.means_ = SimpleImputer(keep_empty_features=True).fit(X[self.numeric_])
-        if self.categorical_:
-            self.modes_ = SimpleImputer(strategy="most_frequent").fit(
-                X[self.categorical_].astype(object)
-            )
+        categorical = [c for c in X.columns if _is_categorical(X[c])]
+        numeric = [c for c in X.columns if c not in categorical]
+        self.fill_ = {}
+        if numeric:
+            means = SimpleImputer(keep_empty_features=True).fit(X[numeric]).statistics_
+            self.fill_ |= dict(zip(numeric, means))
+        if categorical:
+            objects = X[categorical].astype(object)
+            modes = SimpleImputer(strategy="most_frequent").fit(objects).statistics_
+            self.fill_ |= dict(zip(categorical, modes))
         self.frequencies_ = {
-            c: X[c].value_counts(normalize=True, sort=False) for c in self.categorical_
+            c: X[c].value_counts(normalize=True, sort=False) for c in categorical
         }
         return self
 
     def transform(self, X, return_proba=False):
         """Fill the missing values, keeping the dtypes of ``X``."""
-        out = X.copy()
-        if self.numeric_:
-            out[self.numeric_] = self.means_.transform(X[self.numeric_])
-        if self.categorical_:
-            modes = self.modes_.transform(X[self.categorical_].astype(object))
-            for k, column in enumerate(self.categorical_):
-                out[column] = pd.Categorical(modes[:, k], dtype=self.dtypes_[column])
+        out = X.fillna(self.fill_)
         if not return_proba:
             return out
         proba = {
-            column: pd.DataFrame(
-                np.tile(freq.to_numpy(), (len(X), 1)), columns=list(freq.index)
-            )
-            for column, freq in self.frequencies_.items()
+            c: pd.DataFrame(np.tile(f.to_numpy(), (len(X), 1)), columns=list(f.index))
+            for c, f in self.frequencies_.items()
         }
         return out, proba
 
@@ -131,7 +122,6 @@ class MiceForestImputer(BaseEstimator):
         self.random_state = random_state
 
     def fit_transform(self, X, y=None):
-        """Impute the DataFrame ``X`` (numeric float, categorical ``category``)."""
         import miceforest
 
         names = [f"c{j}" for j in range(X.shape[1])]  # LightGBM-safe names
@@ -151,8 +141,8 @@ _PEERS = {"mode": ModeImputer, "miceforest": MiceForestImputer}
 @dataclass(frozen=True)
 class MixedSettings(Study):
     """The :class:`~benchmarks._runner.Study` of the mixed-type tables: MCAR
-    only, 30% missing, no multiple imputations; rows also store the PFC, ECE
-    and per-column errors, ``reliability.csv`` the reliability tables."""
+    only, no multiple imputations; rows also store the PFC, ECE and per-column
+    errors, ``reliability.csv`` the reliability tables."""
 
     fields: ClassVar[tuple] = (
         *FIELDS, "pfc", "ece", "n_missing_numeric", "n_missing_categorical",
@@ -160,6 +150,7 @@ class MixedSettings(Study):
     )  # fmt: skip
     label: ClassVar[str] = "mixed"
     module: ClassVar[str] = "benchmarks.mixed"
+    key_version: ClassVar[tuple] = ("mixed", _MIXED_VERSION)
     description: ClassVar[str] = (
         "Imputation benchmark on mixed-type tables (numeric and categorical "
         "columns): MSE, PFC and calibration on the removed cells."
@@ -178,29 +169,25 @@ class MixedSettings(Study):
     n_imputations: int | None = 0
 
     def load(self, name):
-        """The table with its numeric columns standardised."""
         return standardize_numeric(load_mixed(name, data_home=self.data_home))
 
-    def _key(self, method, dataset, seed):
-        base = super()._key(method, dataset, seed)
-        return settings_key({"mixed": _MIXED_VERSION, "run": base})
-
     def unavailable(self, methods):
-        """miceforest, when it is not installed."""
-        if "miceforest" in methods and not _has("miceforest"):
-            return {
-                "miceforest": "miceforest is not installed (pip install "
-                "'miwae-impute[bench]'); its runs are skipped."
-            }
-        return {}
+        if "miceforest" not in methods or importlib.util.find_spec("miceforest"):
+            return {}
+        return {
+            "miceforest": "miceforest is not installed (pip install "
+            "'miwae-impute[bench]'); its runs are skipped."
+        }
 
     def run_one(self, method, X, seed):
         """Mask, impute and score one run; its row and reliability table."""
         if self.mechanism != "mcar":
             raise ValueError("The mixed-type benchmark removes cells MCAR only.")
         mask = removal_mask(X, self.missing_rate, seed)
-        X_missing = remove(X, mask)
-        imputer, params = _build_imputer(method, seed, self)
+        X_missing = X.mask(mask)
+        imputer, params = uci._build_imputer(  # a peer runs settings.threads threads
+            method, seed, self, _PEERS.get(method), {"num_threads": self.threads}
+        )
         start = time.perf_counter()
         try:
             X_imputed = imputer.fit_transform(X_missing)
@@ -212,15 +199,16 @@ class MixedSettings(Study):
                 f"({type(exc).__name__}: {exc}); nothing is stored for it."
             ) from exc
         seconds = time.perf_counter() - start
-        scores = score(X, _as_frame(X_imputed, X, method), mask)
+        same = isinstance(X_imputed, pd.DataFrame) and X_imputed.shape == X.shape
+        if not same or list(X_imputed.columns) != list(X.columns):
+            raise ValueError(f"{method} changed the table's type, shape or columns.")
+        scores = score(X, X_imputed, mask)
         proba, proba_seconds = None, float("nan")
         if hasattr(imputer, "transform"):
             start = time.perf_counter()
-            try:
+            with suppress(TypeError):  # no return_proba
                 _, proba = imputer.transform(X_missing, return_proba=True)
                 proba_seconds = time.perf_counter() - start
-            except TypeError:  # no return_proba
-                pass
         table = None if proba is None else reliability_table(proba, X, mask)
         scores["column_error"] = json.dumps(scores["column_error"])
         scores["ece"] = np.nan if table is None else expected_calibration_error(table)
@@ -231,7 +219,6 @@ class MixedSettings(Study):
         return row, table
 
     def progress_line(self, row):
-        """The run's MSE, PFC and time."""
         return (
             f"{row['method']:>10} {row['dataset']:<10} seed {row['seed']}: "
             f"mse {row['mse']:.3f}  pfc {row['pfc']:.3f}  "
@@ -253,18 +240,17 @@ class MixedSettings(Study):
             "Mean (std) over seeds; [k]: only k seeds; best method of each table in "
             "bold. " + _report.commits_legend(rows)
         )
-        columns, shapes = {}, []
+        shapes, per_column = [], []
         for name in datasets:
+            table = rows[rows["dataset"] == name]
             frame = load_mixed(name, data_home=self.data_home)
-            kinds = [
-                "categorical" if _is_categorical(x) else "numeric"
-                for _, x in frame.items()
-            ]
-            columns[name] = dict(zip(frame.columns, kinds))
-            n_rows = rows.loc[rows["dataset"] == name, "n_rows"]
+            kinds = (frame.dtypes == "category").map(
+                {True: "categorical", False: "numeric"}
+            )
+            n_rows, n = table["n_rows"], int((kinds == "numeric").sum())
             size = f"{int(n_rows.iloc[0])} x {len(kinds)}" if len(n_rows) else "?"
-            n = kinds.count("numeric")
             shapes.append(f"{name} {size} ({n} numeric, {len(kinds) - n} categorical)")
+            per_column += _column_table(name, table, kinds, methods)
         parts = [
             f"### MSE on the removed numeric cells ({describe(self)})",
             "Numeric columns in units of their standard deviation: centred and "
@@ -279,7 +265,7 @@ class MixedSettings(Study):
             "### Per-column errors",
             "MSE of each numeric column, PFC of each categorical one, mean over "
             "seeds; best method in bold.",
-            *_column_tables(rows, columns, methods, datasets),
+            *(per_column or ["No rows."]),
             "### Calibration of the categorical probabilities",
             *_calibration(summary, bins, methods, datasets, seeds),
             _report.time_section(summary, methods, datasets, self.threads),
@@ -289,11 +275,15 @@ class MixedSettings(Study):
 
     @classmethod
     def check(cls, parser, args):
-        """MCAR only, and no multiple imputations."""
         if args.mechanism != "mcar":
             parser.error("--mechanism: mixed tables lose cells MCAR only.")
         if args.n_imputations:
             parser.error("--n-imputations: no multiple imputations on mixed tables.")
+
+
+def main(argv=None):
+    """``python -m benchmarks.mixed``; see :func:`benchmarks._runner.main`."""
+    return _runner.main(MixedSettings, argv)
 
 
 def standardize_numeric(X):
@@ -309,16 +299,8 @@ def standardize_numeric(X):
 
 
 def removal_mask(X, rate, seed):
-    """The removed cells: drawn MCAR with probability ``rate`` (seeded), and
-    not missing already (drawn missing cells stay missing and are not scored)."""
+    """The removed cells: drawn MCAR (seeded) among the non-missing ones."""
     return mcar(X.shape, rate, seed) & X.notna().to_numpy()
-
-
-def remove(X, mask):
-    """The table with the masked cells set to NaN, dtypes kept."""
-    return pd.DataFrame(
-        {c: X[c].where(~mask[:, j]) for j, c in enumerate(X.columns)}, index=X.index
-    )
 
 
 def score(X, X_imputed, mask):
@@ -350,7 +332,7 @@ def score(X, X_imputed, mask):
 
 def reliability_table(proba, X, mask, n_bins=10):
     """The reliability bins of ``proba``'s pairs over the removed categorical
-    cells (the last bin closed; NaN means in empty bins), or None without any."""
+    cells (NaN means in empty bins), or None without any pair."""
     p, hit = [np.zeros(0)], [np.zeros(0, dtype=bool)]
     for j, column in enumerate(X.columns):
         rows = mask[:, j]
@@ -374,20 +356,13 @@ def reliability_table(proba, X, mask, n_bins=10):
 
 
 def expected_calibration_error(table):
-    """Count-weighted mean of |mean p - observed frequency| over the bins of a
-    :func:`reliability_table` (or of bins pooled from several)."""
+    """The ECE of a :func:`reliability_table` (or of bins pooled from several)."""
     count = table["count"].to_numpy(dtype=np.float64)
     gap = np.abs(table["mean_p"] - table["observed"]).to_numpy(dtype=np.float64)
     filled = count > 0
     return float(np.sum(count[filled] * gap[filled]) / count.sum())
 
 
-def main(argv=None):
-    """``python -m benchmarks.mixed``; see :func:`benchmarks._runner.main`."""
-    return _runner.main(MixedSettings, argv)
-
-
-# -- report -----------------------------------------------------------------------
 def pool_bins(bins):
     """Reliability bins pooled over runs: counts summed, ``mean_p`` and
     ``observed`` averaged with the counts as weights (NaN in empty bins)."""
@@ -404,21 +379,18 @@ def pool_bins(bins):
     return pooled
 
 
-def _column_tables(rows, columns, methods, datasets):
-    """A heading and the per-column errors of each table, the best in bold."""
-    parts = []
-    for dataset in datasets:
-        table, means = rows[rows["dataset"] == dataset], {}
-        for m in methods:
-            v = _report.column_means(table[table["method"] == m], column="column_error")
-            if v is not None:  # a column without removed cells (nan) shows "–"
-                means[m] = [None if np.isnan(x) else x for x in v]
-        if means:
-            labels = [list(c) for c in columns[dataset].items()]  # name, type
-            lines = column_lines(labels, means, list(means))
-            header = ["column", "type", *means]
-            parts += [f"#### {dataset}", _report.markdown_table(header, lines)]
-    return parts or ["No rows."]
+def _column_table(name, rows, kinds, methods):
+    """A table's heading and per-column errors (``kinds``: each column's type),
+    the best in bold; nothing without rows."""
+    means = {}
+    for m in methods:
+        v = _report.column_means(rows[rows["method"] == m], column="column_error")
+        if v is not None:  # a column without removed cells (nan) shows "–"
+            means[m] = [None if np.isnan(x) else x for x in v]
+    if not means:
+        return []
+    lines = column_lines(list(kinds.items()), means, list(means))
+    return [f"#### {name}", _report.markdown_table(["column", "type", *means], lines)]
 
 
 def _calibration(summary, bins, methods, datasets, seeds):
@@ -457,30 +429,8 @@ def _calibration(summary, bins, methods, datasets, seeds):
     return parts
 
 
-def _build_imputer(method, seed, settings):
-    """The imputer of a run and its non-default parameters, as in
-    :mod:`benchmarks.uci`; a peer also runs ``settings.threads`` threads."""
-    if method not in _PEERS:
-        return uci._build_imputer(method, seed, settings)
-    threads = {"num_threads": settings.threads}
-    return uci._build_imputer(method, seed, settings, _PEERS[method], threads)
-
-
-def _as_frame(X_imputed, X, method):
-    """The completion as a DataFrame with the columns of ``X``."""
-    if not isinstance(X_imputed, pd.DataFrame) and np.shape(X_imputed) == X.shape:
-        X_imputed = pd.DataFrame(np.asarray(X_imputed, dtype=object), columns=X.columns)
-    if np.shape(X_imputed) != X.shape or list(X_imputed.columns) != list(X.columns):
-        raise ValueError(f"{method} changed the shape or columns of the table.")
-    return X_imputed
-
-
 def _is_categorical(series):
     return isinstance(series.dtype, pd.CategoricalDtype)
-
-
-def _has(module):
-    return importlib.util.find_spec(module) is not None
 
 
 if __name__ == "__main__":

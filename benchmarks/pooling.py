@@ -1,51 +1,41 @@
 """What multiple imputation buys (issue 15): inference, prediction, calibration.
 
-Three experiments, each a subcommand that appends its rows to
-``OUT/results.csv`` as they finish (a rerun skips what is there, so an
-interrupted run resumes) and writes ``OUT/table.md``; ``report`` renders the
-tables of stored folders (and ``DIR/REPORT.md`` with ``--out DIR``)::
+Each experiment is a subcommand that appends its rows to ``OUT/results.csv`` as
+they finish (a rerun skips the stored ones, so a run resumes) and writes
+``OUT/table.md``; ``report`` renders the tables of stored folders, and with
+``--out DIR`` their page ``DIR/REPORT.md``::
 
     python -m benchmarks.pooling coverage --mechanism mar --out OUT
     python -m benchmarks.pooling report --coverage OUT --out benchmarks/results/pooling
 
-``coverage``
-    y = 1 + x0 - 0.5 x1 + 0.5 x2 + 0 x3 + e, e ~ N(0, 1), the x's standard
-    normal with correlation 0.5, n = 500 rows; ``--missing-rate`` of the cells
-    of x0, x1 and x2 removed (30% of all covariate cells at 0.4): MCAR
-    independently, MAR where y is high (x0, x1) and where x3 is (x2; logistic,
-    logits of standard deviation 2, rate calibrated per column). Each
-    replication fits OLS on the full data (the reference), the complete cases,
-    MIWAE's single imputation (the conditional mean), m = 5 and m = 20 of
-    MIWAE's draws pooled by Rubin's rules (MIWAE fitted on [X, y] and pooled
-    with Barnard-Rubin degrees of freedom, as
-    :class:`~miwae_impute.MultipleImputationEstimator` does), and statsmodels'
-    MICE with 20 imputations (the anchor). ``--bootstrap`` runs only the
-    estimator's default instead (``bootstrap=True``, m = 5: five MIWAE fits on
-    bootstrap resamples, one completion each), into its own OUT.
-
-``prediction``
-    The MIWAE paper's MNIST experiment on the UCI sets with a label (banknote,
-    breast, the wines' quality, yeast): standardise the features, split 70/30
-    (stratified, by the seed), remove ``--missing-rate`` of the feature cells
-    MCAR in both parts; accuracy and log-loss on the test rows of a logistic
-    regression and a HistGradientBoosting classifier trained on the complete
-    data (the reference), on MIWAE's single imputation (fitted on the training
-    features) and pooled over m of MIWAE's draws (MultipleImputationEstimator,
-    ``bootstrap=False``: one fit on the training features and label, shared
-    by both classifiers through :class:`~sklearn.frozen.FrozenEstimator`), and
-    of HistGradientBoosting on the incomplete features (its native NaN handling).
-
-``calibration``
-    The paper's UCI protocol (standardise, 50% MCAR, ``fit`` on the whole
-    table): the share of removed values inside the central intervals of 100
-    draws of ``sample`` at the levels 5%, 10%, ..., 95%. With n draws a
-    perfectly calibrated sampler scores about c (n - 1) / (n + 1) at level c
-    (``perfect_coverage``: Monte Carlo, normal draws and truth, seed 0).
+- ``coverage``: y = 1 + x0 - 0.5 x1 + 0.5 x2 + 0 x3 + e, e ~ N(0, 1), the x's
+  standard normal with correlation 0.5, n = 500; ``--missing-rate`` of the
+  cells of x0, x1 and x2 removed, MCAR or MAR (x0 and x1 where y is high, x2
+  where x3 is; logistic, logits of standard deviation 2, rate calibrated per
+  column). A replication fits OLS on the full data (the reference), the
+  complete cases, MIWAE's conditional mean, and m = 5 and 20 of MIWAE's draws
+  pooled by Rubin's rules (MIWAE fitted on [X, y], Barnard-Rubin degrees of
+  freedom, as :class:`~miwae_impute.MultipleImputationEstimator` pools), and
+  statsmodels' MICE with 20 imputations (the anchor). ``--bootstrap`` runs only
+  the estimator's default (``bootstrap=True``, m = 5: five MIWAE fits on
+  bootstrap resamples, a completion each), into its own OUT.
+- ``prediction``: the MIWAE paper's MNIST experiment on the UCI sets with a
+  label. Standardise, split 70/30 (stratified, by the seed), remove
+  ``--missing-rate`` of the feature cells MCAR; accuracy and log-loss on the
+  test rows of a logistic regression and a HistGradientBoosting classifier
+  trained on the complete data (the reference), on MIWAE's single imputation
+  (fitted on the training features), and pooled over m draws
+  (``bootstrap=False``: one MIWAE fit on the training features and label,
+  shared by both classifiers), and of HistGradientBoosting on the incomplete
+  features (its native NaN handling).
+- ``calibration``: the paper's UCI protocol (standardise, 50% MCAR, ``fit`` on
+  the whole table); the share of removed values inside the central intervals
+  of 100 draws of ``sample`` at the levels 5%, 10%, ..., 95%. With n draws a
+  perfectly calibrated sampler scores about c (n - 1) / (n + 1) at level c.
 """
 
 import argparse
 import datetime
-import functools
 import itertools
 import sys
 import time
@@ -58,7 +48,7 @@ from scipy import stats
 from . import datasets
 from ._report import markdown_table
 from ._results import ResultStore
-from ._runner import run_context, versions, write_gathered_report
+from ._runner import add_run_arguments, run_context, versions, write_gathered_report
 from .missingness import _calibrated_draw, _rescaled, mcar
 from .uci import interval_coverage
 
@@ -131,8 +121,7 @@ def _mice(incomplete, replication, n_imputations=20):
 def run_replication(
     replication, mechanism, missing_rate, imputer_params=None, bootstrap=False
 ):
-    """A row per (analysis, term) of one replication: every analysis but the
-    bootstrap one, or with ``bootstrap`` only that one (as a user runs it)."""
+    """A row per (analysis, term): every analysis but the bootstrap one, or only it."""
     from sklearn.linear_model import LinearRegression
 
     from miwae_impute import MIWAEImputer, MultipleImputationEstimator
@@ -150,9 +139,9 @@ def run_replication(
                 bootstrap=True,
                 random_state=replication,
             ).fit(incomplete[_FEATURES], incomplete["y"])
-            table = model.summary(alpha=_ALPHA)
-            fit = [table["coef"], table["std err"] ** 2, table["lower"], table["upper"]]
-            yield "MIWAE bootstrap MI, m=5", [column.to_numpy() for column in fit]
+            table = model.summary(alpha=_ALPHA)[["coef", "std err", "lower", "upper"]]
+            estimates, std_err, lower, upper = table.to_numpy().T
+            yield "MIWAE bootstrap MI, m=5", (estimates, std_err**2, lower, upper)
             return
         yield "full data", _with_t_intervals(*_ols(complete))
         yield "complete case", _with_t_intervals(*_ols(incomplete.dropna()))
@@ -180,8 +169,8 @@ def run_replication(
 
 # -- coverage: the tables -------------------------------------------------------
 def coverage_summary(rows):
-    """Bias, rmse, coverage, width and se_ratio (the mean standard error over the
-    estimates' standard deviation) per (mechanism, rate, analysis, term)."""
+    """Bias, coverage, width and se_ratio (mean standard error / the estimates'
+    standard deviation) per (mechanism, rate, analysis, term)."""
     rows = rows.assign(
         bias=rows.estimate - rows.truth,
         coverage=(rows.lower <= rows.truth) & (rows.truth <= rows.upper),
@@ -190,7 +179,6 @@ def coverage_summary(rows):
     grouped = rows.groupby(["mechanism", "missing_rate", "analysis", "term"])
     summary = grouped[["bias", "coverage", "width", "std_err"]].mean()
     summary["replications"] = grouped.replication.nunique()
-    summary["rmse"] = grouped.bias.agg(lambda e: float(np.sqrt(np.mean(e**2))))
     summary["spread"] = grouped.estimate.std()
     summary["se_ratio"] = summary.std_err / summary.spread
     summary["seconds"] = grouped.seconds.median()
@@ -262,7 +250,6 @@ PREDICTORS = (
 
 def predict_one(dataset, seed, missing_rate, n_imputations, imputer_params=None):
     """Accuracy and log-loss of every predictor on one split; a row each."""
-    from sklearn.base import clone
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.frozen import FrozenEstimator
     from sklearn.linear_model import LogisticRegression
@@ -286,13 +273,13 @@ def predict_one(dataset, seed, missing_rate, n_imputations, imputer_params=None)
         _SINGLE: (imputer.transform(X_train), imputer.transform(X_test)),
     }
     imputation_seconds = time.perf_counter() - start
-    classifiers = {
-        "logistic": LogisticRegression(max_iter=2000),
-        "gradient boosting": HistGradientBoostingClassifier(random_state=seed),
-    }
     rows, fitted = [], None  # fitted: the imputer of the first pooled predictor
     for features, classifier in PREDICTORS:
-        model, start = clone(classifiers[classifier]), time.perf_counter()
+        start = time.perf_counter()
+        if classifier == "logistic":
+            model = LogisticRegression(max_iter=2000)
+        else:
+            model = HistGradientBoostingClassifier(random_state=seed)
         if features == _POOLED:  # MultipleImputationEstimator clones the imputer
             model = MultipleImputationEstimator(
                 model,
@@ -305,8 +292,7 @@ def predict_one(dataset, seed, missing_rate, n_imputations, imputer_params=None)
         proba = model.fit(fit_on, y_train).predict_proba(predict_on)
         fitted = getattr(model, "imputer_", fitted)
         seconds = time.perf_counter() - start
-        if features == _SINGLE:
-            seconds += imputation_seconds  # its imputer's fit and transforms
+        seconds += imputation_seconds if features == _SINGLE else 0  # its imputer
         accuracy = accuracy_score(y[test], classes[proba.argmax(axis=1)])
         scores = (accuracy, log_loss(y[test], proba, labels=classes), seconds)
         values = (*task, features, classifier, *scores)
@@ -323,7 +309,7 @@ def _mean_std(rows, keys, metric, spec):
 
 def prediction_tables(rows):
     """Markdown: accuracy and log-loss per predictor and data set, mean (std),
-    then the gain of pooling over the single imputation, paired by seed."""
+    then pooled minus single imputation, paired by seed."""
     names = [d for d in datasets.LABELLED_DATASETS if d in set(rows.dataset)]
     seeds = rows.groupby(["features", "classifier", "dataset"]).seed.nunique()
     over = f"{seeds.min()}-{seeds.max()}" if seeds.min() < seeds.max() else seeds.min()
@@ -431,10 +417,11 @@ def plot_calibration(rows, path):
 
 # -- the command line ---------------------------------------------------------------
 _QUICK = {"max_iter": 2, "L": 50}  # smoke-test budget of --quick
-_SECTIONS = {  # experiment: (heading of its report section, tables)
-    "coverage": ("Multiple imputation: coverage of pooled inference", coverage_tables),
-    "prediction": ("Multiple imputation: downstream prediction", prediction_tables),
-    "calibration": ("Multiple imputation: calibration of sample()", calibration_table),
+#: Per experiment: its run, its tables, and the heading of its report section.
+_EXPERIMENTS = {
+    "coverage": (run_replication, coverage_tables, "coverage of pooled inference"),
+    "prediction": (predict_one, prediction_tables, "downstream prediction"),
+    "calibration": (calibrate_one, calibration_table, "calibration of sample()"),
 }
 #: The experiments' subcommands: their help, and that of --bootstrap.
 _HELPS = "the regression simulation", "downstream classifiers", "intervals of sample()"
@@ -448,26 +435,23 @@ def _parser():
         description="What multiple imputation buys (issue 15)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
-    for command, summary in zip(_SECTIONS, _HELPS):
+    for command, summary in zip(_EXPERIMENTS, _HELPS):
         sub = commands.add_parser(command, help=summary)
+        shared = ("--missing-rate", "--threads", "--quick")
         if command == "coverage":
             sub.add_argument("--mechanism", choices=_MECHANISMS, default="mcar")
-            sub.add_argument("--missing-rate", type=float, default=0.4)
+            add_run_arguments(sub, shared, missing_rate=0.4)
             sub.add_argument("--replications", type=int, default=100)
             sub.add_argument("--bootstrap", action="store_true", help=_BOOTSTRAP)
         else:
             labelled = command == "prediction"
             names = datasets.LABELLED_DATASETS if labelled else datasets.DATASETS
-            sub.add_argument("--datasets", nargs="+", default=list(names))
-            sub.add_argument("--seeds", type=int, default=5)
-            sub.add_argument("--missing-rate", type=float, default=0.5)
+            add_run_arguments(sub, ("--datasets", "--seeds", *shared), datasets=names)
             draws = "--n-imputations" if labelled else "--n-draws"
             sub.add_argument(draws, type=int, default=10 if labelled else 100)
-        sub.add_argument("--threads", type=int, default=1)
-        sub.add_argument("--quick", action="store_true", help="tiny budgets")
         sub.add_argument("--out", required=True)
     report = commands.add_parser("report", help="tables from stored folders")
-    for section in _SECTIONS:
+    for section in _EXPERIMENTS:
         report.add_argument(f"--{section}", nargs="*", default=[], metavar="DIR")
     paired = "coverage tables on the replications every analysis has (paired)"
     report.add_argument("--common-replications", action="store_true", help=paired)
@@ -478,19 +462,19 @@ def _parser():
 def _run(args):
     """Append the stamped rows of the tasks not yet in OUT; all the stored rows."""
     rate, columns = args.missing_rate, COLUMNS[args.command]
+    options = {"imputer_params": _QUICK if args.quick else None}
     if args.command == "coverage":
         tasks = [(args.mechanism, rate, r) for r in range(args.replications)]
-        run = functools.partial(run_replication, bootstrap=args.bootstrap)
+        options["bootstrap"] = args.bootstrap
     else:  # the fourth column, n_imputations or n_draws, is an option
         tasks = [(d, s, rate) for d in args.datasets for s in range(args.seeds)]
-        run = predict_one if args.command == "prediction" else calibrate_one
-        run = functools.partial(run, **{columns[3]: getattr(args, columns[3])})
+        options[columns[3]] = getattr(args, columns[3])
     store = ResultStore(Path(args.out) / "results.csv", (*columns, *_STAMP))
     done = set(store.load()[list(columns[:3])].itertuples(index=False, name=None))
     for task in (dict(zip(columns, task)) for task in tasks if task not in done):
         start = time.perf_counter()
         with run_context(args.threads):
-            rows = run(**task, imputer_params=_QUICK if args.quick else None)
+            rows = _EXPERIMENTS[args.command][0](**task, **options)
         finished = datetime.datetime.now().isoformat(timespec="seconds")
         stamp = {"finished_at": finished, **versions()}
         store.extend([{**row, **stamp} for row in rows])
@@ -507,12 +491,12 @@ def main(argv=None):
         rows = _run(args)
         if args.command == "calibration":
             plot_calibration(rows, Path(args.out) / "reliability.png")
-        markdown = _SECTIONS[args.command][1](rows)
+        markdown = _EXPERIMENTS[args.command][1](rows)
         (Path(args.out) / "table.md").write_text(markdown + "\n")
         print(markdown)
         return 0
     pages, gathered = [], []
-    for option, (heading, tables) in _SECTIONS.items():
+    for option, (_, tables, heading) in _EXPERIMENTS.items():
         if folders := getattr(args, option):
             paths = [Path(folder) / "results.csv" for folder in folders]
             rows = pd.concat([pd.read_csv(p, dtype={"git_commit": str}) for p in paths])
@@ -520,7 +504,7 @@ def main(argv=None):
                 rows = common_replications(rows)
             markdown = tables(rows)
             print(markdown)
-            pages.append(f"## {heading}\n\n{markdown}")
+            pages.append(f"## Multiple imputation: {heading}\n\n{markdown}")
             gathered.append(rows)
     if args.out and pages:
         rows, text = pd.concat(gathered), "\n\n".join(pages)

@@ -1,35 +1,19 @@
 """Speed of MIWAEImputer: training and imputation throughput, scaling, peers.
 
-Every figure is a median over repeats, timed in one run (same machine, same
-load). The models of the training, profile, imputation and scaling figures are
-built by one ``partial_fit`` epoch on the first 512 rows (their timings do not
-depend on how far a model is trained).
+The measurements (:data:`_MEASUREMENTS`) time the real code paths: training
+steps and their GFLOP/s against the machine's GEMM peak, a profile of a
+training step and of ``transform``, the imputation throughput and memory (each
+case in a fresh process), the scaling in n, M fits side by side, default fits
+on the paper's data sets, and the peers; each section of the report says what
+it timed and how. Every figure is a median over repeats, timed in one run
+(same machine, same load). The models of the training, profile, imputation and
+scaling figures are built by one ``partial_fit`` epoch on the first 512 rows
+(their timings do not depend on how far a model is trained).
 
-1. Training: steps/s of the real ``MIWAEImputer._epoch`` on breast (p=30) and
-   white (p=11) at the defaults, and its GFLOP/s (encoder and decoder matmuls:
-   forward 2 * rows * in * out per Linear, backward twice that, the decoder K
-   times per row) against the GEMM peak of a large float32 ``torch.matmul``.
-2. Profile: top ops by self CPU time (``torch.profiler``) of a training step
-   (breast) and of ``transform`` (white) per 1,000 rows on one thread (with T
-   threads, row chunks run on worker threads the profiler does not see).
-3. Imputation: rows/s of ``transform`` at L=1,000 and 10,000, each case in a
-   fresh process that loads the saved model, with its peak resident memory
-   (``ru_maxrss``) before and after the timed call.
-4. Scaling: fit time per epoch and transform time for n = 1e3 ... 1e6
-   synthetic rows (p=20): the setup (standardisation, tensors) timed on all n
-   rows, the epoch and transform on a few thousand and scaled to n by their
-   per-row cost; and the slope of log(time) on log(n).
-5. Batched: M = 5 fits side by side (``fit_side_by_side``) against one fit and
-   against the M fits one after another, on breast and white.
-6. Default fit + transform time and MSE on the paper's data sets, and against
-   missForest-style ``IterativeImputer(ExtraTreesRegressor)`` and
-   ``KNNImputer`` on white and breast; 50% MCAR, seed 0.
-
-The tables (:mod:`benchmarks._speed_report`) are printed and written to
-``OUT/REPORT.md`` under the command, machine and date, and the raw figures to
-``OUT/speed.json``; ``--compare DIR`` adds a before/after table against
-``DIR/speed.json``. ``--quick`` shrinks every budget to a smoke test (about a
-minute; its figures are not benchmarks)::
+The tables are printed and written to ``OUT/REPORT.md`` under the command,
+machine and date, and the raw figures to ``OUT/speed.json``; ``--compare DIR``
+adds a before/after table against ``DIR/speed.json``. ``--quick`` shrinks every
+budget to a smoke test (its figures are not benchmarks)::
 
     python -m benchmarks.speed --threads 1 --out benchmarks/results/speed
 """
@@ -52,18 +36,16 @@ from pathlib import Path
 import numpy as np
 
 from . import _runner
+from ._report import markdown_table
 from ._runner import DEFAULT_THREADS
-from ._speed_report import render
 from .datasets import DATASETS, load_dataset, standardize
 from .missingness import make_mask
 
-__all__ = ["Budget", "main", "run_speed", "training_flops"]
+__all__ = ["Budget", "main", "render", "run_speed", "training_flops"]
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 _MISSING_RATE, _SEED = 0.5, 0
 _SCALING_FEATURES = 20
-_MEASUREMENTS = ("training", "profile", "profile_imputation", "imputation")
-_MEASUREMENTS += ("scaling", "batched", "paper_sets", "peers")
 
 #: How much of each measurement to run: per field, the full study's value and
 #: the smoke test's (``--quick``). Rows None: all; ``impute_cases``: (data, L,
@@ -117,15 +99,13 @@ def gemm_peak(size, repeats):
     """GFLOP/s of a square float32 ``torch.matmul``: the machine's GEMM peak."""
     import torch
 
-    generator = torch.Generator().manual_seed(0)
-    a, b = (torch.randn(size, size, generator=generator) for _ in range(2))
-    seconds = _median_seconds(lambda: torch.matmul(a, b), max(repeats, 3))
+    a, b = torch.randn(2, size, size, generator=torch.Generator().manual_seed(0))
+    seconds = _median_seconds(partial(torch.matmul, a, b), max(repeats, 3))
     return 2 * size**3 / seconds / 1e9
 
 
 def training_flops(model, n_rows, n_samples, backward=True):
-    """Matmul FLOPs on ``n_rows`` rows, the encoder once and the decoder
-    ``n_samples`` times: of training, or of a forward pass alone."""
+    """Matmul FLOPs of training (or of a forward pass alone) on ``n_rows``."""
     from torch import nn
 
     def macs(module):
@@ -137,19 +117,22 @@ def training_flops(model, n_rows, n_samples, backward=True):
 
 
 def _masked_data(name, data_home):
-    """Standardised data set, its 50% MCAR mask (seed 0) and the masked copy."""
+    """A standardised data set (or a synthetic 5,000 x 30), its 50% MCAR mask
+    (seed 0) and the masked copy."""
+    if name == "synthetic-30":
+        return _synthetic(5000, n_features=30)
     X = standardize(load_dataset(name, data_home=data_home).X)
     mask = make_mask("mcar", X, _MISSING_RATE, _SEED)
     return X, mask, np.where(mask, np.nan, X)
 
 
-def _synthetic(n_rows, n_features=_SCALING_FEATURES, rank=5, seed=0):
-    """Low-rank Gaussian data with 50% MCAR; returns (X_missing, mask)."""
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n_rows, rank)) @ rng.normal(size=(rank, n_features))
+def _synthetic(n_rows, n_features=_SCALING_FEATURES):
+    """Rank-5 Gaussian data, its 50% MCAR mask and the masked copy."""
+    rng = np.random.default_rng(_SEED)
+    X = rng.normal(size=(n_rows, 5)) @ rng.normal(size=(5, n_features))
     X += 0.1 * rng.normal(size=X.shape)
     mask = rng.random(X.shape) < _MISSING_RATE
-    return np.where(mask, np.nan, X), mask
+    return X, mask, np.where(mask, np.nan, X)
 
 
 def _built_imputer(X_missing, **params):
@@ -161,7 +144,8 @@ def _built_imputer(X_missing, **params):
 
 
 def _epoch(name, data_home, n_rows):
-    """A built imputer, its ``_epoch`` on the first ``n_rows`` rows, their number."""
+    """A built imputer, its ``_epoch`` on the first ``n_rows`` rows (all: None),
+    their number and the epoch's steps."""
     import torch
 
     _, mask, X_missing = _masked_data(name, data_home)
@@ -169,16 +153,17 @@ def _epoch(name, data_home, n_rows):
     x, m = imputer._to_tensors(X_missing, mask, torch.device("cpu"))
     rows = torch.arange(len(x) if n_rows is None else min(n_rows, len(x)))
     generator = torch.Generator().manual_seed(_SEED)
-    return imputer, partial(imputer._epoch, x, m, rows, generator), len(rows)
+    epoch = partial(imputer._epoch, x, m, rows, generator)
+    return imputer, epoch, len(rows), math.ceil(len(rows) / imputer.batch_size)
 
 
+# -- the measurements: each ``function(budget, data_home)``, its rows -------------
 def training(budget, data_home=None):
     """Steps/s and GFLOP/s of an epoch, per data set."""
     rows = []
     for name in ("breast", "white"):
-        imputer, epoch, n_rows = _epoch(name, data_home, budget.train_rows)
+        imputer, epoch, n_rows, steps = _epoch(name, data_home, budget.train_rows)
         seconds = _median_seconds(epoch, budget.repeats)
-        steps = math.ceil(n_rows / imputer.batch_size)
         gflops = training_flops(imputer.model_, n_rows, imputer.K) / seconds / 1e9
         row = {"dataset": name, "n_rows": n_rows, "p": imputer.n_features_in_}
         row |= {"steps_per_epoch": steps, "ms_per_step": 1e3 * seconds / steps}
@@ -192,8 +177,8 @@ def profile_training(budget, data_home=None, top=12):
     from miwae_impute import MIWAEImputer
 
     n_rows = budget.profile_steps * MIWAEImputer().batch_size
-    imputer, epoch, n_rows = _epoch("breast", data_home, n_rows)
-    return _top_ops(epoch, math.ceil(n_rows / imputer.batch_size), top)
+    _, epoch, _, steps = _epoch("breast", data_home, n_rows)
+    return _top_ops(epoch, steps, top)
 
 
 def profile_imputation(budget, data_home=None, top=12):
@@ -223,13 +208,6 @@ def _top_ops(function, units, top):
     ]
 
 
-def _impute_data(name, data_home):
-    """The masked rows of an imputation case: white, or a synthetic 5,000 x 30."""
-    if name == "synthetic-30":
-        return _synthetic(5000, n_features=30)[0]
-    return _masked_data(name, data_home)[2]
-
-
 def _impute_worker():
     """Time the imputation case given as JSON in ``argv[1]``; print its row."""
     import torch
@@ -239,7 +217,7 @@ def _impute_worker():
     case = json.loads(sys.argv[1])
     torch.set_num_threads(case["threads"])
     imputer = MIWAEImputer.load(case["model"]).set_params(L=case["L"])
-    X = _impute_data(case["dataset"], case["data_home"])[: case["rows"]]
+    X = _masked_data(case["dataset"], case["data_home"])[2][: case["rows"]]
     imputer.transform(X[:8])  # warm-up
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB
     _, seconds = _timed(imputer.transform, X)
@@ -251,37 +229,39 @@ def _impute_worker():
     print(json.dumps(row | {"rss_before_mib": before}))
 
 
-def imputation_throughput(budget, threads, data_home=None):
-    """Rows/s, GFLOP/s and peak memory of each imputation case of ``budget``."""
+def imputation_throughput(budget, data_home=None):
+    """Rows/s, GFLOP/s and peak memory of each imputation case, each in a fresh
+    process with as many threads as this one."""
+    import torch
+
+    threads = torch.get_num_threads()
     code = "from benchmarks.speed import _impute_worker; _impute_worker()"
     variables = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
     env = os.environ | dict.fromkeys(variables, str(threads))
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for name in dict.fromkeys(case[0] for case in budget.impute_cases):
-            _built_imputer(_impute_data(name, data_home)).save(f"{folder}/{name}")
+        for name in {case[0] for case in budget.impute_cases}:
+            _built_imputer(_masked_data(name, data_home)[2]).save(f"{folder}/{name}")
         for name, n_samples, n_rows in budget.impute_cases:
             case = {"model": f"{folder}/{name}", "dataset": name, "L": n_samples}
             case |= {"rows": n_rows, "threads": threads, "data_home": data_home}
             command = [sys.executable, "-c", code, json.dumps(case)]
-            done = subprocess.run(
-                command, cwd=_REPO_ROOT, env=env, capture_output=True, text=True
+            output = subprocess.check_output(
+                command, cwd=_REPO_ROOT, env=env, text=True
             )
-            if done.returncode:
-                raise RuntimeError(f"imputation case {case} failed:\n{done.stderr}")
-            rows.append(json.loads(done.stdout.strip().splitlines()[-1]))
+            rows.append(json.loads(output.splitlines()[-1]))
     return rows
 
 
-def scaling(budget):
-    """Fit time per epoch and transform time per size."""
+def scaling(budget, data_home=None):
+    """Fit time per epoch and transform time per size (synthetic rows)."""
     import torch
 
     from miwae_impute._scaling import _standardization
 
     rows = []
     for n in budget.scaling_sizes:
-        X_missing, mask = _synthetic(n)
+        _, mask, X_missing = _synthetic(n)
         imputer = _built_imputer(X_missing)
         start = time.perf_counter()
         imputer.mean_, imputer.scale_ = _standardization(X_missing, mask)
@@ -310,66 +290,6 @@ def _slope(rows, key):
     return float(np.polyfit(n, np.log([row[key] for row in rows]), 1)[0])
 
 
-def _peers(budget):
-    """Fresh imputers to compare, by name: ours at defaults, then the peers."""
-    from sklearn.ensemble import ExtraTreesRegressor
-    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
-    from sklearn.impute import IterativeImputer, KNNImputer
-
-    from miwae_impute import MIWAEImputer, make_imputer
-
-    params = {"miwae": {}, "knn (ours)": {}} | dict(budget.peer_params)
-    trees = {"n_estimators": 100, "max_depth": 8, "max_iter": 10}
-    trees |= params.get("missforest-style", {})
-    max_iter = trees.pop("max_iter")
-    forest = ExtraTreesRegressor(**trees, random_state=_SEED)
-    return {
-        "miwae": MIWAEImputer(random_state=_SEED, **params["miwae"]),
-        "missforest-style": IterativeImputer(
-            forest, max_iter=max_iter, random_state=_SEED
-        ),
-        "KNNImputer(k=5)": KNNImputer(n_neighbors=5),
-        "knn (ours)": make_imputer("knn", random_state=_SEED, **params["knn (ours)"]),
-        "mean": make_imputer("mean"),
-    }
-
-
-def against_peers(budget, data_home=None):
-    """Fit + transform seconds, MSE and time relative to ours of each imputer."""
-    rows = []
-    for name in ("white", "breast"):
-        data = _masked_data(name, data_home)
-        X, mask, X_missing = (a[: budget.peer_rows] for a in data)
-        ours = None
-        for method, imputer in _peers(budget).items():
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # IterativeImputer's convergence
-                X_imputed, seconds = _timed(imputer.fit_transform, X_missing)
-            ours = ours or seconds  # the first is ours
-            mse = float(np.mean((X_imputed[mask] - X[mask]) ** 2))
-            row = {"method": method, "dataset": name, "seconds": seconds, "mse": mse}
-            rows.append(row | {"time_vs_miwae": seconds / ours})
-    return rows
-
-
-def paper_sets(budget, data_home=None):
-    """Fit and transform seconds and MSE of ours on each of ``paper_sets``."""
-    rows = []
-    for name in budget.paper_sets:
-        X, mask, X_missing = _masked_data(name, data_home)
-        imputer = _peers(budget)["miwae"]
-        row = {"dataset": name, "shape": list(X.shape)}
-        start = time.perf_counter()
-        imputer.fit(X_missing)
-        row["fit_s"] = time.perf_counter() - start
-        X_imputed = imputer.transform(X_missing)
-        row["seconds"] = time.perf_counter() - start
-        row["transform_s"] = row["seconds"] - row["fit_s"]
-        row["mse"] = float(np.mean((X_imputed[mask] - X[mask]) ** 2))
-        rows.append(row)
-    return rows
-
-
 def batched(budget, data_home=None):
     """Seconds of one fit, of M fits in turn and of the M fits side by side."""
     from sklearn.base import clone
@@ -384,14 +304,81 @@ def batched(budget, data_home=None):
         fits = [partial(clone(model).set_params(random_state=s).fit, X) for s in seeds]
         row = {"dataset": name, "epochs": epochs, "models": len(seeds)}
         row["one"] = _median_seconds(fits[0], budget.repeats)
-        start = time.perf_counter()
-        for fit in fits:
-            fit()
-        row["in_turn"] = time.perf_counter() - start
+        row["in_turn"] = sum(_timed(fit)[1] for fit in fits)
         batch = partial(fit_side_by_side, model, X, random_states=seeds)
         row["side_by_side"] = _median_seconds(batch, budget.repeats)
         rows.append(row)
     return rows
+
+
+def paper_sets(budget, data_home=None):
+    """Fit and transform seconds and MSE of ours on each of ``paper_sets``."""
+    from miwae_impute import MIWAEImputer
+
+    params = dict(budget.peer_params).get("miwae", {})
+    rows = []
+    for name in budget.paper_sets:
+        X, mask, X_missing = _masked_data(name, data_home)
+        imputer = MIWAEImputer(random_state=_SEED, **params)
+        _, fit = _timed(imputer.fit, X_missing)
+        X_imputed, transform = _timed(imputer.transform, X_missing)
+        row = {"dataset": name, "shape": list(X.shape), "fit_s": fit}
+        row |= {"seconds": fit + transform, "transform_s": transform}
+        rows.append(row | {"mse": float(np.mean((X_imputed[mask] - X[mask]) ** 2))})
+    return rows
+
+
+def against_peers(budget, data_home=None):
+    """Fit + transform seconds, MSE and time relative to ours of each imputer:
+    ours at its defaults, then the peers."""
+    from sklearn.base import clone
+    from sklearn.ensemble import ExtraTreesRegressor
+    from sklearn.experimental import enable_iterative_imputer  # noqa: F401
+    from sklearn.impute import IterativeImputer, KNNImputer
+
+    from miwae_impute import MIWAEImputer, make_imputer
+
+    params = {"miwae": {}, "knn (ours)": {}} | dict(budget.peer_params)
+    trees = {"n_estimators": 100, "max_depth": 8, "max_iter": 10}
+    trees |= params.get("missforest-style", {})
+    max_iter = trees.pop("max_iter")
+    forest = ExtraTreesRegressor(**trees, random_state=_SEED)
+    peers = {
+        "miwae": MIWAEImputer(random_state=_SEED, **params["miwae"]),
+        "missforest-style": IterativeImputer(
+            forest, max_iter=max_iter, random_state=_SEED
+        ),
+        "KNNImputer(k=5)": KNNImputer(n_neighbors=5),
+        "knn (ours)": make_imputer("knn", random_state=_SEED, **params["knn (ours)"]),
+        "mean": make_imputer("mean"),
+    }
+    rows = []
+    for name in ("white", "breast"):
+        data = _masked_data(name, data_home)
+        X, mask, X_missing = (a[: budget.peer_rows] for a in data)
+        ours = None
+        for method, imputer in peers.items():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # IterativeImputer's convergence
+                X_imputed, seconds = _timed(clone(imputer).fit_transform, X_missing)
+            ours = ours or seconds  # the first is ours
+            mse = float(np.mean((X_imputed[mask] - X[mask]) ** 2))
+            row = {"method": method, "dataset": name, "seconds": seconds, "mse": mse}
+            rows.append(row | {"time_vs_miwae": seconds / ours})
+    return rows
+
+
+#: The measurements that ``--skip NAME`` leaves out, in the order they run.
+_MEASUREMENTS = {
+    "training": training,
+    "profile": profile_training,
+    "profile_imputation": profile_imputation,
+    "imputation": imputation_throughput,
+    "scaling": scaling,
+    "batched": batched,
+    "paper_sets": paper_sets,
+    "peers": against_peers,
+}
 
 
 def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, skip=()):
@@ -402,27 +389,21 @@ def run_speed(budget, threads=DEFAULT_THREADS, data_home=None, skip=()):
     keys = ("hidden_layer_sizes", "latent_dim", "activation", "K", "L", "batch_size")
     results = {"defaults": {key: params[key] for key in keys + ("max_iter",)}}
     results |= {"threads": threads, "scaling_features": _SCALING_FEATURES}
-    results["section_seconds"] = {}
+    results["section_seconds"] = spent = {}
     start = time.perf_counter()
 
     def measure(key, function, *args):
-        if key in skip:
-            results[key] = []
-        else:
-            print(f"[{time.perf_counter() - start:6.1f} s] {key} ...", file=sys.stderr)
-            results[key], results["section_seconds"][key] = _timed(function, *args)
+        print(f"[{time.perf_counter() - start:6.1f} s] {key} ...", file=sys.stderr)
+        results[key], spent[key] = _timed(function, *args)
 
     with _runner.run_context(threads):
         measure("warm_up", _runner.warm_up_torch)
         measure("gemm_gflops", gemm_peak, budget.gemm_size, budget.repeats)
-        measure("training", training, budget, data_home)
-        measure("profile", profile_training, budget, data_home)
-        measure("profile_imputation", profile_imputation, budget, data_home)
-        measure("imputation", imputation_throughput, budget, threads, data_home)
-        measure("scaling", scaling, budget)
-        measure("batched", batched, budget, data_home)
-        measure("paper_sets", paper_sets, budget, data_home)
-        measure("peers", against_peers, budget, data_home)
+        for key, function in _MEASUREMENTS.items():
+            if key in skip:
+                results[key] = []
+            else:
+                measure(key, function, budget, data_home)
     for row in results["training"] + results["imputation"]:
         row["share_of_peak"] = row["gflops"] / results["gemm_gflops"]
     slopes = {k: _slope(results["scaling"], k) for k in ("fit_epoch_s", "transform_s")}
@@ -439,11 +420,9 @@ def main(argv=None):
         description="Training and imputation speed of MIWAEImputer.",
         epilog=f"The measurements (NAME): {', '.join(_MEASUREMENTS)}.",
     )
+    _runner.add_run_arguments(parser, ("--quick", "--threads", "--data-home"))
     add = parser.add_argument
-    add("--quick", action="store_true", help="tiny budgets (a smoke test)")
-    add("--threads", type=int, default=DEFAULT_THREADS, help="torch and BLAS threads")
     add("--out", default="benchmarks/results/speed", help="folder of the report")
-    add("--data-home", default=None, help="folder of the data files")
     add("--skip", nargs="+", choices=_MEASUREMENTS, metavar="NAME", help="not to run")
     add("--compare", metavar="DIR", help="folder of an earlier run's speed.json")
     args = parser.parse_args(argv)
@@ -455,8 +434,8 @@ def main(argv=None):
     wall = time.perf_counter() - start
     results |= {"quick": args.quick, "budget": budget._asdict(), "wall_s": wall}
     results["git_commit"] = _runner.git_commit()
-    before = args.compare and Path(args.compare, "speed.json").read_text()
-    markdown = render(results, before=json.loads(before) if before else None)
+    before = args.compare and json.loads(Path(args.compare, "speed.json").read_text())
+    markdown = render(results, before)
     provenance = [
         f"- command: `python -m benchmarks.speed {shlex.join(argv)}`",
         f"- machine: {os.cpu_count()} cores, {_runner.cpu_model()}; {args.threads} "
@@ -471,6 +450,187 @@ def main(argv=None):
     print(markdown)
     print(f"Written {out / 'REPORT.md'} and speed.json ({wall:.1f} s)")
     return 0
+
+
+# -- the report: a section per measurement ------------------------------------------
+def _table(header, cell, rows):
+    """A table of the ``|``-separated ``header`` and ``cell`` (row keys filled)."""
+    cells = [[part.format(**row) for part in cell.split("|")] for row in rows]
+    return markdown_table(header.split("|"), cells)
+
+
+def _training(results):
+    d, rows = results["defaults"], results["training"]
+    text = (
+        f"Defaults: hidden {tuple(d['hidden_layer_sizes'])}, latent "
+        f"{d['latent_dim']}, {d['activation']}, K={d['K']}, batch "
+        f"{d['batch_size']}. GEMM peak of this machine (float32 "
+        f"`torch.matmul`, median): **{results['gemm_gflops']:.1f} GFLOP/s**. "
+        "GFLOP/s counts encoder and decoder matmuls only (forward "
+        "2·rows·in·out per Linear, backward twice that)."
+    )
+    header = "data|p|rows/epoch|ms/step|steps/s|GFLOP/s|of GEMM peak"
+    cell = "{dataset}|{p}|{n_rows}|{ms_per_step:.2f}|{steps_per_s:.0f}|{gflops:.1f}"
+    cell += "|{share_of_peak:.1%}"
+    if "plain_ms_per_step" in rows[0]:  # stored before the plain port was dropped
+        text += (
+            " The plain port is the same networks and bound written with "
+            "`torch.distributions` and `nn.Tanh`, timed in the same process."
+        )
+        header += "|plain port ms/step|speed-up vs plain"
+        cell += "|{plain_ms_per_step:.2f}|{speedup_vs_plain:.1f}x"
+    heading = "Training throughput (real `MIWAEImputer._epoch`, defaults)"
+    return f"### {heading}\n\n{text}\n\n{_table(header, cell, rows)}"
+
+
+def _profile(results):
+    L = results["imputation"][0]["L"] if results["imputation"] else "?"
+    cell = "`{op}`|{calls:.1f}|{self_ms:.3f}|{share:.1%}"
+    header = "op|calls/{0}|self ms/{0}|share"
+    return "\n\n".join(
+        [
+            "### Where the time goes (`torch.profiler`, top ops by self CPU time)",
+            "One training step (breast, defaults):",
+            _table(header.format("step"), cell, results["profile"]),
+            f"`transform` at L={L} (white), per 1,000 rows, on one thread (each "
+            "pooled worker runs its chunks so):",
+            _table(header.format("1k rows"), cell, results["profile_imputation"]),
+        ]
+    )
+
+
+#: The plain sections: heading and text (formatted with the results), the
+#: table's header and cell, and any cell keys computed from a stored row.
+_TABLES = {
+    "imputation": (
+        "Imputation throughput (`transform`, one fresh process per case)",
+        "Peak RSS is the process's `ru_maxrss`; 'added' is its growth during "
+        "the timed transform.",
+        "data|L|rows|rows/s|M samples/s|GFLOP/s|of GEMM peak|peak RSS MiB|added MiB",
+        "{dataset}|{L}|{n_rows}|{rows_per_s:.0f}|{samples:.2f}|{gflops:.1f}"
+        "|{share_of_peak:.1%}|{peak_rss_mib:.0f}|{added:.0f}",
+        lambda r: {
+            "samples": r["rows_per_s"] * r["L"] / 1e6,
+            "added": r["peak_rss_mib"] - r["rss_before_mib"],
+        },
+    ),
+    "scaling": (
+        "Scaling with n (synthetic, p={scaling_features}, 50% MCAR)",
+        "The setup (standardisation, tensors) is timed on all n rows; the "
+        "epoch and the transform on the timed rows, then scaled to n by "
+        "their per-row cost. Slope of log(time) against log(n): fit epoch "
+        "**{scaling_slopes[fit_epoch_s]:.2f}**, transform "
+        "**{scaling_slopes[transform_s]:.2f}** (1 = linear).",
+        "n|setup s|fit epoch s|µs/row (epoch)|timed rows|transform s"
+        "|µs/row (transform)|timed rows",
+        "{n:.0e}|{setup_s:.3f}|{fit_epoch_s:.2f}|{us_per_row_epoch:.1f}"
+        "|{timed_train_rows}|{transform_s:.2f}|{us_per_row_transform:.0f}"
+        "|{timed_transform_rows}",
+    ),
+    "batched": (
+        "Batched training: M fits side by side (`fit_side_by_side`)",
+        "Seconds (median) of one default fit for the epochs shown, of M "
+        "fits one after another (seeds 0 to M - 1, one run), and of the "
+        "same M fits trained side by side as one batched model; in "
+        "brackets, the ratio to one fit (50% MCAR, seed 0).",
+        "data|epochs|M|one fit s|M in turn s|M side by side s",
+        "{dataset}|{epochs}|{models}|{one:.1f}|{in_turn:.1f} ({in_turn_ratio:.2f})"
+        "|**{side_by_side:.1f} ({side_ratio:.2f})**",
+        lambda r: {
+            "in_turn_ratio": r["in_turn"] / r["one"],
+            "side_ratio": r["side_by_side"] / r["one"],
+        },
+    ),
+    "paper_sets": (
+        "Default fit + transform on the paper's data sets (50% MCAR, seed 0)",
+        "`MIWAEImputer(random_state=0)`, everything at its default; "
+        "standardised MSE on the removed cells.",
+        "data|shape|fit s|transform s|total s|MSE",
+        "{dataset}|{shape}|{fit_s:.1f}|{transform_s:.1f}|**{seconds:.1f}**|{mse:.3f}",
+        lambda r: {"shape": " x ".join(str(n) for n in r["shape"])},
+    ),
+    "peers": (
+        "Against the peers (50% MCAR, seed 0, standardised MSE)",
+        "missForest-style: `IterativeImputer(ExtraTreesRegressor(n_estimators"
+        "=100, max_depth=8), max_iter=10)`; knn (ours): `make_imputer('knn')`, "
+        "k chosen on held-out observed cells.",
+        "data|method|fit+transform s|time / miwae|MSE",
+        "{dataset}|{method}|{seconds:.2f}|{time_vs_miwae:.2f}|{mse:.3f}",
+    ),
+}
+
+
+def _plain_section(key, results):
+    heading, text, header, cell, *computed = _TABLES[key]
+    rows = [row | (computed[0](row) if computed else {}) for row in results[key]]
+    table = _table(header, cell, rows)
+    return f"### {heading.format(**results)}\n\n{text.format(**results)}\n\n{table}"
+
+
+_SECTIONS = {"training": _training, "profile": _profile}
+_SECTIONS |= {key: partial(_plain_section, key) for key in _TABLES}
+
+#: The figures of the before/after table, per section: label (which names the
+#: row, so that a row of one run meets the same row of the other), key, format.
+_COMPARED = {
+    "training": [
+        ("training step, {dataset} (p={p}), ms", "ms_per_step", ".2f"),
+        ("training step, {dataset}, share of GEMM peak", "share_of_peak", ".1%"),
+    ],
+    "imputation": [
+        ("transform, {dataset}, L={L}, rows/s", "rows_per_s", ".0f"),
+        ("transform, {dataset}, L={L}, peak RSS MiB", "peak_rss_mib", ".0f"),
+    ],
+    "paper_sets": [
+        ("fit + transform, {dataset}, s", "seconds", ".1f"),
+        ("MSE, {dataset}", "mse", ".3f"),
+    ],
+}
+
+
+def _figures(results):
+    """The compared figures of a run: label to (value, format)."""
+    return {
+        label.format(**row): (row[key], spec)
+        for section, figures in _COMPARED.items()
+        for row in results.get(section) or ()
+        for label, key, spec in figures
+    }
+
+
+def _compare_section(before, after):
+    old = _figures(before)
+    rows = [
+        [label, format(old[label][0], spec), format(new, spec)]
+        + [f"{new / old[label][0]:.2f}"]
+        for label, (new, spec) in _figures(after).items()
+        if label in old
+    ]
+    text = (
+        f"Before: the run at commit {before.get('git_commit', '?')} "
+        f"({before['threads']} thread(s)); after: this run, commit "
+        f"{after.get('git_commit', '?')}. Each run on the idle machine, one "
+        "after the other."
+    )
+    table = markdown_table(["figure", "before", "after", "after / before"], rows)
+    return f"### Before and after\n\n{text}\n\n{table}"
+
+
+def render(results, before=None):
+    """Markdown of the tables of ``results`` (from ``run_speed``), with a
+    before/after table where ``before`` holds the results of an earlier run."""
+    parts = [f"{results['threads']} torch/BLAS thread(s)."]
+    if results.get("quick"):
+        parts[0] = "QUICK MODE (smoke-test budgets, not benchmarks). " + parts[0]
+    if before:
+        parts.append(_compare_section(before, results))
+    parts += [
+        section(results) for key, section in _SECTIONS.items() if results.get(key)
+    ]
+    if spent := results.get("section_seconds"):
+        spent = ", ".join(f"{key} {value:.0f} s" for key, value in spent.items())
+        parts.append(f"Wall time per measurement: {spent}.")
+    return "\n\n".join(parts) + "\n"
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 import io
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,6 @@ from benchmarks.mixed import (
     pool_bins,
     reliability_table,
     removal_mask,
-    remove,
     score,
     standardize_numeric,
 )
@@ -133,7 +133,7 @@ def test_removal_mask_skips_missing_cells_and_is_seeded(german):
     assert abs(mask[frame.notna().to_numpy()].mean() - 0.3) < 0.01
     np.testing.assert_array_equal(mask, removal_mask(frame, 0.3, 0))
     assert (mask != removal_mask(frame, 0.3, 1)).any()
-    missing = remove(german, removal_mask(german, 0.3, 2))
+    missing = german.mask(removal_mask(german, 0.3, 2))
     assert (missing.dtypes == german.dtypes).all()
     np.testing.assert_array_equal(missing.isna(), removal_mask(german, 0.3, 2))
 
@@ -232,7 +232,7 @@ def test_miceforest_peer_keeps_dtypes():
             "x": rng.normal(size=60),
         }
     )
-    missing = remove(frame, removal_mask(frame, 0.2, 0))
+    missing = frame.mask(removal_mask(frame, 0.2, 0))
     imputer = mixed.MiceForestImputer(iterations=1, random_state=0)
     imputed = imputer.fit_transform(missing)
     assert list(imputed.columns) == ["a b", "c", "x"]
@@ -330,7 +330,7 @@ def test_imputer_refusing_categories_is_skipped(monkeypatch, tmp_path, capsys):
 
 
 def test_missing_miceforest_is_skipped(monkeypatch, tmp_path, capsys):
-    monkeypatch.setattr(mixed, "_has", lambda module: module != "miceforest")
+    monkeypatch.setitem(sys.modules, "miceforest", None)  # find_spec: None
     assert mixed.main(_cli(tmp_path, "--methods", "mode", "miceforest")) == 0
     assert set(pd.read_csv(tmp_path / "results.csv")["method"]) == {"mode"}
     assert "miceforest is not installed" in capsys.readouterr().err
@@ -345,6 +345,9 @@ def test_failed_peer_is_a_failure(monkeypatch, tmp_path, capsys):
     assert "FAILED mode on german, seed 0: ValueError('broken')" in (
         capsys.readouterr().err
     )
+    monkeypatch.setattr(ModeImputer, "fit_transform", lambda self, X: X.to_numpy())
+    assert mixed.main(_cli(tmp_path, "--seeds", "1")) == 1
+    assert "mode changed the table's type, shape or columns" in capsys.readouterr().err
 
 
 def test_command_line_checks(tmp_path):
@@ -354,13 +357,29 @@ def test_command_line_checks(tmp_path):
     args = mixed.MixedSettings.parser().parse_args([])
     assert args.missing_rate == 0.3 and tuple(args.datasets) == ("adult", "german")
     assert tuple(args.methods) == mixed.METHODS
-    settings = mixed.MixedSettings(params={"miceforest": {"iterations": 2}})
-    imputer, params = mixed._build_imputer("miceforest", 3, settings)
-    assert imputer.iterations == 2 and imputer.random_state == 3
-    assert params == {"iterations": 2, "num_threads": 1}
-    quick = mixed.MixedSettings(quick=True, threads=2)
-    _, params = mixed._build_imputer("miceforest", 0, quick)
-    assert params == {"iterations": 1, "num_threads": 2}  # the --quick budget
+
+
+def test_miceforest_gets_the_seed_threads_budget_and_params(monkeypatch, tmp_path):
+    made = []
+
+    def fit_transform(self, X, y=None):
+        made.append(self.get_params())
+        return ModeImputer().fit_transform(X)
+
+    monkeypatch.setattr(mixed.MiceForestImputer, "fit_transform", fit_transform)
+    monkeypatch.setattr(mixed.MixedSettings, "unavailable", lambda self, m: {})
+    argv = _cli(tmp_path, "--methods", "miceforest", "--seeds", "1", "--threads", "2")
+    assert mixed.main(argv) == 0  # --quick: one iteration
+    assert mixed.main([*argv, "--param", "miceforest.iterations=3"]) == 0
+    assert [(p["iterations"], p["num_threads"], p["random_state"]) for p in made] == [
+        (1, 2, 0),
+        (3, 2, 0),
+    ]
+    params = pd.read_csv(tmp_path / "results.csv")["params"].map(json.loads)
+    assert list(params) == [
+        {"iterations": 1, "num_threads": 2},
+        {"iterations": 3, "num_threads": 2},
+    ]
 
 
 def test_report_page_names_its_command(tmp_path):

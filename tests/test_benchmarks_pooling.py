@@ -88,7 +88,6 @@ def test_coverage_summary_by_hand():
     summary = coverage_summary(rows).iloc[0]
     assert summary.replications == 4
     assert_allclose(summary.bias, np.mean([0.2, -0.1, 0.5, 0.0]))
-    assert_allclose(summary.rmse, np.sqrt(np.mean([0.04, 0.01, 0.25, 0.0])))
     assert_allclose(summary.coverage, 0.75)  # 1.0 is outside [1.1, 1.9] only
     assert_allclose(summary.width, np.mean([0.8, 0.25, 0.8, 1.0]))
     spread = np.std([1.2, 0.9, 1.5, 1.0], ddof=1)

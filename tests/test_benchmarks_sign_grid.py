@@ -84,3 +84,25 @@ def test_direction_terms_counts_the_wrong_choices_of_each_rule(tmp_path, capsys)
         "| white:above-mean:0.3 | self-masking-high | 40.0 | +0.100 | -0.100 |" in out
     )
     assert "Wrong choices: {'whole': 1, 'mask terms': 1, 'both': 1}" in out
+
+
+def test_run_appends_a_line_per_fit_and_resumes(tmp_path, monkeypatch):
+    calls = []
+
+    def fit(method, X, mechanism, rate, seed):
+        calls.append((method, mechanism, rate, seed))
+        return {"mse": float(X.shape[1])}
+
+    monkeypatch.setattr(sign_grid, "_fit", fit)
+    out = tmp_path / "fits.jsonl"
+    argv = ["--datasets", "iris", "--mechanisms", "mar:0.2", "above-mean:0.3"]
+    argv += ["--methods", "miwae", "--seeds", "2", "--out", str(out)]
+    sign_grid.main(argv)
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [(r["mechanism"], r["rate"], r["seed"]) for r in rows] == [
+        ("mar", 0.2, 0), ("mar", 0.2, 1), ("above-mean", 0.3, 0), ("above-mean", 0.3, 1)
+    ]  # fmt: skip
+    assert {r["dataset"] for r in rows} == {"iris"} and rows[0]["mse"] == 4.0
+    assert len(calls) == 4
+    sign_grid.main([*argv[:-2], "--seeds", "3", "--out", str(out)])  # resumes
+    assert len(calls) == 6 and len(out.read_text().splitlines()) == 6

@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from benchmarks import speed
-from benchmarks._speed_report import render
 from miwae_impute._model import MIWAE
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "datasets"
@@ -138,7 +137,7 @@ def test_quick_run_writes_the_tables(quick_run):
 def test_stored_runs_keep_their_plain_port_columns():
     # Runs before the plain port was dropped: the two columns, and what they are.
     stored = json.loads((RESULTS / "speed-after" / "speed.json").read_text())
-    markdown = render(stored)
+    markdown = speed.render(stored)
     assert "| plain port ms/step | speed-up vs plain |" in markdown
     assert "The plain port is the same networks" in markdown
     assert (

@@ -31,10 +31,10 @@ _MECHANISMS = "above-mean:0.3 above-mean-all:0.6 below-mean:0.9 below-mean-all:1
 
 def _right(mechanism):
     """The direction ``chosen_missingness_`` should name under ``mechanism``."""
+    if mechanism in ("mcar", "mar"):
+        return "ignorable"
     high = mechanism.startswith(("above", "paper"))
-    return {"mcar": "ignorable", "mar": "ignorable"}.get(
-        mechanism, "self-masking-high" if high else "self-masking-low"
-    )
+    return "self-masking-high" if high else "self-masking-low"
 
 
 class _DirectionOnly(MIWAEImputer):
@@ -73,15 +73,14 @@ def run(args):
     done = {tuple(json.loads(line)[k] for k in _KEY) for line in lines}
     commit = versions()["git_commit"]  # of the code this process runs
     seeds = range(args.first_seed, args.first_seed + args.seeds)
+    grid = itertools.product(args.mechanisms, args.datasets, seeds, args.methods)
     with run_context(1), out.open("a") as file:
-        for spec, name in itertools.product(args.mechanisms, args.datasets):
-            mechanism, rate, X = *spec.split(":"), standardize(load_any(name))
-            for seed, method in itertools.product(seeds, args.methods):
-                key = (method, name, mechanism, float(rate), seed)
-                if key in done:
-                    continue
-                row = dict(zip(_KEY, key))
-                row |= _fit(method, X, mechanism, float(rate), seed)
+        for spec, name, seed, method in grid:
+            mechanism, rate = spec.split(":")
+            key = (method, name, mechanism, float(rate), seed)
+            if key not in done:
+                X = standardize(load_any(name))
+                row = dict(zip(_KEY, key)) | _fit(method, X, *key[2:])
                 file.write(json.dumps(row | {"git_commit": commit}) + "\n")
                 file.flush()
                 print(json.dumps(row), flush=True)
