@@ -168,6 +168,13 @@ def main(argv=None):
         pairs.setdefault(float(rate), []).append(
             compare(before, after, args.seed, args.skip, args.after_method)
         )
+    for rate, frames in pairs.items():
+        if all(frame.empty for frame in frames):
+            parser.error(
+                f"no table at rate {rate:g} has rows of the peers and MIWAE in "
+                f"BEFORE and of {args.after_method} in AFTER at every seed of "
+                f"{args.seed}: check the folders and --seed."
+            )
     print(report(pairs, args.seed, args.after_method))
 
 

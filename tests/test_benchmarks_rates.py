@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from benchmarks import __main__ as cli
 from benchmarks import rates
@@ -74,6 +75,25 @@ def test_the_shared_command_line_reports_it(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "### 30% MCAR, seed 0: 1 tables" in out
     assert "| a | mean | 1.000 | 1.100 | 0.900 | **0.90** |" in out
+
+
+def test_no_matching_table_is_a_clear_error(tmp_path, capsys):
+    _write(tmp_path / "before", [("mean", "a", 0, 1.0, 0.0, None)])
+    _write(tmp_path / "after", [("miwae", "a", 0, 0.9, 1.0, None)])
+    folders = [str(tmp_path / "before"), str(tmp_path / "after")]
+    with pytest.raises(SystemExit):  # no MIWAE before; then no seed 1
+        rates.main(["--seed", "0", "--rate", "0.3", *folders])
+    assert (
+        "no table at rate 0.3 has rows of the peers and MIWAE"
+        in capsys.readouterr().err
+    )
+    _write(tmp_path / "again", [("miwae", "a", 0, 1.1, 1.0, None)])
+    joined = f"{folders[0]}+{tmp_path / 'again'}"
+    with pytest.raises(SystemExit):
+        rates.main(["--seed", "1", "--rate", "0.3", joined, folders[1]])
+    assert "at every seed of [1]" in capsys.readouterr().err
+    rates.main(["--seed", "0", "--rate", "0.3", joined, folders[1]])  # no error
+    assert "1 tables" in capsys.readouterr().out
 
 
 def test_joined_folders_override_in_order_and_tables_can_be_skipped(tmp_path):
