@@ -9,6 +9,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from benchmarks import speed
@@ -184,3 +185,23 @@ def test_skip_and_compare_give_a_before_after_table(quick_run, tmp_path):
     new = after["training"][0]["ms_per_step"]
     assert f"| {old:.2f} | {new:.2f} | {new / old:.2f} |" in lines[0]
     assert any(line.startswith("| MSE, breast |") for line in markdown.splitlines())
+
+
+def test_transform_means_times_the_inference_case_on_its_missing_cells(
+    monkeypatch, capsys
+):
+    from benchmarks.experiments import transform_means
+    from miwae_impute import MIWAEImputer
+
+    shares, transform = [], MIWAEImputer.transform
+
+    def recorded(self, X, *args, **kwargs):
+        shares.append(float(np.isnan(X).mean()))
+        return transform(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(MIWAEImputer, "transform", recorded)
+    transform_means.main(
+        ["--threads", "1", "--repeats", "1", "--rows", "16", "--L", "50"]
+    )
+    assert len(shares) == 3 and min(shares) > 0.3  # the 50% MCAR rows
+    assert "same means: True" in capsys.readouterr().out

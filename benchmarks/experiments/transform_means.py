@@ -28,7 +28,7 @@ def main(argv=None):
     parser.add_argument("--rows", type=int, default=1000)
     parser.add_argument("--L", type=int, default=10_000)
     args = parser.parse_args(argv)
-    X = _synthetic(5000, n_features=30)[0]
+    X = _synthetic(5000, n_features=30)[2]  # the masked copy
     with run_context(args.threads):
         imputer = _built_imputer(X, L=args.L)
         rows = X[: args.rows]
