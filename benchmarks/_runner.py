@@ -405,10 +405,10 @@ def git_commit():
     """Short commit of the repository, ``-dirty`` when the code differs from it."""
     git = partial(subprocess.run, cwd=_REPO_ROOT, capture_output=True, text=True)
     # The rows being written to benchmarks/results do not count as changed code.
-    changed = ["diff", "--quiet", "HEAD", "--", "miwae_impute", "benchmarks"]
+    code = ["miwae_impute", "benchmarks", ":(exclude)benchmarks/results"]
     try:
         commit = git(["git", "rev-parse", "--short", "HEAD"], check=True).stdout
-        dirty = git(["git", *changed, ":(exclude)benchmarks/results"]).returncode
+        dirty = git(["git", "diff", "--quiet", "HEAD", "--", *code]).returncode
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return commit.strip() + ("-dirty" if dirty else "")

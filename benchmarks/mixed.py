@@ -244,7 +244,7 @@ class MixedSettings(Study):
         for name in datasets:
             table = rows[rows["dataset"] == name]
             frame = load_mixed(name, data_home=self.data_home)
-            kinds = (frame.dtypes == "category").map(
+            kinds = frame.apply(_is_categorical).map(
                 {True: "categorical", False: "numeric"}
             )
             n_rows, n = table["n_rows"], int((kinds == "numeric").sum())

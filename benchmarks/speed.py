@@ -240,7 +240,7 @@ def imputation_throughput(budget, data_home=None):
     env = os.environ | dict.fromkeys(variables, str(threads))
     rows = []
     with tempfile.TemporaryDirectory() as folder:
-        for name in {case[0] for case in budget.impute_cases}:
+        for name in dict.fromkeys(case[0] for case in budget.impute_cases):
             _built_imputer(_masked_data(name, data_home)[2]).save(f"{folder}/{name}")
         for name, n_samples, n_rows in budget.impute_cases:
             case = {"model": f"{folder}/{name}", "dataset": name, "L": n_samples}

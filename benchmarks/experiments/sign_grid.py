@@ -8,6 +8,7 @@ was right (the latest line of a fit wins).
 """
 
 import argparse
+import functools
 import itertools
 import json
 import time
@@ -74,13 +75,13 @@ def run(args):
     commit = versions()["git_commit"]  # of the code this process runs
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     grid = itertools.product(args.mechanisms, args.datasets, seeds, args.methods)
+    table = functools.cache(lambda name: standardize(load_any(name)))  # loaded once
     with run_context(1), out.open("a") as file:
         for spec, name, seed, method in grid:
             mechanism, rate = spec.split(":")
             key = (method, name, mechanism, float(rate), seed)
             if key not in done:
-                X = standardize(load_any(name))
-                row = dict(zip(_KEY, key)) | _fit(method, X, *key[2:])
+                row = dict(zip(_KEY, key)) | _fit(method, table(name), *key[2:])
                 file.write(json.dumps(row | {"git_commit": commit}) + "\n")
                 file.flush()
                 print(json.dumps(row), flush=True)
