@@ -242,7 +242,7 @@ class MIWAE(nn.Module):
         imputed = (weights * self.likelihood.mean(p_x_given_z)).sum(0)
         return ((imputed - x).square() * (hidden * self._numeric)).sum(-1)
 
-    def log_weights(self, x, mask, n_samples, generator, filled=None):
+    def log_weights(self, x, mask, n_samples, generator, filled=None, proposal=None):
         """Importance log weights log r_k for ``n_samples`` codes per row.
 
         Parameters
@@ -257,6 +257,9 @@ class MIWAE(nn.Module):
             Source of all randomness.
         filled : Tensor of shape (batch, p), default=None
             ``self.filled(x, mask)``, if computed beforehand.
+        proposal : tuple of Tensor, default=None
+            ``self.encode(x, mask)``, if computed beforehand (inference
+            draws the codes of a row in chunks from one q(z | x_o)).
 
         Returns
         -------
@@ -270,20 +273,24 @@ class MIWAE(nn.Module):
             None without.
         """
         log_r, p_x_given_z = self._log_weights_observed(
-            x, mask, n_samples, generator, filled
+            x, mask, n_samples, generator, filled, proposal
         )
         if self.missingness is None:
             return log_r, p_x_given_z, None
         log_p_s_given_x, completion = self._complete(x, mask, p_x_given_z, generator)
         return log_r + log_p_s_given_x, p_x_given_z, completion
 
-    def _log_weights_observed(self, x, mask, n_samples, generator, filled=None):
+    def _log_weights_observed(
+        self, x, mask, n_samples, generator, filled=None, proposal=None
+    ):
         """log p(x_o | z_k) + log p(z_k) - log q(z_k | x_o), and the decoder's
         output: :meth:`log_weights` without the missingness model's term."""
-        q_loc, q_scale, q_df = self.encode(x, mask, filled)
+        if proposal is None:
+            proposal = self.encode(x, mask, filled)
+        q_loc, q_scale, q_df = proposal
         z = student_t_rsample(q_loc, q_scale, q_df, n_samples, generator)
         p_x_given_z = self.decode(z)
-        log_p_x_given_z = (self.likelihood.log_prob(x, p_x_given_z) * mask).sum(-1)
+        log_p_x_given_z = self.likelihood.observed_log_prob(x, p_x_given_z, mask)
         log_p_z = normal_log_prob(z)
         log_q_z = student_t_log_prob(z, q_loc, q_scale, q_df).sum(-1)
         return log_p_x_given_z + log_p_z - log_q_z, p_x_given_z

@@ -100,9 +100,12 @@ def posterior_moments(model, x, mask, n_samples, seeds, variances=True):
         # Running log-sum-exp accumulators: max, sum w, sum w mu, sum w E[x^2|z].
         log_max = torch.full((len(xb), 1), -torch.inf, dtype=x.dtype, device=x.device)
         total = first = second = third = 0.0
+        proposal = model.encode(xb, mb)  # q(z | x_o), for every chunk of codes
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
-            log_r, out, completion = model.log_weights(xb, mb, s, generator)
+            log_r, out, completion = model.log_weights(
+                xb, mb, s, generator, proposal=proposal
+            )
             log_r = log_r.unsqueeze(-1)
             new_max = torch.maximum(log_max, log_r.amax(0))
             rescale = torch.exp(log_max - new_max)
@@ -152,9 +155,12 @@ def sir_draws(model, x, mask, n_samples, n_draws, seeds):
         )
         chosen = x.new_zeros((n_draws, len(xb), model.likelihood.width))
         chosen_completion = None
+        proposal = model.encode(xb, mb)
         for done in range(0, n_samples, sample_chunk):
             s = min(sample_chunk, n_samples - done)
-            log_r, out, completion = model.log_weights(xb, mb, s, generator)
+            log_r, out, completion = model.log_weights(
+                xb, mb, s, generator, proposal=proposal
+            )
             noise = gumbel((n_draws, *log_r.shape), generator, 2, log_r)
             score, index = (log_r + noise).max(dim=1)  # (n_draws, rows)
             better = score > best

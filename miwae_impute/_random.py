@@ -60,7 +60,7 @@ class RowGenerators:
             torch.rand(row_shape, generator=g, dtype=dtype, device=self.device)
             for g in self.generators
         ]
-        return torch.cat(draws, row_dim)
+        return draws[0] if len(draws) == 1 else torch.cat(draws, row_dim)
 
 
 class MemberGenerators:

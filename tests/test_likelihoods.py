@@ -195,3 +195,37 @@ def test_moments_are_the_mean_second_moment_and_probabilities_together():
     assert torch.equal(second, likelihood.second_moment(out))
     assert torch.equal(probabilities, likelihood.probabilities(out))
     assert probabilities.shape == (7, 4, 5)
+
+
+@pytest.mark.parametrize("observed", [[1, 0, 1, 1, 0, 1], [0] * 6, [1] * 6])
+def test_observed_log_prob_of_one_row_is_the_masked_sum(observed):
+    # One row in inference: the Student-t groups read its observed columns
+    # alone; the sum is the masked sum of the elementwise log-likelihoods,
+    # for every family, with the groups out of column order.
+    likelihood = make_likelihood(
+        6,
+        point_mass_values=[np.nan, 0.0, np.nan, np.nan, np.nan, 0.5],
+        support=[None, None, [0.0, 1.5, 3.0], None, None, None],
+        n_levels=[0, 0, 0, 3, 0, 0],
+    ).double()
+    out = torch.randn(50, 1, likelihood.width, dtype=torch.float64)
+    x = torch.tensor([[0.3, 0.0, 1.5, 2.0, -1.2, 0.7]], dtype=torch.float64)
+    mask = torch.tensor([observed], dtype=torch.float64)
+    expected = (likelihood.log_prob(x, out) * mask).sum(-1)
+    with torch.no_grad():
+        log_p = likelihood.observed_log_prob(x, out, mask)
+    assert log_p.shape == (50, 1)
+    np.testing.assert_allclose(log_p, expected, rtol=1e-12, atol=1e-12)
+    if not any(observed):
+        assert torch.equal(log_p, torch.zeros_like(log_p))
+
+
+def test_observed_log_prob_keeps_gradients_and_batches_on_the_full_path():
+    likelihood = make_likelihood(3).double()
+    out = torch.randn(4, 2, likelihood.width, dtype=torch.float64, requires_grad=True)
+    x = torch.randn(2, 3, dtype=torch.float64)
+    mask = torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 1.0]], dtype=torch.float64)
+    log_p = likelihood.observed_log_prob(x, out, mask)
+    assert torch.equal(log_p, (likelihood.log_prob(x, out) * mask).sum(-1))
+    log_p.sum().backward()  # a missing cell's parameters get no gradient
+    assert torch.equal(out.grad[..., [1, 4, 7]][0, 0], torch.zeros(3).double())

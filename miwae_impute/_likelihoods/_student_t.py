@@ -99,17 +99,24 @@ class StudentT(nn.Module):
     def encoder_input(self, x, mask):
         return x
 
-    def student_t(self, out):
-        """(loc, scale, df) from the first ``3 * n_columns`` outputs."""
+    def student_t(self, out, columns=None):
+        """(loc, scale, df) from the first ``3 * n_columns`` outputs, of
+        ``columns`` alone (indices among the group's) if given."""
         # Contiguous copies first: softplus on a strided slice of ``out`` is
         # several times slower than the copy and softplus together.
-        loc, scale, df = (
-            part.contiguous() for part in out[..., : 3 * self.n_columns].chunk(3, -1)
-        )
+        parts = out[..., : 3 * self.n_columns].chunk(3, -1)
+        if columns is None:
+            loc, scale, df = (part.contiguous() for part in parts)
+        else:
+            loc, scale, df = (part.index_select(-1, columns) for part in parts)
         return loc, F.softplus(scale) + self.min_scale, F.softplus(df) + self.min_df
 
-    def log_prob(self, x, out):
-        return student_t_log_prob(x, *self.student_t(out))
+    def log_prob(self, x, out, columns=None):
+        """Elementwise log p(x_j | z), of ``columns`` alone if given (``x``
+        holds the group's columns all the same)."""
+        if columns is not None:
+            x = x.index_select(-1, columns)
+        return student_t_log_prob(x, *self.student_t(out, columns))
 
     def mean(self, out):
         return out[..., : self.n_columns]
@@ -178,10 +185,14 @@ class PointMassStudentT(StudentT):
         """log(pi / (1 - pi)), the last ``n_columns`` outputs."""
         return out[..., 3 * self.n_columns :]
 
-    def log_prob(self, x, out):
-        logit = self.logit(out)
-        continuous = F.logsigmoid(-logit) + super().log_prob(x, out)
-        return torch.where(x == self._value(x), F.logsigmoid(logit), continuous)
+    def log_prob(self, x, out, columns=None):
+        logit, value = self.logit(out), self._value(x)
+        continuous = super().log_prob(x, out, columns)
+        if columns is not None:
+            x, value = x.index_select(-1, columns), value[columns]
+            logit = logit.index_select(-1, columns)
+        continuous = F.logsigmoid(-logit) + continuous
+        return torch.where(x == value, F.logsigmoid(logit), continuous)
 
     def mean(self, out):
         pi = torch.sigmoid(self.logit(out))
