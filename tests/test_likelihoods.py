@@ -199,9 +199,9 @@ def test_moments_are_the_mean_second_moment_and_probabilities_together():
 
 @pytest.mark.parametrize("observed", [[1, 0, 1, 1, 0, 1], [0] * 6, [1] * 6])
 def test_observed_log_prob_of_one_row_is_the_masked_sum(observed):
-    # One row in inference: the Student-t groups read its observed columns
-    # alone; the sum is the masked sum of the elementwise log-likelihoods,
-    # for every family, with the groups out of column order.
+    # One row in inference: each group reads its observed columns alone;
+    # the sum is the masked sum of the elementwise log-likelihoods, for
+    # every family, with the groups out of column order.
     likelihood = make_likelihood(
         6,
         point_mass_values=[np.nan, 0.0, np.nan, np.nan, np.nan, 0.5],

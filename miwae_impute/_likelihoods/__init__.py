@@ -7,8 +7,8 @@ vectorised call. Every family has the same small protocol, in the spirit of
 ``torch.distributions``; ``out`` is its slice of the decoder output, of shape
 ``(..., n_params * n_columns)``:
 
-- ``log_prob(x, out)``: elementwise log density of the columns' values (the
-  Student-t families take ``columns=``, to evaluate some of them alone);
+- ``log_prob(x, out, columns=None)``: elementwise log density of the
+  columns' values, of ``columns`` alone if given;
 - ``mean(out)`` and ``second_moment(out)``: E[x_j | z] and E[x_j^2 | z], which
   self-normalised importance sampling averages into the imputation and its
   variance;

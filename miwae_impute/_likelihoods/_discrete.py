@@ -60,10 +60,12 @@ class Discrete(nn.Module):
     def _support(self, like):
         return self.support.to(like.dtype)
 
-    def log_prob(self, x, out):
+    def log_prob(self, x, out, columns=None):
+        """Elementwise log p(x_j | z), of ``columns`` alone if given."""
         log_p = self.log_probabilities(out)
         at = x.unsqueeze(-1) == self._support(x)
-        return torch.where(at, log_p, 0.0).sum(-1)
+        log_p = torch.where(at, log_p, 0.0).sum(-1)
+        return log_p if columns is None else log_p.index_select(-1, columns)
 
     def mean(self, out):
         return self.moments(out)[0]

@@ -114,24 +114,20 @@ class ProductLikelihood(nn.Module):
         ``out.shape[:-1]``.
 
         For one row on the CPU without gradients (inference with many codes
-        per row), each Student-t group evaluates the row's observed columns
-        alone, which halves the work at half the cells missing; the sum is
-        the same up to rounding. Otherwise, and for the discrete groups, the
-        elementwise :meth:`log_prob` times the mask (on a GPU, reading the
-        row's columns would wait for the device at every chunk).
+        per row), each group evaluates the row's observed columns alone
+        (the Student-t families compute nothing for the others), which
+        halves the work at half the cells missing; the sum is the same up to
+        rounding. Otherwise the elementwise :meth:`log_prob` times the mask
+        (on a GPU, reading the row's columns would wait for the device at
+        every chunk).
         """
         one_row = mask.dim() == 2 and len(mask) == 1 and mask.device.type == "cpu"
         if not one_row or torch.is_grad_enabled():
             return (self.log_prob(x, out) * mask).sum(-1)
         total = out.new_zeros(out.shape[:-1])
         for i, (term, part, xg) in enumerate(self._groups(out, x)):
-            seen = self._columns(i, mask)
-            if isinstance(term, StudentT):
-                columns = seen[0].nonzero().squeeze(-1)
-                log_p = term.log_prob(xg, part, columns)
-            else:
-                log_p = term.log_prob(xg, part) * seen
-            total = total + log_p.sum(-1)
+            columns = self._columns(i, mask)[0].nonzero().squeeze(-1)
+            total = total + term.log_prob(xg, part, columns).sum(-1)
         return total
 
     def mean_outputs(self):
