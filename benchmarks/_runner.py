@@ -36,10 +36,23 @@ from ._results import FIELDS, ResultStore, settings_key
 from .missingness import MECHANISMS, RATE_ONE
 
 __all__ = [
-    "DEFAULT_THREADS", "PROTOCOL", "Skip", "Study", "add_run_arguments", "cpu_model",
-    "describe", "git_commit", "main", "parse_params", "report_page", "run_benchmark",
-    "run_context", "versions", "warm_up_torch", "write_gathered_report",
-]  # fmt: skip
+    "DEFAULT_THREADS",
+    "PROTOCOL",
+    "Skip",
+    "Study",
+    "add_run_arguments",
+    "cpu_model",
+    "describe",
+    "git_commit",
+    "main",
+    "parse_params",
+    "report_page",
+    "run_benchmark",
+    "run_context",
+    "versions",
+    "warm_up_torch",
+    "write_gathered_report",
+]
 
 #: One thread per run by default: timings comparable across runs and machines,
 #: and a shared machine stays usable.

@@ -27,9 +27,15 @@ from scipy.special import expit
 from .datasets import standardize
 
 __all__ = [
-    "MECHANISMS", "above_mean", "make_mask", "mar", "mcar", "mnar",
-    "paper_above_mean", "self_masking",
-]  # fmt: skip
+    "MECHANISMS",
+    "above_mean",
+    "make_mask",
+    "mar",
+    "mcar",
+    "mnar",
+    "paper_above_mean",
+    "self_masking",
+]
 
 
 def mcar(shape, rate, seed):
