@@ -103,8 +103,9 @@ class MIWAE(nn.Module):
         Dimension d of the code z.
     hidden_layer_sizes : tuple of int
         Widths of the hidden layers of both the encoder and the decoder MLPs.
-    activation : {"tanh", "relu", "elu", "silu"}
-        Hidden activation.
+    activation : {"tanh", "relu", "elu", "silu"} or (str, str)
+        Hidden activation of both networks, or of the encoder and of the
+        decoder.
     decoder : {"mlp", "linear", "ppca"}, default="mlp"
         The network from z to the parameters of p(x | z): an MLP, one linear
         map, or one linear map to the means alone, the other parameters
@@ -151,6 +152,8 @@ class MIWAE(nn.Module):
         encoder_fill="zero",
     ):
         super().__init__()
+        if isinstance(activation, str):
+            activation = (activation, activation)
         self.posterior = StudentT(latent_dim, min_scale, min_df)
         self.likelihood = make_likelihood(
             n_features, point_mass_values, support, n_levels, min_scale, min_df
@@ -159,13 +162,13 @@ class MIWAE(nn.Module):
             self.likelihood.input_width,
             hidden_layer_sizes,
             self.posterior.width,
-            activation,
+            activation[0],
         )
         self.decoder = _mlp(
             latent_dim,
             hidden_layer_sizes if decoder == "mlp" else (),
             self.likelihood.width,
-            activation,
+            activation[1],
         )
         # ppca: the outputs of p(x | z) that move with z; the others are the
         # last layer's bias, a constant per column.

@@ -243,6 +243,34 @@ def test_invalid_parameters_are_named(param, value):
         MIWAEImputer(**{**FAST, param: value}).fit(np.ones((5, 2)))
 
 
+def _units(network):
+    return [type(m).__name__ for m in network[1::2]]
+
+
+@pytest.mark.parametrize(
+    "activation, encoder, decoder",
+    [("tanh", "Tanh", "Tanh"), ("elu", "ELU", "ELU"), (("tanh", "elu"), "Tanh", "ELU")],
+)
+def test_activation_of_both_networks_or_of_each(activation, encoder, decoder, tmp_path):
+    _, X_missing, _ = _low_rank(n=50)
+    params = dict(FAST, hidden_layer_sizes=(8, 8), activation=activation)
+    imputer = MIWAEImputer(**params).fit(X_missing)
+    assert _units(imputer.model_.encoder) == [encoder] * 2
+    assert _units(imputer.model_.decoder) == [decoder] * 2
+    imputer.save(tmp_path / "model")  # the pair is a list in params.json
+    loaded = MIWAEImputer.load(tmp_path / "model")
+    assert _units(loaded.model_.decoder) == [decoder] * 2
+    np.testing.assert_array_equal(
+        loaded.transform(X_missing), imputer.transform(X_missing)
+    )
+
+
+@pytest.mark.parametrize("activation", [("tanh",), ("tanh", "sigmoid"), ["elu"] * 3])
+def test_a_bad_pair_of_activations_is_named(activation):
+    with pytest.raises(ValueError, match="activation must be one of .* a pair"):
+        MIWAEImputer(**FAST, activation=activation).fit(np.ones((5, 2)))
+
+
 def test_save_load_roundtrip_without_pickle(tmp_path):
     _, X_missing, _ = _low_rank(n=80)
     df = pd.DataFrame(X_missing, columns=list("abcdef"))
