@@ -49,11 +49,11 @@ class MIWAEImputer(_Inference, _Training, _Building, _Persistence, _BaseImputer)
         Hidden activation of both networks, or a pair: the encoder's and the
         decoder's. With the direction of self-masking stated, the missing
         values lie beyond the observed ones, where tanh units flatten out
-        and ELU units keep rising: ``("tanh", "elu")`` meets the not-MIWAE
-        paper's figures on each of its six sets at seeds 0 and 1 (breast
-        0.98 and 1.01 of the paper's error, against 1.15 with tanh), but is
-        worse than tanh on 7 of the 12 masks of the project's own MNAR
-        benchmark (benchmarks/HISTORY.md), so it is not the default.
+        and ELU units keep rising: ``("tanh", "elu")`` comes within 1.05 of
+        the not-MIWAE paper's error on each of its six sets (breast 0.97 to
+        1.01 of it, against 1.15 with tanh), but is worse than tanh on 15
+        of the 24 masks of the project's own MNAR benchmark, by up to 4.3
+        times on concrete (benchmarks/HISTORY.md), so it is not the default.
     decoder : {"mlp", "linear", "ppca"}, default="mlp"
         The network from z to the parameters of p(x | z): the MLP of
         ``hidden_layer_sizes``; one linear map, which makes the model a
