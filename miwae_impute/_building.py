@@ -6,7 +6,7 @@ import numpy as np
 import torch
 
 from ._columns import _discrete_values, _point_mass_values
-from ._model import _ACTIVATIONS, MIWAE
+from ._model import MIWAE, _activation_pair
 from ._random import seed_from
 from ._scaling import _standardization
 
@@ -33,7 +33,7 @@ class _Building:
             raise ValueError(
                 f"hidden_layer_sizes must hold positive integers, got {hidden}."
             )
-        self._activation()  # a bad pair fails here, before any work
+        _activation_pair(self.activation)  # a bad pair fails before any work
         device = self._torch_device()
         p = X.shape[1]
         categorical = self._n_levels() > 0
@@ -90,7 +90,7 @@ class _Building:
             len(self.mean_),
             latent_dim,
             tuple(int(h) for h in np.atleast_1d(self.hidden_layer_sizes)),
-            self._activation(),
+            self.activation,
             decoder=self.decoder,
             point_mass_values=self._standardize_atoms(self.point_mass_values_),
             support=[
@@ -101,17 +101,6 @@ class _Building:
             missingness=chosen,
             encoder_fill=encoder_fill or self._encoder_fill(chosen),
         )
-
-    def _activation(self):
-        """``activation`` as a pair: the encoder's and the decoder's."""
-        activation = self.activation
-        pair = (activation,) * 2 if isinstance(activation, str) else tuple(activation)
-        if len(pair) != 2 or not all(name in _ACTIVATIONS for name in pair):
-            raise ValueError(
-                f"activation must be one of {sorted(_ACTIVATIONS)}, or a pair of "
-                f"them (the encoder's, the decoder's); got {activation!r}."
-            )
-        return pair
 
     def _encoder_fill(self, chosen):
         """``encoder_fill``, with "auto" resolved by ``missingness`` and the

@@ -83,6 +83,17 @@ class _MLP(nn.Sequential):
         return self[-1].bias
 
 
+def _activation_pair(activation):
+    """``activation`` as (the encoder's, the decoder's): one name sets both."""
+    pair = (activation,) * 2 if isinstance(activation, str) else tuple(activation)
+    if len(pair) != 2 or not all(name in _ACTIVATIONS for name in pair):
+        raise ValueError(
+            f"activation must be one of {sorted(_ACTIVATIONS)}, or a pair of "
+            f"them (the encoder's, the decoder's); got {activation!r}."
+        )
+    return pair
+
+
 def _mlp(n_in, hidden_layer_sizes, n_out, activation):
     layers = []
     for width in hidden_layer_sizes:
@@ -152,8 +163,7 @@ class MIWAE(nn.Module):
         encoder_fill="zero",
     ):
         super().__init__()
-        if isinstance(activation, str):
-            activation = (activation, activation)
+        encoder_units, decoder_units = _activation_pair(activation)
         self.posterior = StudentT(latent_dim, min_scale, min_df)
         self.likelihood = make_likelihood(
             n_features, point_mass_values, support, n_levels, min_scale, min_df
@@ -162,13 +172,13 @@ class MIWAE(nn.Module):
             self.likelihood.input_width,
             hidden_layer_sizes,
             self.posterior.width,
-            activation[0],
+            encoder_units,
         )
         self.decoder = _mlp(
             latent_dim,
             hidden_layer_sizes if decoder == "mlp" else (),
             self.likelihood.width,
-            activation[1],
+            decoder_units,
         )
         # ppca: the outputs of p(x | z) that move with z; the others are the
         # last layer's bias, a constant per column.
