@@ -17,6 +17,11 @@ give the paper's RMSE beside ours, and their ratio::
         benchmarks/results/mnar-v2-free benchmarks/results/mnar-above-mean-a \\
         benchmarks/results/mnar-above-mean-b --mechanism above-mean \\
         --missing-rate 0.9 --out benchmarks/results/mnar-above-mean-0.9
+
+``--sign-grid FILE ...`` prints instead the table of the JSON lines that
+``benchmarks.experiments.sign_grid`` appends, one fit each: not-MIWAE / MIWAE
+per mechanism and set, and the share of masked columns whose sign was right
+(the latest line of a fit wins); it is the MNAR headline of BENCHMARKS.md.
 """
 
 import argparse
@@ -27,8 +32,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._report import grid, metric_table, summarize
+from ._report import grid, markdown_table, metric_table, summarize
 from ._runner import write_gathered_report
+
+#: The fields that name a fit of the sign grid.
+SIGN_GRID_KEY = ("method", "dataset", "mechanism", "rate", "seed")
 
 _BASELINES = ("missforest", "knn", "pca", "factor-analysis", "ppca", "mean")
 
@@ -150,6 +158,43 @@ def _order(name):
     return rank, _BASELINES.index(method) if method in _BASELINES else -1, name
 
 
+def sign_table(paths):
+    """Markdown: not-MIWAE / MIWAE per mechanism and set of the sign grid's
+    fits in ``paths``, and the signs (the right one: at random under MCAR and
+    MAR, else the mechanism's side)."""
+    rows = [json.loads(s) for p in paths for s in Path(p).read_text().splitlines()]
+    frame = pd.DataFrame(rows).drop_duplicates(list(SIGN_GRID_KEY), keep="last")
+    keys = ["mechanism", "rate", "dataset", "seed"]
+    wide = frame.pivot_table(index=keys, columns="method", values="mse")
+    wide = wide.dropna(subset=["miwae", "not-miwae"]).reset_index()
+    chosen = frame[frame.method == "not-miwae"].set_index(keys)
+    wide = wide.join(chosen[["chosen", "n_masked_columns"]], on=keys)
+    wide["ratio"] = wide["not-miwae"] / wide["miwae"]
+    high = wide.mechanism.str.startswith(("above", "paper"))
+    side = np.where(high, "self-masking-high", "self-masking-low")
+    random = wide.mechanism.isin(["mcar", "mar"])
+    wide["right"] = wide.chosen == np.where(random, "ignorable", side)
+    columns = wide.n_masked_columns * wide.right
+
+    def right(group):  # the share of masked columns whose direction was right
+        return f"{columns[group.index].sum() / group.n_masked_columns.sum():.0%}"
+
+    names, lines = sorted(wide.dataset.unique()), []
+    for (mechanism, rate), group in wide.groupby(["mechanism", "rate"]):
+        ratio = group.set_index("dataset").ratio
+        cells = [" / ".join(f"{r:.2f}" for r in ratio[ratio.index == n]) for n in names]
+        lines.append([mechanism, f"{rate:g}", *cells, f"{ratio.max():.2f}"])
+        lines[-1].append(right(group))
+    table = markdown_table(["mechanism", "rate", *names, "worst", "sign right"], lines)
+    mnar = wide[~random]
+    return (
+        f"{table}\n\nnot-MIWAE / MIWAE MSE (seeds separated by /). Self-masking: "
+        f"{len(mnar)} fits, {(mnar.ratio <= 1).mean():.0%} at or below MIWAE, sign "
+        f"right on {right(mnar)} of the masked columns (right at random: missing at "
+        "random chosen)."
+    )
+
+
 def main(argv=None):
     """Command line entry point; see ``python -m benchmarks.mnar --help``."""
     argv = sys.argv[1:] if argv is None else list(argv)
@@ -158,14 +203,20 @@ def main(argv=None):
         description="MSE and RMSE tables of one protocol from several result "
         "folders of benchmarks.uci, with not-MIWAE's ratios.",
     )
-    parser.add_argument("folders", nargs="+", help="folders with a results.csv")
+    parser.add_argument("folders", nargs="*", help="folders with a results.csv")
     parser.add_argument("--mechanism", default="above-mean")
     parser.add_argument("--missing-rate", type=float, default=0.9)
     parser.add_argument(
         "--seeds", type=int, help="keep seeds 0 to SEEDS - 1 only (default: all)"
     )
     parser.add_argument("--out", metavar="DIR", help="write DIR/REPORT.md too")
+    parser.add_argument("--sign-grid", nargs="+", metavar="FILE", help="fits' lines")
     args = parser.parse_args(argv)
+    if args.sign_grid:
+        print(sign_table(args.sign_grid))
+        return 0
+    if not args.folders:
+        parser.error("give result folders, or --sign-grid FILE ...")
     rows = gather(args.folders, args.mechanism, args.missing_rate, args.seeds)
     if rows.empty:
         parser.error("no rows of that protocol in those folders")

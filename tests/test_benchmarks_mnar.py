@@ -118,3 +118,9 @@ def test_paper_protocol_prints_the_papers_rmse_and_the_ratios(tmp_path):
     )
     assert "| knn | " not in markdown.split("/ the not-MIWAE paper")[1]
     assert "the not-MIWAE paper" not in mnar.tables(gathered)
+
+
+def test_neither_folders_nor_fits_is_an_error(capsys):
+    with pytest.raises(SystemExit):
+        mnar.main([])
+    assert "give result folders, or --sign-grid FILE" in capsys.readouterr().err

@@ -1,10 +1,9 @@
-"""benchmarks.experiments.sign_grid and mask_optimism: the learned direction."""
+"""benchmarks.experiments.sign_grid and its table, benchmarks.mnar.sign_table."""
 
 import json
 
-import numpy as np
-
-from benchmarks.experiments import direction_terms, mask_optimism, sign_grid
+from benchmarks import mnar
+from benchmarks.experiments import sign_grid
 
 
 def _row(method, dataset, mechanism, mse, chosen=None, columns=2, seed=0):
@@ -36,7 +35,7 @@ def test_report_gives_ratios_and_the_share_of_columns_with_the_right_sign(tmp_pa
     ]
     path = tmp_path / "fits.jsonl"
     path.write_text("\n".join(json.dumps(row) for row in rows))
-    table = sign_grid.report([path])
+    table = mnar.sign_table([path])
     lines = table.splitlines()
     assert lines[0] == "| mechanism | rate | a | b | worst | sign right |"
     assert "| above-mean | 0.9 | 0.50 | 1.50 | 1.50 | 75% |" in lines
@@ -45,45 +44,6 @@ def test_report_gives_ratios_and_the_share_of_columns_with_the_right_sign(tmp_pa
     # MCAR is left out of the summary: 2 of 3 fits at or below, 7 of 8 columns
     assert "Self-masking: 3 fits, 67% at or below MIWAE" in table
     assert "sign right on 88% of the masked columns" in table
-
-
-def test_mask_optimism_is_what_cross_fitting_removes():
-    """A mask completely at random, and 30 complete noise columns: fitted to
-    the same rows they seem to explain it; held out, they do not."""
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(300, 31))
-    mask = np.zeros(X.shape, bool)
-    mask[:, 0] = rng.random(300) < 0.3
-    at_rates, in_sample, cross_fitted = mask_optimism.mask_fits(X, mask)
-    assert in_sample > at_rates + 0.02
-    assert cross_fitted < in_sample - 0.02
-    assert cross_fitted < at_rates + 0.01
-
-
-def test_direction_terms_counts_the_wrong_choices_of_each_rule(tmp_path, capsys):
-    """Self-masking's margins: on a MAR mask it wins by the whole bounds only
-    through its fit of x_o (wrong by that rule alone); on one self-masked
-    mask it wins both ways, on another by the whole bounds alone (wrong by
-    the mask terms and by both); without a pilot it falls back."""
-    rows = [
-        {"mask": "servo:mar:0.2", "sm": -2.8, "sm_xo": -1.5, "at_random_xo": -1.8,
-         "regression": -1.2, "pilot_shift_z": -5.0},
-        {"mask": "red:above-mean:0.3", "sm": -10.4, "sm_xo": -8.8,
-         "at_random_xo": -8.9, "regression": -1.7, "pilot_shift_z": 30.0},
-        {"mask": "white:above-mean:0.3", "sm": -12.2, "sm_xo": -10.3,
-         "at_random_xo": -10.5, "regression": -1.8, "pilot_shift_z": 40.0},
-        {"mask": "iris:mar:0.3", "at_random_xo": -2.0, "pilot_shift_z": 1.0},
-    ]  # fmt: skip
-    path = tmp_path / "terms.jsonl"
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows))
-    direction_terms.report([path])
-    out = capsys.readouterr().out
-    assert "| servo:mar:0.2 | ignorable | -5.0 | +0.200 | -0.100 |" in out
-    assert "| red:above-mean:0.3 | self-masking-high | 30.0 | +0.200 | +0.100 |" in out
-    assert (
-        "| white:above-mean:0.3 | self-masking-high | 40.0 | +0.100 | -0.100 |" in out
-    )
-    assert "Wrong choices: {'whole': 1, 'mask terms': 1, 'both': 1}" in out
 
 
 def test_run_appends_a_line_per_fit_and_resumes(tmp_path, monkeypatch):
@@ -106,3 +66,15 @@ def test_run_appends_a_line_per_fit_and_resumes(tmp_path, monkeypatch):
     assert len(calls) == 4
     sign_grid.main([*argv[:-2], "--seeds", "3", "--out", str(out)])  # resumes
     assert len(calls) == 6 and len(out.read_text().splitlines()) == 6
+
+
+def test_both_commands_print_the_table(tmp_path, capsys):
+    rows = [_row("miwae", "a", "above-mean", 1.0)]
+    rows.append(_row("not-miwae", "a", "above-mean", 0.5, "self-masking-high"))
+    path = tmp_path / "fits.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows))
+    assert sign_grid.main(["--report", str(path)]) is None
+    first = capsys.readouterr().out
+    assert "| above-mean | 0.9 | 0.50 | 0.50 | 100% |" in first
+    assert mnar.main(["--sign-grid", str(path)]) == 0
+    assert capsys.readouterr().out == first
