@@ -10,6 +10,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._base import _BaseImputer
 from ._building import _Building
+from ._direction import _Direction
 from ._inference import _Inference
 from ._missingness import MODELS
 from ._model import _ACTIVATIONS
@@ -19,7 +20,9 @@ from ._selection import HeldOutEntries
 from ._training import _LR_SCHEDULES, _Training
 
 
-class MIWAEImputer(_Inference, _Training, _Building, _Persistence, _BaseImputer):
+class MIWAEImputer(
+    _Inference, _Direction, _Training, _Building, _Persistence, _BaseImputer
+):
     """Impute missing values with a MIWAE deep latent variable model.
 
     A deep latent variable model with a Gaussian prior p(z) = N(0, I), a Student-t

@@ -7,7 +7,7 @@ import torch
 from sklearn.linear_model import LogisticRegression
 from torch.nn import functional as F
 
-from miwae_impute import MIWAEImputer, _training, make_imputer
+from miwae_impute import MIWAEImputer, _direction, make_imputer
 from miwae_impute._missingness import SelfMasking, observed_rate
 
 
@@ -226,13 +226,12 @@ def test_the_bound_chooses_the_direction_of_self_masking(directions, data, chose
 def test_self_masking_must_win_decisively(directions, monkeypatch):
     # The same data and seed with every margin and shift below the bar: the
     # bound still prefers self-masking, but the fit stays at random.
-    from miwae_impute import _training
 
     fitted, X_missing = directions["high"]
     margin = fitted.history_["pilot_margin_z"]
     assert margin > 0
-    monkeypatch.setattr(_training, "_MARGIN_Z", margin + 1)
-    monkeypatch.setattr(_training, "_DECISIVE_SHIFT_Z", np.inf)
+    monkeypatch.setattr(_direction, "_MARGIN_Z", margin + 1)
+    monkeypatch.setattr(_direction, "_DECISIVE_SHIFT_Z", np.inf)
     imputer = make_imputer("not-miwae", max_iter=24, random_state=0).fit(X_missing)
     bounds = imputer.history_["pilot_bound"]
     assert max(bounds, key=bounds.get) == "self-masking-high"
@@ -271,8 +270,8 @@ def test_shift_z_compares_the_imputations_with_those_of_hidden_cells(
             means[:, j] = torch.where(mask[:, j] > 0, x[:, j], 0.8 * other + 1.0)
         return means, None, None
 
-    monkeypatch.setattr(_training, "posterior_moments", biased_moments)
-    z = _training._shift_z(None, x, mask, 10, 0, [0, 1])
+    monkeypatch.setattr(_direction, "posterior_moments", biased_moments)
+    z = _direction._shift_z(None, x, mask, 10, 0, [0, 1])
     expected = {"at random": abs(z) < 3, "high": z > 3, "low": z < -3}
     assert expected[mechanism], z
     # Beside the raw observed values, the bias alone is a false alarm.
@@ -309,7 +308,7 @@ def test_the_mask_at_random_is_cross_fitted_on_the_complete_columns():
     mask[:, 2] = rng.random(n) < 0.3  # completely at random
     x, m = torch.tensor(np.where(mask, 0.0, X)), torch.tensor(1.0 - mask)
     columns = np.arange(X.shape[1])
-    log_p = _training._log_p_mask_at_random(x, m, columns, seed=0).numpy()
+    log_p = _direction._log_p_mask_at_random(x, m, columns, seed=0).numpy()
     assert log_p.shape == (n,)
 
     def at_rate(s):
@@ -356,10 +355,10 @@ def test_a_mask_at_random_given_a_complete_column_is_not_taken_for_self_masking(
 
 
 def test_paired_z_is_the_mean_difference_over_its_standard_error():
-    z = _training._paired_z(torch.tensor([1.0, 2.0, 3.0]))
+    z = _direction._paired_z(torch.tensor([1.0, 2.0, 3.0]))
     assert z == pytest.approx(2.0 / (1.0 / np.sqrt(3.0)))
-    assert _training._paired_z(torch.full((4,), 0.5)) == 0.0  # no spread
-    assert _training._paired_z(torch.tensor([1.0])) == 0.0
+    assert _direction._paired_z(torch.full((4,), 0.5)) == 0.0  # no spread
+    assert _direction._paired_z(torch.tensor([1.0])) == 0.0
 
 
 @pytest.mark.parametrize("log_p_mask, chosen", [(-0.6, "high"), (-0.4, "ignorable")])
@@ -383,8 +382,8 @@ def test_self_masking_must_win_by_its_model_of_the_mask(
     def log_p_mask_at_random(x, *args):
         return torch.full((len(x),), log_p_mask, dtype=x.dtype)
 
-    monkeypatch.setattr(_training, "bounds_per_row", bounds_per_row)
-    monkeypatch.setattr(_training, "_log_p_mask_at_random", log_p_mask_at_random)
+    monkeypatch.setattr(_direction, "bounds_per_row", bounds_per_row)
+    monkeypatch.setattr(_direction, "_log_p_mask_at_random", log_p_mask_at_random)
     _, _, X_missing = _self_masked(n=600, seed=4, columns=3)
     fit = make_imputer("not-miwae", max_iter=24, random_state=0).fit(X_missing)
     assert fit.history_["pilot_observed_bound"] == pytest.approx(
