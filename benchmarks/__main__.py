@@ -23,7 +23,11 @@ STUDIES = {
         "rows",
     ),
     "mixed": ("benchmarks.mixed", "mixed-type tables: MSE, PFC, calibration", "rows"),
-    "mnar": ("benchmarks.mnar", "MNAR tables gathered from uci's rows", "gather"),
+    "mnar": (
+        "benchmarks.mnar",
+        "MNAR tables gathered from uci's rows, or the sign grid's (--sign-grid)",
+        "gather",
+    ),
     "pooling": (
         "benchmarks.pooling",
         "multiple imputation: coverage, prediction, calibration (run pooling "
