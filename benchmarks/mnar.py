@@ -158,10 +158,22 @@ def _order(name):
     return rank, _BASELINES.index(method) if method in _BASELINES else -1, name
 
 
+def _right(mechanism):
+    """The direction ``chosen_missingness_`` should name under ``mechanism``."""
+    if mechanism in ("mcar", "mar"):
+        return "ignorable"
+    high = mechanism.startswith(("above", "paper"))
+    return "self-masking-high" if high else "self-masking-low"
+
+
+def _right_share(fits):
+    """The share of masked columns whose direction was right."""
+    return (fits.n_masked_columns * fits.right).sum() / fits.n_masked_columns.sum()
+
+
 def sign_table(paths):
     """Markdown: not-MIWAE / MIWAE per mechanism and set of the sign grid's
-    fits in ``paths``, and the signs (the right one: at random under MCAR and
-    MAR, else the mechanism's side)."""
+    fits in ``paths``, and the share of masked columns whose sign was right."""
     rows = [json.loads(s) for p in paths for s in Path(p).read_text().splitlines()]
     frame = pd.DataFrame(rows).drop_duplicates(list(SIGN_GRID_KEY), keep="last")
     keys = ["mechanism", "rate", "dataset", "seed"]
@@ -170,28 +182,20 @@ def sign_table(paths):
     chosen = frame[frame.method == "not-miwae"].set_index(keys)
     wide = wide.join(chosen[["chosen", "n_masked_columns"]], on=keys)
     wide["ratio"] = wide["not-miwae"] / wide["miwae"]
-    high = wide.mechanism.str.startswith(("above", "paper"))
-    side = np.where(high, "self-masking-high", "self-masking-low")
-    random = wide.mechanism.isin(["mcar", "mar"])
-    wide["right"] = wide.chosen == np.where(random, "ignorable", side)
-    columns = wide.n_masked_columns * wide.right
-
-    def right(group):  # the share of masked columns whose direction was right
-        return f"{columns[group.index].sum() / group.n_masked_columns.sum():.0%}"
-
+    wide["right"] = wide.chosen == wide.mechanism.map(_right)
     names, lines = sorted(wide.dataset.unique()), []
     for (mechanism, rate), group in wide.groupby(["mechanism", "rate"]):
         ratio = group.set_index("dataset").ratio
         cells = [" / ".join(f"{r:.2f}" for r in ratio[ratio.index == n]) for n in names]
-        lines.append([mechanism, f"{rate:g}", *cells, f"{ratio.max():.2f}"])
-        lines[-1].append(right(group))
+        worst, right = f"{group.ratio.max():.2f}", f"{_right_share(group):.0%}"
+        lines.append([mechanism, f"{rate:g}", *cells, worst, right])
     table = markdown_table(["mechanism", "rate", *names, "worst", "sign right"], lines)
-    mnar = wide[~random]
+    mnar = wide[~wide.mechanism.isin(["mcar", "mar"])]
     return (
         f"{table}\n\nnot-MIWAE / MIWAE MSE (seeds separated by /). Self-masking: "
-        f"{len(mnar)} fits, {(mnar.ratio <= 1).mean():.0%} at or below MIWAE, sign "
-        f"right on {right(mnar)} of the masked columns (right at random: missing at "
-        "random chosen)."
+        f"{len(mnar)} fits, {(mnar.ratio <= 1).mean():.0%} at or below MIWAE, "
+        f"sign right on {_right_share(mnar):.0%} of the "
+        "masked columns (right at random: missing at random chosen)."
     )
 
 

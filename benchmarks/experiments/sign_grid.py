@@ -41,8 +41,8 @@ class _DirectionOnly(MIWAEImputer):
 
 def _fit(method, X, mechanism, rate, seed):
     """One fit on one mask, as a JSON row ("not-miwae-direction": no MSE)."""
-    mask, start = make_mask(mechanism, X, rate, seed), time.perf_counter()
-    X_missing, row = np.where(mask, np.nan, X), {}
+    mask = make_mask(mechanism, X, rate, seed)
+    X_missing, start, row = np.where(mask, np.nan, X), time.perf_counter(), {}
     if method == "not-miwae-direction":
         imputer = _DirectionOnly(missingness="self-masking", random_state=seed)
         imputer.fit(X_missing)
@@ -68,11 +68,11 @@ def run(args):
     table = cache(lambda name: standardize(load_any(name)))  # loaded once
     with run_context(1), out.open("a") as file:
         for spec, name, seed, method in grid:
-            key = (method, name, spec.split(":")[0], float(spec.split(":")[1]), seed)
+            mechanism, rate = spec.split(":")
+            key = (method, name, mechanism, float(rate), seed)
             if key not in done:
-                row = dict(zip(SIGN_GRID_KEY, key)) | _fit(
-                    method, table(name), *key[2:]
-                )
+                fit = _fit(method, table(name), *key[2:])
+                row = dict(zip(SIGN_GRID_KEY, key)) | fit
                 file.write(json.dumps(row | {"git_commit": commit}) + "\n")
                 file.flush()
                 print(json.dumps(row), flush=True)
