@@ -5,7 +5,9 @@
 # completed data, the model's estimate of the complete data's, and is the one
 # that imputes; with REFITS=n, n fits follow the first, each in the units of
 # the one before (1 by default). MIWAE (missingness="ignorable") is fitted
-# once, as before.
+# once, as before. With UNITS=draws, the units are the mean and SD of ten
+# completed copies drawn by the first fit's ``sample`` (pooled), not of its
+# single imputation.
 import os
 import sys
 
@@ -37,7 +39,11 @@ def fit_transform(self, X, y=None):
     _STATE["inner"] = True
     try:
         for _ in range(int(os.environ.get("REFITS", "1"))):
-            completed = np.asarray(clone(self).fit_transform(X), dtype=float)
+            first = clone(self)
+            completed = np.asarray(first.fit_transform(X), dtype=float)
+            if os.environ.get("UNITS") == "draws":
+                draws = first.sample(X, n_imputations=10)
+                completed = np.concatenate([np.asarray(d, dtype=float) for d in draws])
             _STATE["units"] = completed.mean(0), completed.std(0)
     finally:
         _STATE["inner"] = False
