@@ -182,7 +182,8 @@ def sign_table(paths):
     chosen = frame[frame.method == "not-miwae"].set_index(keys)
     wide = wide.join(chosen[["chosen", "n_masked_columns"]], on=keys)
     wide["ratio"] = wide["not-miwae"] / wide["miwae"]
-    wide["right"] = wide.chosen == wide.mechanism.map(_right)
+    right_sign = wide.mechanism.map(_right)
+    wide["right"] = wide.chosen == right_sign
     names, lines = sorted(wide.dataset.unique()), []
     for (mechanism, rate), group in wide.groupby(["mechanism", "rate"]):
         ratio = group.set_index("dataset").ratio
@@ -190,7 +191,7 @@ def sign_table(paths):
         worst, right = f"{group.ratio.max():.2f}", f"{_right_share(group):.0%}"
         lines.append([mechanism, f"{rate:g}", *cells, worst, right])
     table = markdown_table(["mechanism", "rate", *names, "worst", "sign right"], lines)
-    mnar = wide[~wide.mechanism.isin(["mcar", "mar"])]
+    mnar = wide[right_sign != "ignorable"]
     return (
         f"{table}\n\nnot-MIWAE / MIWAE MSE (seeds separated by /). Self-masking: "
         f"{len(mnar)} fits, {(mnar.ratio <= 1).mean():.0%} at or below MIWAE, "

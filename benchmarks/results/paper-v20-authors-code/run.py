@@ -31,6 +31,8 @@ from notMIWAE import notMIWAE
 name, seed = sys.argv[1], int(sys.argv[2])
 steps = int(sys.argv[3]) if len(sys.argv) > 3 else 100_000
 restd = os.environ.get("RESTD", "0")
+if restd not in ("0", "1", "center", "scale"):
+    sys.exit(f"RESTD must be 0, 1, center or scale, got {restd!r}.")
 np.random.seed(seed)  # noqa: NPY002 (their code shuffles with np.random)
 
 

@@ -14,5 +14,4 @@ from miwae_impute import _training
 os.environ.setdefault("AUTHORS", "1")
 os.environ.setdefault("AUTHORS_THRESHOLD", "1")
 _training._MISSINGNESS_LR = float(os.environ.get("MASK_LR", "1"))
-sys.argv[0] = "glorot.py"
 exec(Path("benchmarks/results/paper-v18-authors-breast/glorot.py").read_text())
